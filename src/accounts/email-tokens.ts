@@ -1,0 +1,53 @@
+// Single-use, expiring tokens sent by email (confirmation, password reset). Only the SHA-256 is
+// stored; consuming is one conditional UPDATE, so two concurrent uses succeed exactly once.
+import type { EntityManager } from '@mikro-orm/sqlite';
+import type { Clock } from '../util/clock.ts';
+import { generateToken, hashToken } from '../util/secrets.ts';
+import { InvalidTokenError, TokenExpiredError } from '../errors.ts';
+import { EmailToken, type EmailTokenPurpose, type User } from './entities.ts';
+
+/** Replaces any unused token of this purpose with a new one; returns the raw token. */
+export async function issueEmailToken(
+  em: EntityManager,
+  clock: Clock,
+  user: User,
+  purpose: EmailTokenPurpose,
+  ttlMs: number,
+): Promise<string> {
+  const token = generateToken();
+  const now = clock.now();
+  await em.nativeDelete(EmailToken, { user: user.id, purpose, usedAt: null });
+  em.create(EmailToken, {
+    tokenHash: hashToken(token),
+    user,
+    purpose,
+    email: user.email,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + ttlMs),
+  });
+  await em.flush();
+  return token;
+}
+
+/** When the newest token of this purpose was sent, to space out repeated emails. */
+export async function lastIssuedAt(em: EntityManager, userId: string, purpose: EmailTokenPurpose): Promise<Date | null> {
+  const latest = await em.findOne(EmailToken, { user: userId, purpose }, { orderBy: { createdAt: 'desc' } });
+  return latest?.createdAt ?? null;
+}
+
+/** Finds a usable token (with its user) without using it up; throws INVALID_TOKEN or TOKEN_EXPIRED. */
+export async function findUsableToken(em: EntityManager, clock: Clock, token: string, purpose: EmailTokenPurpose): Promise<EmailToken> {
+  if (token.length < 20 || token.length > 200) throw new InvalidTokenError();
+  const record = await em.findOne(EmailToken, { tokenHash: hashToken(token), purpose }, { populate: ['user'] });
+  if (!record || record.usedAt) throw new InvalidTokenError();
+  if (record.expiresAt <= clock.now()) throw new TokenExpiredError();
+  // The address changed since the token was sent: it proves nothing about the current one.
+  if (record.email !== record.user.email) throw new InvalidTokenError();
+  return record;
+}
+
+/** Marks the token used; throws INVALID_TOKEN if another request used it first. */
+export async function consumeToken(em: EntityManager, clock: Clock, record: EmailToken): Promise<void> {
+  const updated = await em.nativeUpdate(EmailToken, { tokenHash: record.tokenHash, usedAt: null }, { usedAt: clock.now() });
+  if (updated !== 1) throw new InvalidTokenError();
+}

@@ -1,0 +1,48 @@
+// Accounts: the user record and the single-use tokens emailed to it.
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
+
+export const User = defineEntity({
+  name: 'User',
+  tableName: 'users',
+  properties: {
+    id: p.string().primary().length(36).onCreate(() => randomUUID()),
+    /** Normalised address (trimmed, lower-case domain) used for display and delivery. */
+    email: p.string().length(320),
+    /** Lower-cased address: unique, so two spellings of one mailbox are one account. */
+    emailKey: p.string().length(320).unique(),
+    /** argon2id PHC string; null for accounts that only sign in through a linked provider. */
+    passwordHash: p.string().nullable().lazy().hidden(),
+    emailConfirmedAt: p.datetime().nullable(),
+    displayName: p.string().length(100).nullable(),
+    firstName: p.string().length(100).nullable(),
+    lastName: p.string().length(100).nullable(),
+    phone: p.string().length(40).nullable(),
+    bio: p.text().nullable(),
+    avatarUrl: p.string().length(2048).nullable(),
+    disabled: p.boolean().default(false),
+    createdAt: p.datetime(),
+    updatedAt: p.datetime(),
+  },
+});
+export type User = InferEntity<typeof User>;
+
+export const EMAIL_TOKEN_PURPOSES = ['confirm-email', 'reset-password'] as const;
+export type EmailTokenPurpose = (typeof EMAIL_TOKEN_PURPOSES)[number];
+
+/** A one-time token sent by email. Only the SHA-256 of the token is stored. */
+export const EmailToken = defineEntity({
+  name: 'EmailToken',
+  tableName: 'email_tokens',
+  properties: {
+    tokenHash: p.string().primary().length(64),
+    user: () => p.manyToOne(User).deleteRule('cascade').index(),
+    purpose: p.enum(EMAIL_TOKEN_PURPOSES),
+    /** The address the token was sent to: confirming proves ownership of this address only. */
+    email: p.string().length(320),
+    createdAt: p.datetime(),
+    expiresAt: p.datetime(),
+    usedAt: p.datetime().nullable(),
+  },
+});
+export type EmailToken = InferEntity<typeof EmailToken>;

@@ -1,0 +1,177 @@
+// GraphQL for accounts: the User type, `viewer`, registration, confirmation, profile and passwords.
+import { builder, type Types } from '../schema/builder.ts';
+import {
+  EmailAlreadyConfirmedError,
+  EmailTakenError,
+  InvalidCredentialsError,
+  InvalidTokenError,
+  TokenExpiredError,
+  ValidationFailedError,
+} from '../errors.ts';
+import type { User } from './entities.ts';
+import { checkEmail } from './email.ts';
+import * as accounts from './service.ts';
+
+export const UserRef = builder.objectRef<User>('User');
+
+UserRef.implement({
+  description: 'An account. Its fields are visible to the account itself.',
+  authScopes: (user) => ({ self: user.id }),
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    email: t.exposeString('email'),
+    emailConfirmed: t.boolean({ resolve: (user) => user.emailConfirmedAt !== null }),
+    emailConfirmedAt: t.expose('emailConfirmedAt', { type: 'DateTime', nullable: true }),
+    displayName: t.exposeString('displayName', { nullable: true }),
+    firstName: t.exposeString('firstName', { nullable: true }),
+    lastName: t.exposeString('lastName', { nullable: true }),
+    phone: t.exposeString('phone', { nullable: true }),
+    bio: t.exposeString('bio', { nullable: true }),
+    avatarUrl: t.exposeString('avatarUrl', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+const profileFields = (t: PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>) => ({
+  displayName: t.string({ required: false }),
+  firstName: t.string({ required: false }),
+  lastName: t.string({ required: false }),
+  phone: t.string({ required: false }),
+  bio: t.string({ required: false }),
+  avatarUrl: t.string({ required: false, description: 'An http(s) URL.' }),
+});
+
+const RegisterInput = builder.inputType('RegisterInput', {
+  fields: (t) => ({
+    email: t.string({ required: true }),
+    password: t.string({ required: true, description: '8–256 characters, hard to guess (see validatePassword).' }),
+    ...profileFields(t),
+  }),
+});
+
+const ProfileInput = builder.inputType('ProfileInput', {
+  description: 'Profile changes: an omitted field stays as it is; null or "" clears it.',
+  fields: (t) => profileFields(t),
+});
+
+const RegisterResult = builder
+  .objectRef<{ email: string; emailConfirmationRequired: boolean }>('RegisterResult')
+  .implement({
+    description: 'The account was created. A confirmation link was emailed to `email`.',
+    fields: (t) => ({
+      email: t.exposeString('email', { authScopes: { public: true } }),
+      emailConfirmationRequired: t.exposeBoolean('emailConfirmationRequired', {
+        authScopes: { public: true },
+        description: 'Whether `login` refuses the account until the email is confirmed.',
+      }),
+    }),
+  });
+
+const EmailResult = builder.objectRef<{ email: string }>('EmailResult').implement({
+  description: 'The operation succeeded for the account with this email.',
+  fields: (t) => ({ email: t.exposeString('email', { authScopes: { public: true } }) }),
+});
+
+const RequestAccepted = builder.objectRef<{ message: string }>('RequestAccepted').implement({
+  description: 'The request was accepted. The answer is the same whether or not the email is registered.',
+  fields: (t) => ({ message: t.exposeString('message', { authScopes: { public: true } }) }),
+});
+
+function assertEmailFormat(field: string, email: string): void {
+  const problem = checkEmail(email);
+  if (problem) throw ValidationFailedError.field(field, problem);
+}
+
+builder.queryFields((t) => ({
+  viewer: t.field({
+    type: UserRef,
+    nullable: true,
+    authScopes: { public: true },
+    description: 'The signed-in user, or null when anonymous.',
+    resolve: (_root, _args, ctx) => ctx.viewer,
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  register: t.field({
+    type: RegisterResult,
+    authScopes: { public: true },
+    description: 'Creates an account and emails a confirmation link. Does not sign in.',
+    errors: { types: [ValidationFailedError, EmailTakenError] },
+    args: { input: t.arg({ type: RegisterInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const user = await accounts.register(ctx, input);
+      return { email: user.email, emailConfirmationRequired: ctx.services.config.requireEmailConfirmation };
+    },
+  }),
+  confirmEmail: t.field({
+    type: EmailResult,
+    authScopes: { public: true },
+    description: 'Confirms an email address with the token from the emailed link. Each token works once.',
+    errors: { types: [InvalidTokenError, TokenExpiredError] },
+    args: { token: t.arg.string({ required: true }) },
+    resolve: async (_root, { token }, ctx) => ({ email: (await accounts.confirmEmail(ctx, token)).email }),
+  }),
+  resendConfirmation: t.field({
+    type: RequestAccepted,
+    authScopes: { public: true },
+    description: 'Emails a new confirmation link if the address belongs to an unconfirmed account.',
+    errors: { types: [ValidationFailedError] },
+    args: { email: t.arg.string({ required: true }) },
+    resolve: async (_root, { email }, ctx) => {
+      assertEmailFormat('email', email);
+      await accounts.resendConfirmation(ctx, email);
+      return { message: 'If an unconfirmed account uses this address, a new confirmation link is on its way.' };
+    },
+  }),
+  resendViewerConfirmation: t.field({
+    type: UserRef,
+    authScopes: { authenticated: true },
+    description: "Emails a new confirmation link to the signed-in user's own address.",
+    errors: { types: [EmailAlreadyConfirmedError] },
+    resolve: async (_root, _args, ctx) => {
+      await accounts.resendViewerConfirmation(ctx, ctx.viewer!);
+      return ctx.viewer!;
+    },
+  }),
+  requestPasswordReset: t.field({
+    type: RequestAccepted,
+    authScopes: { public: true },
+    description: 'Emails a password reset link if the address is registered. Answers the same either way.',
+    errors: { types: [ValidationFailedError] },
+    args: { email: t.arg.string({ required: true }) },
+    resolve: async (_root, { email }, ctx) => {
+      assertEmailFormat('email', email);
+      await accounts.requestPasswordReset(ctx, email);
+      return { message: 'If an account uses this address, a password reset link is on its way.' };
+    },
+  }),
+  resetPassword: t.field({
+    type: EmailResult,
+    authScopes: { public: true },
+    description: 'Sets a new password with the emailed token and ends every session of the account. Does not sign in.',
+    errors: { types: [InvalidTokenError, TokenExpiredError, ValidationFailedError] },
+    args: { token: t.arg.string({ required: true }), newPassword: t.arg.string({ required: true }) },
+    resolve: async (_root, { token, newPassword }, ctx) => ({
+      email: (await accounts.resetPassword(ctx, token, newPassword)).email,
+    }),
+  }),
+  changePassword: t.field({
+    type: UserRef,
+    authScopes: { authenticated: true },
+    description: "Changes the signed-in user's password and ends their other sessions.",
+    errors: { types: [InvalidCredentialsError, ValidationFailedError] },
+    args: { currentPassword: t.arg.string({ required: true }), newPassword: t.arg.string({ required: true }) },
+    resolve: (_root, { currentPassword, newPassword }, ctx) =>
+      accounts.changePassword(ctx, ctx.viewer!, currentPassword, newPassword),
+  }),
+  updateProfile: t.field({
+    type: UserRef,
+    authScopes: { authenticated: true },
+    description: "Updates the signed-in user's profile.",
+    errors: { types: [ValidationFailedError] },
+    args: { input: t.arg({ type: ProfileInput, required: true }) },
+    resolve: (_root, { input }, ctx) => accounts.updateProfile(ctx, ctx.viewer!, input),
+  }),
+}));

@@ -1,0 +1,113 @@
+// The two pages email links open when no front end of its own handles them:
+// /auth/confirm-email (confirms on open) and /auth/reset-password (a form that posts the new password).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestScope, Services } from '../context.ts';
+import { AccessError, DomainError, ValidationFailedError } from '../errors.ts';
+import { confirmEmail, resetPassword } from './service.ts';
+
+const MAX_FORM_BYTES = 16 * 1024;
+
+interface PageDeps {
+  services: Services;
+  ip: string;
+  requestId: string;
+}
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+function page(res: ServerResponse, status: number, title: string, body: string): void {
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(title)} · Gatehouse</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem;color:#222}
+input,button{font:inherit;padding:.5rem;width:100%;box-sizing:border-box;margin:.25rem 0 1rem}button{cursor:pointer}
+.error{color:#a00}</style></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    // The token is in the URL: never send it on in a Referer, never let the page be framed.
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+  });
+  res.end(html);
+}
+
+function scope(deps: PageDeps): RequestScope {
+  return { ...deps, em: deps.services.orm.em.fork(), viewer: null, credential: null, userAgent: null };
+}
+
+/** Turns an expected failure into a page; rethrows anything unexpected. */
+function failurePage(res: ServerResponse, title: string, error: unknown, retryForm = ''): void {
+  if (error instanceof ValidationFailedError) {
+    const messages = error.fields.flatMap((f) => f.messages);
+    return page(res, 400, title, `<p class="error">${messages.map(escapeHtml).join('<br>')}</p>${retryForm}`);
+  }
+  if (error instanceof DomainError) return page(res, 400, title, `<p class="error">${escapeHtml(error.message)}</p>`);
+  if (error instanceof AccessError) {
+    return page(res, error.code === 'RATE_LIMITED' ? 429 : 403, title, `<p class="error">${escapeHtml(error.message)}</p>`);
+  }
+  throw error;
+}
+
+function resetForm(token: string): string {
+  return `<form method="post" action="/auth/reset-password">
+<input type="hidden" name="token" value="${escapeHtml(token)}">
+<label for="p">New password</label><input id="p" type="password" name="newPassword" autocomplete="new-password" required minlength="8" maxlength="256">
+<button type="submit">Set new password</button></form>`;
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') return null;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_FORM_BYTES) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+/** Serves the account pages; false when the path is not one of them. */
+export async function handleAccountPage(req: IncomingMessage, res: ServerResponse, deps: PageDeps): Promise<boolean> {
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    // An unparsable request target is not one of our pages.
+    return false;
+  }
+  if (url.pathname === '/auth/confirm-email' && req.method === 'GET') {
+    const title = 'Confirm email address';
+    try {
+      const user = await confirmEmail(scope(deps), url.searchParams.get('token') ?? '');
+      page(res, 200, title, `<p>Thank you. <strong>${escapeHtml(user.email)}</strong> is confirmed; you can sign in now.</p>`);
+    } catch (error) {
+      failurePage(res, title, error);
+    }
+    return true;
+  }
+  if (url.pathname === '/auth/reset-password' && req.method === 'GET') {
+    page(res, 200, 'Choose a new password', resetForm(url.searchParams.get('token') ?? ''));
+    return true;
+  }
+  if (url.pathname === '/auth/reset-password' && req.method === 'POST') {
+    const title = 'Choose a new password';
+    const form = await readForm(req);
+    if (!form) {
+      page(res, 400, title, '<p class="error">Send the form as application/x-www-form-urlencoded, at most 16 KiB.</p>');
+      return true;
+    }
+    const token = form.get('token') ?? '';
+    try {
+      await resetPassword(scope(deps), token, form.get('newPassword') ?? '');
+      page(res, 200, 'Password changed', '<p>Your password is changed and every session was signed out. Sign in with the new password.</p>');
+    } catch (error) {
+      failurePage(res, title, error, resetForm(token));
+    }
+    return true;
+  }
+  return false;
+}

@@ -1,0 +1,40 @@
+// Password hashing: argon2id with OWASP's parameters; verification always costs one argon2 run,
+// so an unknown email and a wrong password take the same time.
+import argon2 from 'argon2';
+
+/** OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1. */
+export const ARGON2_OPTIONS = {
+  type: argon2.argon2id,
+  memoryCost: 19 * 1024,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
+
+export function hashPassword(password: string): Promise<string> {
+  return argon2.hash(password, ARGON2_OPTIONS);
+}
+
+let dummyHash: Promise<string> | undefined;
+
+/**
+ * Verifies a password against a stored hash, or against a dummy hash when there is none,
+ * so callers never take a shortcut that reveals whether the account exists.
+ */
+export async function verifyPassword(hash: string | null | undefined, password: string): Promise<boolean> {
+  if (!hash) {
+    dummyHash ??= hashPassword('gatehouse-dummy-password-for-timing');
+    await argon2.verify(await dummyHash, password).catch(() => false);
+    return false;
+  }
+  try {
+    return await argon2.verify(hash, password);
+  } catch {
+    // A malformed stored hash never verifies; treating it as a mismatch keeps login answers uniform.
+    return false;
+  }
+}
+
+/** True when the hash was made with weaker parameters than today's and should be replaced. */
+export function needsRehash(hash: string): boolean {
+  return argon2.needsRehash(hash, ARGON2_OPTIONS);
+}

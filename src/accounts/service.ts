@@ -1,0 +1,188 @@
+// Account rules: registration, email confirmation, profile and password changes, password reset.
+// Services take a RequestScope (or its parts) and know nothing of GraphQL; the CLI calls them too.
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { RequestScope } from '../context.ts';
+import {
+  EmailAlreadyConfirmedError,
+  EmailTakenError,
+  InvalidCredentialsError,
+  ValidationFailedError,
+  type FieldProblem,
+} from '../errors.ts';
+import { User } from './entities.ts';
+import { checkEmail, emailKey, normalizeEmail } from './email.ts';
+import { hashPassword, verifyPassword } from './passwords.ts';
+import { normalizeProfile, type ProfileInput } from './profile.ts';
+import { consumeToken, findUsableToken, issueEmailToken, lastIssuedAt } from './email-tokens.ts';
+import { confirmEmailMessage, fillLink, resetPasswordMessage } from '../mail/templates.ts';
+import { checkPasswordStrength } from '../validation/password.ts';
+import { revokeAllSessions, revokeOtherSessions } from '../sessions/service.ts';
+
+/** At most one confirmation or reset email per account in this interval (no mail bombing). */
+const EMAIL_RESEND_INTERVAL_MS = 60_000;
+
+export interface RegisterInput extends ProfileInput {
+  email: string;
+  password: string;
+}
+
+function passwordProblems(field: string, password: string, userInputs: string[]): FieldProblem[] {
+  const strength = checkPasswordStrength(password, userInputs);
+  return strength.acceptable ? [] : [{ field, messages: strength.issues }];
+}
+
+function profileInputs(user: Pick<User, 'email' | 'displayName' | 'firstName' | 'lastName'>): string[] {
+  return [user.email, user.displayName, user.firstName, user.lastName].filter((v): v is string => !!v);
+}
+
+export async function findUserByEmail(scope: Pick<RequestScope, 'em'>, email: string): Promise<User | null> {
+  return scope.em.findOne(User, { emailKey: emailKey(email) });
+}
+
+export async function register(scope: RequestScope, input: RegisterInput): Promise<User> {
+  const { em, services } = scope;
+  services.throttle.consumeIpBudget(scope.ip);
+  const email = normalizeEmail(input.email);
+  const { values: profile, problems } = normalizeProfile(input);
+  const emailProblem = checkEmail(email);
+  if (emailProblem) problems.unshift({ field: 'email', messages: [emailProblem] });
+  problems.push(...passwordProblems('password', input.password, profileInputs({ email, ...profile } as User)));
+  if (problems.length) throw new ValidationFailedError(problems);
+
+  if (await em.findOne(User, { emailKey: emailKey(email) })) throw new EmailTakenError();
+  const now = services.clock.now();
+  const user = em.create(User, {
+    email,
+    emailKey: emailKey(email),
+    passwordHash: await hashPassword(input.password),
+    emailConfirmedAt: null,
+    ...profile,
+    createdAt: now,
+    updatedAt: now,
+  });
+  try {
+    await em.flush();
+  } catch (error) {
+    // Two registrations of one email raced past the check above; the unique index decides.
+    if (error instanceof UniqueConstraintViolationException) throw new EmailTakenError();
+    throw error;
+  }
+  await sendConfirmation(scope, user);
+  scope.services.logger.info({ userId: user.id, requestId: scope.requestId }, 'user registered');
+  return user;
+}
+
+async function sendConfirmation(scope: RequestScope, user: User): Promise<void> {
+  const { em, services } = scope;
+  const token = await issueEmailToken(em, services.clock, user, 'confirm-email', services.config.ttl.emailConfirmation);
+  const link = fillLink(services.config.links.confirmEmail, token);
+  const hours = Math.round(services.config.ttl.emailConfirmation / 3_600_000);
+  const message = confirmEmailMessage(user.email, link, hours);
+  services.background.run('send confirmation email', () => services.mailer.send(message));
+}
+
+export async function confirmEmail(scope: RequestScope, token: string): Promise<User> {
+  const { em, services } = scope;
+  services.throttle.consumeIpBudget(scope.ip);
+  const record = await findUsableToken(em, services.clock, token, 'confirm-email');
+  await consumeToken(em, services.clock, record);
+  const user = record.user;
+  if (!user.emailConfirmedAt) {
+    user.emailConfirmedAt = services.clock.now();
+    await em.flush();
+  }
+  return user;
+}
+
+/**
+ * Sends a new confirmation link if the address belongs to an unconfirmed account. Answers the same,
+ * in the same time, whatever the case: the lookup and sending happen after the response.
+ */
+export async function resendConfirmation(scope: RequestScope, email: string): Promise<void> {
+  scope.services.throttle.consumeIpBudget(scope.ip);
+  const em = scope.em.fork();
+  scope.services.background.run('resend confirmation', async () => {
+    const user = await findUserByEmail({ em }, email);
+    if (!user || user.disabled || user.emailConfirmedAt) return;
+    if (await sentRecently(scope, em, user.id, 'confirm-email')) return;
+    await sendConfirmation({ ...scope, em }, user);
+  });
+}
+
+/** For a signed-in viewer: a new confirmation link for their own address. */
+export async function resendViewerConfirmation(scope: RequestScope, user: User): Promise<void> {
+  if (user.emailConfirmedAt) throw new EmailAlreadyConfirmedError();
+  if (await sentRecently(scope, scope.em, user.id, 'confirm-email')) return;
+  await sendConfirmation(scope, user);
+}
+
+async function sentRecently(scope: RequestScope, em: RequestScope['em'], userId: string, purpose: 'confirm-email' | 'reset-password') {
+  const last = await lastIssuedAt(em, userId, purpose);
+  return last !== null && scope.services.clock.now().getTime() - last.getTime() < EMAIL_RESEND_INTERVAL_MS;
+}
+
+/** Like resendConfirmation: same answer and timing whether or not the account exists. */
+export async function requestPasswordReset(scope: RequestScope, email: string): Promise<void> {
+  const { services } = scope;
+  services.throttle.consumeIpBudget(scope.ip);
+  const em = scope.em.fork();
+  services.background.run('password reset email', async () => {
+    const user = await findUserByEmail({ em }, email);
+    if (!user || user.disabled) return;
+    if (await sentRecently(scope, em, user.id, 'reset-password')) return;
+    const token = await issueEmailToken(em, services.clock, user, 'reset-password', services.config.ttl.passwordReset);
+    const link = fillLink(services.config.links.resetPassword, token);
+    const minutes = Math.round(services.config.ttl.passwordReset / 60_000);
+    await services.mailer.send(resetPasswordMessage(user.email, link, minutes));
+  });
+}
+
+/** Sets a new password from an emailed token; ends every session of the user. Does not log in. */
+export async function resetPassword(scope: RequestScope, token: string, newPassword: string): Promise<User> {
+  const { em, services } = scope;
+  services.throttle.consumeIpBudget(scope.ip);
+  const record = await findUsableToken(em, services.clock, token, 'reset-password');
+  const user = record.user;
+  const problems = passwordProblems('newPassword', newPassword, profileInputs(user));
+  if (problems.length) throw new ValidationFailedError(problems);
+  const passwordHash = await hashPassword(newPassword);
+  await em.transactional(async (tx) => {
+    await consumeToken(tx, services.clock, record);
+    const now = services.clock.now();
+    // Receiving the link proves the address, so a reset also confirms it.
+    await tx.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt: now, emailConfirmedAt: user.emailConfirmedAt ?? now });
+    await revokeAllSessions(tx, user.id);
+  });
+  services.logger.info({ userId: user.id, requestId: scope.requestId }, 'password reset');
+  return user;
+}
+
+/** Changes the viewer's password after checking the current one; ends their other sessions. */
+export async function changePassword(scope: RequestScope, user: User, currentPassword: string, newPassword: string): Promise<User> {
+  const { em, services } = scope;
+  const key = emailKey(user.email);
+  services.throttle.assertLoginAllowed(key, scope.ip);
+  await em.populate(user, ['passwordHash']);
+  if (!(await verifyPassword(user.passwordHash, currentPassword))) {
+    services.throttle.recordLoginFailure(key, scope.ip);
+    throw new InvalidCredentialsError('The current password is incorrect.');
+  }
+  const problems = passwordProblems('newPassword', newPassword, profileInputs(user));
+  if (newPassword === currentPassword) problems.push({ field: 'newPassword', messages: ['Choose a password different from the current one.'] });
+  if (problems.length) throw new ValidationFailedError(problems);
+  const passwordHash = await hashPassword(newPassword);
+  const updatedAt = services.clock.now();
+  await em.transactional(async (tx) => {
+    await tx.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt });
+    await revokeOtherSessions(tx, user.id, scope.credential?.session.id ?? null);
+  });
+  return user;
+}
+
+export async function updateProfile(scope: RequestScope, user: User, input: ProfileInput): Promise<User> {
+  const { values, problems } = normalizeProfile(input);
+  if (problems.length) throw new ValidationFailedError(problems);
+  Object.assign(user, values, { updatedAt: scope.services.clock.now() });
+  await scope.em.flush();
+  return user;
+}

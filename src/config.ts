@@ -1,0 +1,136 @@
+// Environment → typed, validated configuration. The only module that reads process.env;
+// everything else receives a Config.
+import { z } from 'zod';
+import { parseDuration } from './util/duration.ts';
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']))
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const duration = z.string().transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === null) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (e.g. 30d, 12h, 15m, 45s)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const positiveInt = z.coerce.number().int().positive();
+
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+const absoluteUrl = z.url({ protocol: /^https?$/ }).transform((v) => v.replace(/\/+$/, ''));
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  DATABASE_URL: z.string().min(1).default('data/gatehouse.db'),
+  PUBLIC_URL: absoluteUrl.optional(),
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  MAIL_FROM: z.string().min(3).default('Gatehouse <no-reply@localhost>'),
+  REQUIRE_EMAIL_CONFIRMATION: bool.default(true),
+  CONFIRM_EMAIL_URL: z.string().includes('{token}').optional(),
+  RESET_PASSWORD_URL: z.string().includes('{token}').optional(),
+  EMAIL_CONFIRMATION_TTL: duration.default(24 * 3600_000),
+  PASSWORD_RESET_TTL: duration.default(3600_000),
+  SESSION_TTL: duration.default(30 * 24 * 3600_000),
+  SESSION_IDLE_TTL: duration.default(7 * 24 * 3600_000),
+  SESSION_COOKIE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+    .default('gatehouse_session'),
+  CORS_ORIGINS: list.pipe(z.array(absoluteUrl)).default([]),
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  AUTH_RATE_LIMIT_PER_MINUTE: positiveInt.default(30),
+  LOGIN_FAILURES_BEFORE_DELAY: positiveInt.default(5),
+  LOGIN_MAX_DELAY: duration.default(15 * 60_000),
+  LOGIN_MAX_FAILURES_PER_HOUR: positiveInt.default(100),
+  MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
+  GRAPHIQL: bool.optional(),
+});
+
+export type Env = z.input<typeof EnvSchema>;
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  host: string;
+  port: number;
+  databasePath: string;
+  publicUrl: string;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  requireEmailConfirmation: boolean;
+  links: { confirmEmail: string; resetPassword: string };
+  ttl: { emailConfirmation: number; passwordReset: number; session: number; sessionIdle: number };
+  session: { cookieName: string; secureCookie: boolean };
+  corsOrigins: string[];
+  trustProxyHops: number;
+  logLevel: string;
+  throttle: {
+    authRequestsPerMinute: number;
+    failuresBeforeDelay: number;
+    maxDelayMs: number;
+    maxFailuresPerHour: number;
+  };
+  maxBodyBytes: number;
+  graphiql: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses environment variables; throws ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const publicUrl = e.PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? 'localhost' : e.HOST}:${e.PORT}`;
+  return {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    databasePath: e.DATABASE_URL.replace(/^file:(\/\/)?/, ''),
+    publicUrl,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    requireEmailConfirmation: e.REQUIRE_EMAIL_CONFIRMATION,
+    links: {
+      confirmEmail: e.CONFIRM_EMAIL_URL ?? `${publicUrl}/auth/confirm-email?token={token}`,
+      resetPassword: e.RESET_PASSWORD_URL ?? `${publicUrl}/auth/reset-password?token={token}`,
+    },
+    ttl: {
+      emailConfirmation: e.EMAIL_CONFIRMATION_TTL,
+      passwordReset: e.PASSWORD_RESET_TTL,
+      session: e.SESSION_TTL,
+      sessionIdle: e.SESSION_IDLE_TTL,
+    },
+    session: { cookieName: e.SESSION_COOKIE_NAME, secureCookie: publicUrl.startsWith('https://') },
+    corsOrigins: e.CORS_ORIGINS,
+    trustProxyHops: e.TRUST_PROXY,
+    logLevel: e.LOG_LEVEL,
+    throttle: {
+      authRequestsPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
+      failuresBeforeDelay: e.LOGIN_FAILURES_BEFORE_DELAY,
+      maxDelayMs: e.LOGIN_MAX_DELAY,
+      maxFailuresPerHour: e.LOGIN_MAX_FAILURES_PER_HOUR,
+    },
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
+  };
+}

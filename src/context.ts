@@ -1,0 +1,44 @@
+// The GraphQL context: what every resolver may use. Built once per operation by server.ts.
+import type { EntityManager } from '@mikro-orm/sqlite';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import type { Clock } from './util/clock.ts';
+import type { Orm } from './db/orm.ts';
+import type { User } from './accounts/entities.ts';
+import type { Session } from './sessions/entities.ts';
+import type { Mailer } from './mail/mailer.ts';
+import type { AuthThrottle } from './auth/throttle.ts';
+import type { ValidatorRegistry } from './validation/registry.ts';
+import type { BackgroundTasks } from './util/background.ts';
+
+/** Long-lived parts of the running server, shared by every request and by the CLI. */
+export interface Services {
+  config: Config;
+  clock: Clock;
+  orm: Orm;
+  logger: Logger;
+  mailer: Mailer;
+  throttle: AuthThrottle;
+  validators: ValidatorRegistry;
+  background: BackgroundTasks;
+}
+
+/** How the viewer proved who they are on this request. */
+export type Credential = { kind: 'session'; via: 'cookie' | 'bearer'; session: Session };
+
+/** What a service needs to act for a request: its own EntityManager and who asks, from where. */
+export interface RequestScope {
+  services: Services;
+  em: EntityManager;
+  viewer: User | null;
+  credential: Credential | null;
+  ip: string;
+  userAgent: string | null;
+  requestId: string;
+}
+
+export interface Context extends RequestScope {
+  request: Request;
+  /** Set-Cookie values to add to the HTTP response (ignored on WebSocket). */
+  responseCookies: string[];
+}

@@ -1,0 +1,5 @@
+// Every entity the ORM knows. A domain adding an entity lists it here once.
+import { EmailToken, User } from '../accounts/entities.ts';
+import { Session } from '../sessions/entities.ts';
+
+export const entities = [User, EmailToken, Session];

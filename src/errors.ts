@@ -1,0 +1,118 @@
+// Domain errors thrown by services. They know nothing of GraphQL: schema/errors.ts exposes the
+// expected ones as typed results, and the error formatter turns access errors into GraphQL errors.
+
+/** Stable codes a client can switch on. One catalogue, so codes never collide between domains. */
+export const ERROR_CODES = [
+  'VALIDATION_FAILED',
+  'EMAIL_TAKEN',
+  'INVALID_CREDENTIALS',
+  'EMAIL_NOT_CONFIRMED',
+  'EMAIL_ALREADY_CONFIRMED',
+  'ACCOUNT_DISABLED',
+  'INVALID_TOKEN',
+  'TOKEN_EXPIRED',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** An expected, user-caused outcome: returned to the client as a typed result. */
+export abstract class DomainError extends Error {
+  abstract readonly code: ErrorCode;
+}
+
+export interface FieldProblem {
+  field: string;
+  messages: string[];
+}
+
+export class ValidationFailedError extends DomainError {
+  readonly code = 'VALIDATION_FAILED';
+  readonly fields: FieldProblem[];
+  constructor(fields: FieldProblem[]) {
+    super(`Invalid input: ${fields.map((f) => `${f.field}: ${f.messages.join(' ')}`).join('; ')}`);
+    this.fields = fields;
+  }
+  static field(field: string, ...messages: string[]): ValidationFailedError {
+    return new ValidationFailedError([{ field, messages }]);
+  }
+}
+
+export class EmailTakenError extends DomainError {
+  readonly code = 'EMAIL_TAKEN';
+  constructor() {
+    super('An account with this email already exists.');
+  }
+}
+
+export class InvalidCredentialsError extends DomainError {
+  readonly code = 'INVALID_CREDENTIALS';
+  constructor(message = 'Email or password is incorrect.') {
+    super(message);
+  }
+}
+
+export class EmailNotConfirmedError extends DomainError {
+  readonly code = 'EMAIL_NOT_CONFIRMED';
+  constructor() {
+    super('Confirm your email address before signing in.');
+  }
+}
+
+export class EmailAlreadyConfirmedError extends DomainError {
+  readonly code = 'EMAIL_ALREADY_CONFIRMED';
+  constructor() {
+    super('This email address is already confirmed.');
+  }
+}
+
+export class AccountDisabledError extends DomainError {
+  readonly code = 'ACCOUNT_DISABLED';
+  constructor() {
+    super('This account is disabled.');
+  }
+}
+
+export class InvalidTokenError extends DomainError {
+  readonly code = 'INVALID_TOKEN';
+  constructor() {
+    super('This link or token is not valid. It may have been used already.');
+  }
+}
+
+export class TokenExpiredError extends DomainError {
+  readonly code = 'TOKEN_EXPIRED';
+  constructor() {
+    super('This link or token has expired. Ask for a new one.');
+  }
+}
+
+/** Failures of access: surfaced as GraphQL errors with extensions.code, never as typed results. */
+export type AccessErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'RATE_LIMITED'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'MAINTENANCE_MODE';
+
+export class AccessError extends Error {
+  readonly code: AccessErrorCode;
+  readonly extensions: Record<string, unknown>;
+  readonly httpStatus: number | undefined;
+  constructor(code: AccessErrorCode, message: string, extensions: Record<string, unknown> = {}, httpStatus?: number) {
+    super(message);
+    this.code = code;
+    this.extensions = extensions;
+    this.httpStatus = httpStatus;
+  }
+}
+
+export class RateLimitedError extends AccessError {
+  constructor(retryAfterSeconds: number) {
+    const retryAfter = Math.max(1, Math.ceil(retryAfterSeconds));
+    super('RATE_LIMITED', `Too many attempts. Try again in ${retryAfter} s.`, { retryAfter });
+  }
+}
+
+export const unauthenticated = (message = 'Sign in to do this.') => new AccessError('UNAUTHENTICATED', message);
+export const forbidden = (message = 'You are not allowed to do this.') => new AccessError('FORBIDDEN', message);
+export const notFound = (what: string) => new AccessError('NOT_FOUND', `${what} not found.`);

@@ -1,0 +1,38 @@
+// Outgoing mail: SMTP when SMTP_URL is set, otherwise every message is written to the log
+// (so a fresh install shows confirmation links in its console).
+import nodemailer from 'nodemailer';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface Mailer {
+  send(message: MailMessage): Promise<void>;
+  close(): void;
+}
+
+export function createMailer(config: Config, logger: Logger): Mailer {
+  if (!config.smtpUrl) return createLogMailer(logger);
+  const transport = nodemailer.createTransport(config.smtpUrl);
+  return {
+    async send(message) {
+      await transport.sendMail({ from: config.mailFrom, ...message });
+      logger.info({ to: message.to, subject: message.subject }, 'mail sent');
+    },
+    close: () => transport.close(),
+  };
+}
+
+function createLogMailer(logger: Logger): Mailer {
+  return {
+    async send(message) {
+      logger.info({ mail: { to: message.to, subject: message.subject, text: message.text } }, 'mail (no SMTP_URL set)');
+    },
+    close: () => undefined,
+  };
+}

@@ -1,0 +1,45 @@
+// Message texts. Plain text first; the HTML part carries the same words and one link.
+import type { MailMessage } from './mailer.ts';
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+function message(to: string, subject: string, paragraphs: string[], link: string, action: string): MailMessage {
+  const text = [...paragraphs.slice(0, 1), `${action}: ${link}`, ...paragraphs.slice(1)].join('\n\n') + '\n';
+  const html =
+    `<p>${escapeHtml(paragraphs[0] ?? '')}</p>` +
+    `<p><a href="${escapeHtml(link)}">${escapeHtml(action)}</a></p>` +
+    paragraphs.slice(1).map((p) => `<p>${escapeHtml(p)}</p>`).join('');
+  return { to, subject, text, html };
+}
+
+export function confirmEmailMessage(to: string, link: string, validHours: number): MailMessage {
+  return message(
+    to,
+    'Confirm your email address',
+    [
+      'Please confirm that this is your email address.',
+      `The link is valid for ${validHours} hours and works once. If you did not create an account, ignore this email.`,
+    ],
+    link,
+    'Confirm email address',
+  );
+}
+
+export function resetPasswordMessage(to: string, link: string, validMinutes: number): MailMessage {
+  return message(
+    to,
+    'Reset your password',
+    [
+      'Someone (hopefully you) asked to reset the password of your account.',
+      `The link is valid for ${validMinutes} minutes and works once. If you did not ask, ignore this email: your password stays as it is.`,
+    ],
+    link,
+    'Choose a new password',
+  );
+}
+
+/** Fills a link template ("…{token}…") with a URL-encoded token. */
+export function fillLink(template: string, token: string): string {
+  return template.replaceAll('{token}', encodeURIComponent(token));
+}

@@ -1,0 +1,66 @@
+// Expected failures as GraphQL types: every domain error is an object implementing `Error`,
+// and mutations list the ones they may return. Clients switch on __typename or `code`.
+import { builder } from './builder.ts';
+import {
+  AccountDisabledError,
+  DomainError,
+  EmailAlreadyConfirmedError,
+  EmailNotConfirmedError,
+  EmailTakenError,
+  ERROR_CODES,
+  InvalidCredentialsError,
+  InvalidTokenError,
+  TokenExpiredError,
+  ValidationFailedError,
+  type FieldProblem,
+} from '../errors.ts';
+
+export const ErrorCodeEnum = builder.enumType('ErrorCode', {
+  description: 'Stable codes of expected failures.',
+  values: ERROR_CODES,
+});
+
+export const ErrorInterface = builder.interfaceRef<DomainError>('Error').implement({
+  description: 'An expected failure of a mutation, caused by its input or the state of the account.',
+  fields: (t) => ({
+    message: t.exposeString('message', { authScopes: { public: true } }),
+    code: t.field({ type: ErrorCodeEnum, authScopes: { public: true }, resolve: (error) => error.code }),
+  }),
+});
+
+const FieldErrorRef = builder.objectRef<FieldProblem>('FieldError').implement({
+  description: 'What is wrong with one input field.',
+  fields: (t) => ({
+    field: t.exposeString('field', { authScopes: { public: true }, description: 'The input field, e.g. "password".' }),
+    messages: t.exposeStringList('messages', { authScopes: { public: true } }),
+  }),
+});
+
+/** Registers a domain error class as a GraphQL object implementing Error. */
+function errorType<T extends DomainError>(cls: new (...args: any[]) => T, name: string, description: string) {
+  return builder.objectType(cls, {
+    name,
+    description,
+    // The generic T defeats Pothos's shape check; every DomainError does implement Error.
+    interfaces: [ErrorInterface] as never,
+    isTypeOf: (value) => value instanceof cls,
+    fields: () => ({}),
+  });
+}
+
+builder.objectType(ValidationFailedError, {
+  name: 'ValidationError',
+  description: 'One or more input fields are invalid; `fields` names each.',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof ValidationFailedError,
+  fields: (t) => ({
+    fields: t.field({ type: [FieldErrorRef], authScopes: { public: true }, resolve: (error) => error.fields }),
+  }),
+});
+errorType(EmailTakenError, 'EmailTakenError', 'An account with this email already exists.');
+errorType(InvalidCredentialsError, 'InvalidCredentialsError', 'Email or password is incorrect.');
+errorType(EmailNotConfirmedError, 'EmailNotConfirmedError', 'The email address must be confirmed first.');
+errorType(EmailAlreadyConfirmedError, 'EmailAlreadyConfirmedError', 'The email address is already confirmed.');
+errorType(AccountDisabledError, 'AccountDisabledError', 'The account has been disabled by an administrator.');
+errorType(InvalidTokenError, 'InvalidTokenError', 'The token is unknown or was already used.');
+errorType(TokenExpiredError, 'TokenExpiredError', 'The token has expired.');

@@ -1,0 +1,10 @@
+// Imports every domain's GraphQL module (each registers itself on the builder) and builds the schema.
+import { builder } from './builder.ts';
+import './scalars.ts';
+import './errors.ts';
+import '../accounts/graphql.ts';
+import '../sessions/graphql.ts';
+import '../auth/graphql.ts';
+import '../validation/graphql.ts';
+
+export const schema = builder.toSchema();

@@ -1,0 +1,21 @@
+// Login sessions. The client holds a random token; the database holds only its SHA-256.
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
+import { User } from '../accounts/entities.ts';
+
+export const Session = defineEntity({
+  name: 'Session',
+  tableName: 'sessions',
+  properties: {
+    /** Public identifier shown to the user; unrelated to the secret token. */
+    id: p.string().primary().length(36).onCreate(() => randomUUID()),
+    tokenHash: p.string().length(64).unique().hidden(),
+    user: () => p.manyToOne(User).deleteRule('cascade').index(),
+    createdAt: p.datetime(),
+    lastSeenAt: p.datetime(),
+    expiresAt: p.datetime(),
+    ipAddress: p.string().length(64).nullable(),
+    userAgent: p.string().length(512).nullable(),
+  },
+});
+export type Session = InferEntity<typeof Session>;

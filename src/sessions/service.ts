@@ -1,0 +1,85 @@
+// Session store: create, validate (one indexed lookup), slide, list and revoke.
+// Revocation deletes the row, so it takes effect on the very next request.
+import type { EntityManager } from '@mikro-orm/sqlite';
+import type { Config } from '../config.ts';
+import type { Clock } from '../util/clock.ts';
+import { generateToken, hashToken } from '../util/secrets.ts';
+import { Session } from './entities.ts';
+import type { User } from '../accounts/entities.ts';
+
+/** lastSeenAt/expiresAt are written at most this often per session, not on every request. */
+const SLIDE_INTERVAL_MS = 60_000;
+
+export interface SessionDeps {
+  em: EntityManager;
+  config: Config;
+  clock: Clock;
+}
+
+export interface SessionOrigin {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface IssuedSession {
+  session: Session;
+  /** The raw bearer/cookie token: returned to the client once, never stored. */
+  token: string;
+}
+
+function expiry(config: Config, createdAt: Date, now: Date): Date {
+  return new Date(Math.min(createdAt.getTime() + config.ttl.session, now.getTime() + config.ttl.sessionIdle));
+}
+
+export async function createSession({ em, config, clock }: SessionDeps, user: User, origin: SessionOrigin): Promise<IssuedSession> {
+  const token = generateToken();
+  const now = clock.now();
+  const session = em.create(Session, {
+    tokenHash: hashToken(token),
+    user,
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: expiry(config, now, now),
+    ipAddress: origin.ip?.slice(0, 64) ?? null,
+    userAgent: origin.userAgent?.slice(0, 512) ?? null,
+  });
+  await em.flush();
+  return { session, token };
+}
+
+/** Returns the live session for a raw token (with its user), or null. Expired sessions are deleted. */
+export async function findSessionByToken({ em, config, clock }: SessionDeps, token: string): Promise<Session | null> {
+  if (token.length < 20 || token.length > 200) return null;
+  const session = await em.findOne(Session, { tokenHash: hashToken(token) }, { populate: ['user'] });
+  if (!session) return null;
+  const now = clock.now();
+  if (session.expiresAt <= now) {
+    await em.nativeDelete(Session, { id: session.id });
+    return null;
+  }
+  if (session.user.disabled) return null;
+  if (now.getTime() - session.lastSeenAt.getTime() >= SLIDE_INTERVAL_MS) {
+    const expiresAt = expiry(config, session.createdAt, now);
+    await em.nativeUpdate(Session, { id: session.id }, { lastSeenAt: now, expiresAt });
+    Object.assign(session, { lastSeenAt: now, expiresAt });
+  }
+  return session;
+}
+
+export async function listSessions({ em, clock }: SessionDeps, userId: string): Promise<Session[]> {
+  return em.find(Session, { user: userId, expiresAt: { $gt: clock.now() } }, { orderBy: { lastSeenAt: 'desc' } });
+}
+
+/** Deletes one of the user's sessions; false when the user has no session with that id. */
+export async function revokeSession(em: EntityManager, userId: string, sessionId: string): Promise<boolean> {
+  return (await em.nativeDelete(Session, { id: sessionId, user: userId })) > 0;
+}
+
+export async function revokeOtherSessions(em: EntityManager, userId: string, keepSessionId: string | null): Promise<number> {
+  const where = keepSessionId ? { user: userId, id: { $ne: keepSessionId } } : { user: userId };
+  return em.nativeDelete(Session, where);
+}
+
+export async function revokeAllSessions(em: EntityManager, userId: string): Promise<number> {
+  return em.nativeDelete(Session, { user: userId });
+}

@@ -1,0 +1,57 @@
+// Live-form validation queries: the same rules the mutations enforce, callable as the user types.
+import { builder } from '../schema/builder.ts';
+import { AccessError } from '../errors.ts';
+import { checkPasswordStrength, type PasswordStrength } from './password.ts';
+import type { ValidationResult } from './registry.ts';
+
+const PasswordStrengthRef = builder.objectRef<PasswordStrength>('PasswordStrength').implement({
+  description: 'How hard a password is to guess, and what to change.',
+  fields: (t) => ({
+    score: t.exposeInt('score', { authScopes: { public: true }, description: '0 (trivial) to 100 (very strong).' }),
+    acceptable: t.exposeBoolean('acceptable', { authScopes: { public: true }, description: 'Whether registration would accept it.' }),
+    issues: t.exposeStringList('issues', { authScopes: { public: true }, description: 'Why it is not acceptable.' }),
+    suggestions: t.exposeStringList('suggestions', { authScopes: { public: true } }),
+  }),
+});
+
+const ValidationResultRef = builder.objectRef<ValidationResult>('ValidationResult').implement({
+  fields: (t) => ({
+    valid: t.exposeBoolean('valid', { authScopes: { public: true } }),
+    messages: t.exposeStringList('messages', { authScopes: { public: true } }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  validatePassword: t.field({
+    type: PasswordStrengthRef,
+    authScopes: { public: true },
+    description: 'Scores a password; words from `email` (and the name fields) count against it.',
+    args: { password: t.arg.string({ required: true }), email: t.arg.string() },
+    resolve: (_root, { password, email }) => checkPasswordStrength(password, email ? [email] : []),
+  }),
+  validateEmail: t.field({
+    type: ValidationResultRef,
+    authScopes: { public: true },
+    args: { email: t.arg.string({ required: true }) },
+    resolve: (_root, { email }, ctx) => ctx.services.validators.validate('email', { value: email }),
+  }),
+  validate: t.field({
+    type: ValidationResultRef,
+    authScopes: { public: true },
+    description: 'Runs one rule from `validationRules`; `other` is the second value of comparing rules.',
+    args: { rule: t.arg.string({ required: true }), value: t.arg.string({ required: true }), other: t.arg.string() },
+    resolve: (_root, { rule, value, other }, ctx) => {
+      if (!ctx.services.validators.has(rule)) {
+        throw new AccessError('BAD_USER_INPUT', `Unknown validation rule "${rule.slice(0, 64)}".`, {
+          rules: ctx.services.validators.names(),
+        });
+      }
+      return ctx.services.validators.validate(rule, { value, other: other ?? undefined });
+    },
+  }),
+  validationRules: t.stringList({
+    authScopes: { public: true },
+    description: 'Names of the rules `validate` accepts.',
+    resolve: (_root, _args, ctx) => ctx.services.validators.names(),
+  }),
+}));

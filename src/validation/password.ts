@@ -1,0 +1,53 @@
+// Password strength: dictionary-based estimation (zxcvbn-ts) on top of the length policy.
+// NIST SP 800-63B: at least 8 characters, long passphrases allowed, no composition rules.
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import * as common from '@zxcvbn-ts/language-common';
+import * as en from '@zxcvbn-ts/language-en';
+
+export const PASSWORD_MIN_LENGTH = 8;
+/** Long enough for any passphrase; bounded so hashing and estimation cannot be used for DoS. */
+export const PASSWORD_MAX_LENGTH = 256;
+/** zxcvbn score (0–4) a password needs: 3 means about 10^8 guesses or more. */
+const MIN_ZXCVBN_SCORE = 3;
+/** Estimation cost grows with length; a longer tail adds no risk worth measuring. */
+const ESTIMATE_PREFIX = 100;
+
+const zxcvbn = new ZxcvbnFactory({
+  translations: en.translations,
+  graphs: common.adjacencyGraphs,
+  dictionary: { ...common.dictionary, ...en.dictionary },
+  useLevenshteinDistance: true,
+});
+
+export interface PasswordStrength {
+  /** 0–100, from the estimated number of guesses (100 ≈ 10^12 guesses or more). */
+  score: number;
+  acceptable: boolean;
+  issues: string[];
+  suggestions: string[];
+}
+
+/** Splits what the user typed (email, names) into words a password should not be built from. */
+function penalisedWords(userInputs: string[]): string[] {
+  return userInputs.flatMap((input) => input.toLowerCase().split(/[^\p{L}\p{N}]+/u)).filter((w) => w.length >= 3);
+}
+
+export function checkPasswordStrength(password: string, userInputs: string[] = []): PasswordStrength {
+  const length = [...password].length;
+  const issues: string[] = [];
+  if (length < PASSWORD_MIN_LENGTH) issues.push(`Use at least ${PASSWORD_MIN_LENGTH} characters.`);
+  if (length > PASSWORD_MAX_LENGTH) issues.push(`Use at most ${PASSWORD_MAX_LENGTH} characters.`);
+  if (length === 0) return { score: 0, acceptable: false, issues, suggestions: [] };
+
+  const result = zxcvbn.check(password.slice(0, ESTIMATE_PREFIX), penalisedWords(userInputs));
+  const score = Math.max(0, Math.min(100, Math.round((result.guessesLog10 / 12) * 100)));
+  if (result.score < MIN_ZXCVBN_SCORE) {
+    issues.push(result.feedback.warning ?? 'This password is too easy to guess.');
+  }
+  return {
+    score,
+    acceptable: issues.length === 0,
+    issues,
+    suggestions: issues.length ? result.feedback.suggestions : [],
+  };
+}
