@@ -67,11 +67,14 @@ export interface Config {
   host: string;
   port: number;
   databasePath: string;
+  /** Base URL for links in emails. Without PUBLIC_URL it follows the address the server listens on. */
   publicUrl: string;
+  publicUrlConfigured: boolean;
   smtpUrl: string | undefined;
   mailFrom: string;
   requireEmailConfirmation: boolean;
-  links: { confirmEmail: string; resetPassword: string };
+  /** Email link templates with a {token} placeholder; null means the server's own page. */
+  links: { confirmEmail: string | null; resetPassword: string | null };
   ttl: { emailConfirmation: number; passwordReset: number; session: number; sessionIdle: number };
   session: { cookieName: string; secureCookie: boolean };
   corsOrigins: string[];
@@ -85,6 +88,13 @@ export interface Config {
   };
   maxBodyBytes: number;
   graphiql: boolean;
+}
+
+/** The link a user receives by email for confirming their address or resetting their password. */
+export function emailLink(config: Config, kind: 'confirmEmail' | 'resetPassword', token: string): string {
+  const path = kind === 'confirmEmail' ? '/auth/confirm-email' : '/auth/reset-password';
+  const template = config.links[kind] ?? `${config.publicUrl}${path}?token={token}`;
+  return template.replaceAll('{token}', encodeURIComponent(token));
 }
 
 export class ConfigError extends Error {
@@ -107,12 +117,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     databasePath: e.DATABASE_URL.replace(/^file:(\/\/)?/, ''),
     publicUrl,
+    publicUrlConfigured: e.PUBLIC_URL !== undefined,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     requireEmailConfirmation: e.REQUIRE_EMAIL_CONFIRMATION,
     links: {
-      confirmEmail: e.CONFIRM_EMAIL_URL ?? `${publicUrl}/auth/confirm-email?token={token}`,
-      resetPassword: e.RESET_PASSWORD_URL ?? `${publicUrl}/auth/reset-password?token={token}`,
+      confirmEmail: e.CONFIRM_EMAIL_URL ?? null,
+      resetPassword: e.RESET_PASSWORD_URL ?? null,
     },
     ttl: {
       emailConfirmation: e.EMAIL_CONFIRMATION_TTL,

@@ -236,7 +236,9 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
         http.listen(config.port, config.host, () => {
           const { port } = http.address() as AddressInfo;
           const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-          resolve(`http://${host}:${port}/graphql`);
+          const origin = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
+          if (!config.publicUrlConfigured) config.publicUrl = origin;
+          resolve(`${origin}/graphql`);
         });
       }),
     async close() {

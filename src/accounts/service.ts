@@ -14,7 +14,8 @@ import { checkEmail, emailKey, normalizeEmail } from './email.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import { normalizeProfile, type ProfileInput } from './profile.ts';
 import { consumeToken, findUsableToken, issueEmailToken, lastIssuedAt } from './email-tokens.ts';
-import { confirmEmailMessage, fillLink, resetPasswordMessage } from '../mail/templates.ts';
+import { confirmEmailMessage, resetPasswordMessage } from '../mail/templates.ts';
+import { emailLink } from '../config.ts';
 import { checkPasswordStrength } from '../validation/password.ts';
 import { revokeAllSessions, revokeOtherSessions } from '../sessions/service.ts';
 
@@ -75,7 +76,7 @@ export async function register(scope: RequestScope, input: RegisterInput): Promi
 async function sendConfirmation(scope: RequestScope, user: User): Promise<void> {
   const { em, services } = scope;
   const token = await issueEmailToken(em, services.clock, user, 'confirm-email', services.config.ttl.emailConfirmation);
-  const link = fillLink(services.config.links.confirmEmail, token);
+  const link = emailLink(services.config, 'confirmEmail', token);
   const hours = Math.round(services.config.ttl.emailConfirmation / 3_600_000);
   const message = confirmEmailMessage(user.email, link, hours);
   services.background.run('send confirmation email', () => services.mailer.send(message));
@@ -131,7 +132,7 @@ export async function requestPasswordReset(scope: RequestScope, email: string): 
     if (!user || user.disabled) return;
     if (await sentRecently(scope, em, user.id, 'reset-password')) return;
     const token = await issueEmailToken(em, services.clock, user, 'reset-password', services.config.ttl.passwordReset);
-    const link = fillLink(services.config.links.resetPassword, token);
+    const link = emailLink(services.config, 'resetPassword', token);
     const minutes = Math.round(services.config.ttl.passwordReset / 60_000);
     await services.mailer.send(resetPasswordMessage(user.email, link, minutes));
   });

@@ -25,8 +25,7 @@ export function createErrorMasker(logger: Logger) {
         : mapped;
     }
     // Errors graphql-js or yoga raised about the request itself (syntax, validation, variables).
-    if (error instanceof GraphQLError && !error.originalError) return error;
-    if (original instanceof GraphQLError) return original;
+    if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return error;
     logger.error({ err: original }, 'unexpected error');
     return new GraphQLError('Unexpected error.', {
       nodes: error instanceof GraphQLError ? error.nodes : undefined,
@@ -35,3 +34,4 @@ export function createErrorMasker(logger: Logger) {
     });
   };
 }
+

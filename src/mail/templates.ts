@@ -38,8 +38,3 @@ export function resetPasswordMessage(to: string, link: string, validMinutes: num
     'Choose a new password',
   );
 }
-
-/** Fills a link template ("…{token}…") with a URL-encoded token. */
-export function fillLink(template: string, token: string): string {
-  return template.replaceAll('{token}', encodeURIComponent(token));
-}
