@@ -57,17 +57,31 @@ function resetForm(token: string): string {
 <button type="submit">Set new password</button></form>`;
 }
 
-async function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
+interface Refusal {
+  status: number;
+  message: string;
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams | Refusal> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') return null;
+  if (type !== 'application/x-www-form-urlencoded') return { status: 400, message: 'Send the form as application/x-www-form-urlencoded.' };
+  const body = await readBody(req, MAX_FORM_BYTES);
+  if (body === null) return { status: 413, message: `The form is larger than ${MAX_FORM_BYTES / 1024} KiB.` };
+  return new URLSearchParams(body);
+}
+
+/**
+ * The body as text, or null when it is over `maxBytes`. Reads to the end either way: leaving the
+ * loop early destroys the request, and the client then sees a reset connection instead of our answer.
+ */
+async function readBody(req: IncomingMessage, maxBytes: number): Promise<string | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_FORM_BYTES) return null;
-    chunks.push(chunk as Buffer);
+    if (size <= maxBytes) chunks.push(chunk as Buffer);
   }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  return size <= maxBytes ? Buffer.concat(chunks).toString('utf8') : null;
 }
 
 /** Serves the account pages; false when the path is not one of them. */
@@ -96,8 +110,8 @@ export async function handleAccountPage(req: IncomingMessage, res: ServerRespons
   if (url.pathname === '/auth/reset-password' && req.method === 'POST') {
     const title = 'Choose a new password';
     const form = await readForm(req);
-    if (!form) {
-      page(res, 400, title, '<p class="error">Send the form as application/x-www-form-urlencoded, at most 16 KiB.</p>');
+    if (!(form instanceof URLSearchParams)) {
+      page(res, form.status, title, `<p class="error">${escapeHtml(form.message)}</p>`);
       return true;
     }
     const token = form.get('token') ?? '';

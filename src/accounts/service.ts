@@ -177,6 +177,8 @@ export async function changePassword(scope: RequestScope, user: User, currentPas
     await tx.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt });
     await revokeOtherSessions(tx, user.id, scope.credential?.session.id ?? null);
   });
+  // nativeUpdate bypasses the loaded entity: reload it so the User returned (and the viewer) shows what is stored.
+  await em.refresh(user);
   return user;
 }
 

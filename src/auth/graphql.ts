@@ -2,7 +2,7 @@
 import { builder } from '../schema/builder.ts';
 import { AccountDisabledError, EmailNotConfirmedError, InvalidCredentialsError } from '../errors.ts';
 import { UserRef } from '../accounts/graphql.ts';
-import { clearedSessionCookie, readSessionCookie, sessionCookie } from '../sessions/cookies.ts';
+import { clearedSessionCookie, queueSessionCookie, readSessionCookie, sessionCookie } from '../sessions/cookies.ts';
 import { login, logout, type LoginResult } from './service.ts';
 
 const LoginResultRef = builder.objectRef<LoginResult>('LoginResult').implement({
@@ -23,13 +23,16 @@ const LoginResultRef = builder.objectRef<LoginResult>('LoginResult').implement({
 builder.mutationFields((t) => ({
   login: t.field({
     type: LoginResultRef,
+    // Nullable so a RATE_LIMITED error nulls only its own field: with a non-null field one throttled
+    // alias would null the whole response (losing the other aliases' results) and stop the rest.
+    nullable: true,
     authScopes: { public: true },
     description: 'Signs in with email and password. Throttled per account and client (see README).',
     errors: { types: [InvalidCredentialsError, EmailNotConfirmedError, AccountDisabledError] },
     args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
     resolve: async (_root, { email, password }, ctx) => {
       const result = await login(ctx, email, password);
-      ctx.responseCookies.push(sessionCookie(ctx.services.config, result.token, result.session.expiresAt));
+      queueSessionCookie(ctx.services.config, ctx.responseCookies, sessionCookie(ctx.services.config, result.token, result.session));
       // The rest of this operation acts as the new session (e.g. `login { user { email } }`).
       ctx.viewer = result.user;
       ctx.credential = { kind: 'session', via: 'bearer', session: result.session };
@@ -42,7 +45,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, _args, ctx) => {
       const ended = await logout(ctx);
       if (readSessionCookie(ctx.services.config, ctx.request.headers.get('cookie')) !== null) {
-        ctx.responseCookies.push(clearedSessionCookie(ctx.services.config));
+        queueSessionCookie(ctx.services.config, ctx.responseCookies, clearedSessionCookie(ctx.services.config));
       }
       ctx.viewer = null;
       ctx.credential = null;

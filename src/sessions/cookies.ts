@@ -1,6 +1,8 @@
 // The session cookie: HttpOnly, SameSite=Lax, Secure when the public URL is https.
 import { parseCookie, stringifySetCookie } from 'cookie';
 import type { Config } from '../config.ts';
+import type { Session } from './entities.ts';
+import { absoluteExpiry } from './service.ts';
 
 export function readSessionCookie(config: Config, cookieHeader: string | null): string | null {
   if (!cookieHeader) return null;
@@ -12,13 +14,18 @@ export function readSessionCookie(config: Config, cookieHeader: string | null): 
   }
 }
 
-export function sessionCookie(config: Config, token: string, expiresAt: Date): string {
+/**
+ * The cookie lives until the session's absolute end, not its idle expiry: the server slides the idle
+ * expiry without sending the cookie again, so a browser would otherwise drop a live session after
+ * SESSION_IDLE_TTL. An idle-expired session's cookie is cleared on its next use (stale cookie).
+ */
+export function sessionCookie(config: Config, token: string, session: Pick<Session, 'createdAt'>): string {
   return stringifySetCookie(config.session.cookieName, token, {
     httpOnly: true,
     sameSite: 'lax',
     secure: config.session.secureCookie,
     path: '/',
-    expires: expiresAt,
+    expires: absoluteExpiry(config, session.createdAt),
   });
 }
 
@@ -30,4 +37,15 @@ export function clearedSessionCookie(config: Config): string {
     path: '/',
     expires: new Date(0),
   });
+}
+
+/**
+ * Adds a session Set-Cookie to a response's list, replacing one queued earlier in the same request
+ * (e.g. the clearing of a stale cookie before `login` sets a new one): RFC 6265 asks for at most
+ * one Set-Cookie per cookie name, and browsers disagree on which of two wins.
+ */
+export function queueSessionCookie(config: Config, responseCookies: string[], setCookie: string): void {
+  const prefix = `${config.session.cookieName}=`;
+  const kept = responseCookies.filter((cookie) => !cookie.startsWith(prefix));
+  responseCookies.splice(0, responseCookies.length, ...kept, setCookie);
 }

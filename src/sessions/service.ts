@@ -27,8 +27,13 @@ export interface IssuedSession {
   token: string;
 }
 
+/** The moment a session ends however actively it is used (SESSION_TTL after sign-in). */
+export function absoluteExpiry(config: Config, createdAt: Date): Date {
+  return new Date(createdAt.getTime() + config.ttl.session);
+}
+
 function expiry(config: Config, createdAt: Date, now: Date): Date {
-  return new Date(Math.min(createdAt.getTime() + config.ttl.session, now.getTime() + config.ttl.sessionIdle));
+  return new Date(Math.min(absoluteExpiry(config, createdAt).getTime(), now.getTime() + config.ttl.sessionIdle));
 }
 
 export async function createSession({ em, config, clock }: SessionDeps, user: User, origin: SessionOrigin): Promise<IssuedSession> {

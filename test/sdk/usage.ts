@@ -46,9 +46,11 @@ export async function runSdk(url: string, email: string, password: string, confi
   if (confirmed.confirmEmail.__typename !== 'EmailResult') throw new Error(confirmed.confirmEmail.message);
 
   const wrong = await request(url, LoginDocument, { email, password: 'not the password' });
-  if (wrong.login.__typename === 'LoginResult') throw new Error('wrong password accepted');
+  // `login` is nullable: it is null only beside a GraphQL error (e.g. RATE_LIMITED), which request() throws.
+  if (!wrong.login || wrong.login.__typename === 'LoginResult') throw new Error('wrong password accepted');
 
   const login = await request(url, LoginDocument, { email, password });
+  if (!login.login) throw new Error('login returned no result');
   if (login.login.__typename !== 'LoginResult') throw new Error(login.login.message);
   const token: string = login.login.token;
 
