@@ -168,6 +168,7 @@ export async function changePassword(scope: RequestScope, user: User, currentPas
     services.throttle.recordLoginFailure(key, scope.ip);
     throw new InvalidCredentialsError('The current password is incorrect.');
   }
+  services.throttle.recordLoginSuccess(key, scope.ip);
   const problems = passwordProblems('newPassword', newPassword, profileInputs(user));
   if (newPassword === currentPassword) problems.push({ field: 'newPassword', messages: ['Choose a password different from the current one.'] });
   if (problems.length) throw new ValidationFailedError(problems);

@@ -25,9 +25,16 @@ builder.queryFields((t) => ({
   validatePassword: t.field({
     type: PasswordStrengthRef,
     authScopes: { public: true },
-    description: 'Scores a password; words from `email` (and the name fields) count against it.',
-    args: { password: t.arg.string({ required: true }), email: t.arg.string() },
-    resolve: (_root, { password, email }) => checkPasswordStrength(password, email ? [email] : []),
+    description: 'Scores a password; words from `email` and `userInputs` (e.g. the name fields) count against it.',
+    args: {
+      password: t.arg.string({ required: true }),
+      email: t.arg.string(),
+      userInputs: t.arg.stringList({ description: 'Other things the user typed, such as first and last name (at most 10).' }),
+    },
+    resolve: (_root, { password, email, userInputs }) => {
+      const inputs = [...(email ? [email] : []), ...(userInputs ?? [])].slice(0, 11).map((input) => input.slice(0, 320));
+      return checkPasswordStrength(password, inputs);
+    },
   }),
   validateEmail: t.field({
     type: ValidationResultRef,

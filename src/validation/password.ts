@@ -27,9 +27,22 @@ export interface PasswordStrength {
   suggestions: string[];
 }
 
-/** Splits what the user typed (email, names) into words a password should not be built from. */
+/**
+ * Words a password should not be built from: each thing the user typed (email, names), its parts,
+ * and its parts joined ("marvin.minsky@x" → "marvin", "minsky", "marvinminsky"), so neither a name
+ * nor a whole email local part passes as an unguessable word.
+ */
 function penalisedWords(userInputs: string[]): string[] {
-  return userInputs.flatMap((input) => input.toLowerCase().split(/[^\p{L}\p{N}]+/u)).filter((w) => w.length >= 3);
+  const words = userInputs.flatMap((input) => {
+    const lower = input.toLowerCase();
+    const local = lower.includes('@') ? lower.slice(0, lower.lastIndexOf('@')) : lower;
+    const parts = local.split(/[^\p{L}\p{N}]+/u);
+    return [...lower.split(/[^\p{L}\p{N}]+/u), parts.join('')];
+  });
+  // First and last name typed into separate fields still make one guessable word together.
+  const names = userInputs.filter((input) => !input.includes('@'));
+  words.push(names.join('').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ''));
+  return [...new Set(words)].filter((w) => w.length >= 3);
 }
 
 export function checkPasswordStrength(password: string, userInputs: string[] = []): PasswordStrength {

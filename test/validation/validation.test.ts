@@ -45,6 +45,17 @@ describe('live-form validation', () => {
     assert.equal(withEmail.acceptable, false);
   });
 
+  test('penalises names typed into separate fields, alone and joined', async () => {
+    const query = `query($p: String!, $u: [String!]) { validatePassword(password: $p, userInputs: $u) { acceptable } }`;
+    const names = ['Marvin', 'Minsky'];
+    assert.equal((await server.gql(query, { p: 'marvinminsky1', u: [] })).body.data.validatePassword.acceptable, true);
+    assert.equal((await server.gql(query, { p: 'marvinminsky1', u: names })).body.data.validatePassword.acceptable, false);
+    const register = await server.gql(
+      `mutation { register(input: { email: "mm@example.com", password: "marvinminsky1", firstName: "Marvin", lastName: "Minsky" }) { __typename } }`,
+    );
+    assert.equal(register.body.data.register.__typename, 'ValidationError');
+  });
+
   test('enforces length 8..256 without truncating', async () => {
     const short = (await server.gql(STRENGTH, { password: 'Zq9!x' })).body.data.validatePassword;
     assert.equal(short.acceptable, false);
