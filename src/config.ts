@@ -19,7 +19,16 @@ const duration = z.string().transform((value, ctx) => {
   return ms;
 });
 
-const positiveInt = z.coerce.number().int().positive();
+/** A whole number written in digits only: z.coerce.number would read " " as 0 and "1e3" as 1000. */
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min).max(max));
+
+const positiveInt = integer(1, Number.MAX_SAFE_INTEGER);
 
 const list = z.string().transform((v) =>
   v
@@ -28,15 +37,34 @@ const list = z.string().transform((v) =>
     .filter(Boolean),
 );
 
-const absoluteUrl = z.url({ protocol: /^https?$/ }).transform((v) => v.replace(/\/+$/, ''));
+const absoluteUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).transform((v) => v.replace(/\/+$/, ''));
+
+/**
+ * A browser origin (scheme://host[:port]) as the Origin header spells it. An entry with a path
+ * could never equal an Origin header, so it is refused rather than silently never matching.
+ */
+const origin = z.url({ protocol: /^https?$/, error: 'expected an origin such as https://app.example.com' }).transform((value, ctx) => {
+  const url = new URL(value);
+  if (url.pathname !== '/' || url.search || url.hash || url.username) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not an origin: remove the path (e.g. ${url.origin})` });
+    return z.NEVER;
+  }
+  return url.origin;
+});
+
+/** SQLite only for now: a URL of another scheme (postgres://…) would become a strange file name. */
+const databaseUrl = z
+  .string()
+  .min(1)
+  .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^file:/i.test(v), 'expected a SQLite file path or file: URL');
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-  DATABASE_URL: z.string().min(1).default('data/gatehouse.db'),
+  PORT: integer(0, 65535).default(4000),
+  DATABASE_URL: databaseUrl.default('data/gatehouse.db'),
   PUBLIC_URL: absoluteUrl.optional(),
-  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'expected an smtp:// or smtps:// URL' }).optional(),
   MAIL_FROM: z.string().min(3).default('Gatehouse <no-reply@localhost>'),
   REQUIRE_EMAIL_CONFIRMATION: bool.default(true),
   CONFIRM_EMAIL_URL: z.string().includes('{token}').optional(),
@@ -49,8 +77,8 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
     .default('gatehouse_session'),
-  CORS_ORIGINS: list.pipe(z.array(absoluteUrl)).default([]),
-  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  CORS_ORIGINS: list.pipe(z.array(origin)).default([]),
+  TRUST_PROXY: integer(0, 10).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   AUTH_RATE_LIMIT_PER_MINUTE: positiveInt.default(30),
   LOGIN_FAILURES_BEFORE_DELAY: positiveInt.default(5),
@@ -103,10 +131,12 @@ export class ConfigError extends Error {
 
 /** Parses environment variables; throws ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  // An empty (or blank) variable means unset, as `.env` templates write `SMTP_URL=`.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    // The variable name alone: CORS_ORIGINS, not CORS_ORIGINS.0 (the bad entry is in the message).
+    const lines = parsed.error.issues.map((issue) => `  ${String(issue.path[0])}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;

@@ -8,6 +8,8 @@ if (major < 22 || (major === 22 && minor < 18)) {
   process.exit(1);
 }
 
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
 const USAGE = `Usage: gatehouse <command>
 
 Commands:
@@ -50,8 +52,19 @@ async function serve(): Promise<number> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    gatehouse.services.logger.info({ signal }, 'shutting down');
-    await gatehouse.close();
+    const { logger } = gatehouse.services;
+    logger.info({ signal }, 'shutting down');
+    // A supervisor waits for the exit; a close that hangs (a stuck query) must not keep it waiting.
+    setTimeout(() => {
+      logger.error({ signal }, `shutdown took over ${SHUTDOWN_TIMEOUT_MS} ms; exiting anyway`);
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    try {
+      await gatehouse.close();
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

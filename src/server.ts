@@ -2,10 +2,11 @@
 // few plain HTTP routes. No domain logic lives here.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AddressInfo } from 'node:net';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { sendNodeResponse } from '@whatwg-node/server';
 import { GraphQLError } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -24,6 +25,10 @@ import type { Validator } from './validation/registry.ts';
 import { schema } from './schema/index.ts';
 import { clientIp } from './http/client-ip.ts';
 import { csrfPlugin, isAllowedOrigin } from './http/csrf.ts';
+import { corsPlugin } from './http/cors.ts';
+import { documentNestingPlugin, graphqlLimitsPlugin } from './http/limits.ts';
+import { requestParsingPlugin } from './http/request-parsing.ts';
+import { bodyRefusal, contentEncodingRefusal, encodingRefusal, hostRefusal, readBody, type Refusal } from './http/request-checks.ts';
 import { createErrorMasker, toGraphQLError } from './http/errors.ts';
 import { AccessError } from './errors.ts';
 import { handleAccountPage } from './accounts/http.ts';
@@ -109,36 +114,29 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     batching: false,
     logging: false,
     context: ({ request, ...server }) => buildContext(request, server as ServerContext) as Promise<Context>,
-    cors: config.corsOrigins.length
-      ? {
-          origin: config.corsOrigins,
-          credentials: true,
-          methods: ['GET', 'POST', 'OPTIONS'],
-          allowedHeaders: ['content-type', 'authorization', 'x-gatehouse-csrf', 'graphql-preflight', 'x-request-id'],
-          maxAge: 600,
-        }
-      : false,
+    // corsPlugin below replaces yoga's CORS, which echoed a listed origin to unlisted ones.
+    cors: false,
+    // A second line behind bodyRefusal (which reads Content-Length before any byte of the body).
+    maxRequestBodySize: config.maxBodyBytes,
     graphiql: config.graphiql ? { title: 'Gatehouse', defaultQuery: '{ viewer { id email } }' } : false,
     renderGraphiQL,
-    maskedErrors: { maskError: createErrorMasker(logger) },
+    maskedErrors: { maskError: createErrorMasker(logger, () => requestIds.getStore()) },
     plugins: [
+      corsPlugin(config),
       csrfPlugin(config),
-      EnvelopArmorPlugin({
-        // Token limit first: it stops deeply nested documents before graphql-js parses them.
-        maxTokens: { n: 2000 },
-        maxDepth: { n: 10, ignoreIntrospection: true, flattenFragments: true },
-        maxAliases: { n: 30 },
-        maxDirectives: { n: 20 },
-        costLimit: { maxCost: 5000 },
-        blockFieldSuggestion: { enabled: config.env === 'production' },
-      }),
+      requestParsingPlugin(),
+      graphqlLimitsPlugin(config),
+      // After graphqlLimitsPlugin: it wraps the parser armor installs.
+      documentNestingPlugin(),
       responseCookiesPlugin(),
     ],
   });
 
+  // The request id of the HTTP request being handled, for log lines written far from it (the error masker).
+  const requestIds = new AsyncLocalStorage<string>();
   const http = createServer((req, res) => {
     handleHttp(req, res).catch((error: unknown) => {
-      logger.error({ err: error }, 'unhandled HTTP error');
+      logger.error({ err: error, requestId: res.getHeader('x-request-id') }, 'unhandled HTTP error');
       if (!res.headersSent) sendJson(res, 500, { error: 'Unexpected error.' });
       else res.destroy();
     });
@@ -157,21 +155,37 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
         'request',
       ),
     );
+    await requestIds.run(requestId, () => route(req, res, requestId));
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/ready') {
       const ready = await isDatabaseReady(orm);
       return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', database: ready });
     }
-    if (path === '/graphql') {
-      const refusal = bodyRefusal(req, config.maxBodyBytes);
-      if (refusal) return sendJson(res, refusal.status, { errors: [{ message: refusal.message, extensions: { code: 'BAD_REQUEST' } }] });
-      const server: ServerContext = { requestId, ip: clientIp(req, config.trustProxyHops), responseCookies: [] };
-      await yoga.handle(req, res, server);
-      return;
-    }
+    if (path === '/graphql') return handleGraphQL(req, res, requestId);
     if (await handleAccountPage(req, res, { services, ip: clientIp(req, config.trustProxyHops), requestId })) return;
     sendJson(res, 404, { error: 'Not found.' });
+  }
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const refusal = hostRefusal(req) ?? bodyRefusal(req, config.maxBodyBytes) ?? contentEncodingRefusal(req);
+    if (refusal) return sendRefusal(res, refusal);
+    if (req.method === 'POST') {
+      const body = await readBody(req);
+      if (body === null) return;
+      const badEncoding = encodingRefusal(req, body);
+      if (badEncoding) return sendRefusal(res, badEncoding);
+      // Yoga (through @whatwg-node/server) takes an already-read body from `req.body`.
+      (req as IncomingMessage & { body?: Buffer }).body = body;
+    }
+    const server: ServerContext = { requestId, ip: clientIp(req, config.trustProxyHops), responseCookies: [] };
+    // Not yoga.handle: on an exception it answers a 500 whose body is the stack trace. Here an
+    // exception reaches the generic handler in createServer, which logs it and answers without one.
+    const response = await yoga.handleNodeRequestAndResponse(req, res, server);
+    await sendNodeResponse(response, res, req, true);
   }
 
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: config.maxBodyBytes });
@@ -264,15 +278,8 @@ function responseCookiesPlugin(): Plugin<{}, ServerContext> {
   };
 }
 
-/** Refuses bodies over the limit before yoga reads them (and chunked POSTs, whose size is unknown). */
-function bodyRefusal(req: IncomingMessage, maxBytes: number): { status: number; message: string } | null {
-  if (req.method !== 'POST') return null;
-  const length = req.headers['content-length'];
-  if (length === undefined) return { status: 411, message: 'A Content-Length header is required.' };
-  const bytes = Number(length);
-  if (!Number.isSafeInteger(bytes) || bytes < 0) return { status: 400, message: 'Invalid Content-Length.' };
-  if (bytes > maxBytes) return { status: 413, message: `Request body over ${maxBytes} bytes.` };
-  return null;
+function sendRefusal(res: ServerResponse, refusal: Refusal): void {
+  sendJson(res, refusal.status, { errors: [{ message: refusal.message, extensions: { code: 'BAD_REQUEST' } }] });
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -15,7 +15,10 @@ export function toGraphQLError(error: AccessError): GraphQLError {
   });
 }
 
-export function createErrorMasker(logger: Logger) {
+const MASKED = new Error('Unexpected error.');
+
+/** `currentRequestId` ties the log line of a masked error to the x-request-id the client got. */
+export function createErrorMasker(logger: Logger, currentRequestId: () => string | undefined = () => undefined) {
   return (error: unknown): Error => {
     const original = error instanceof GraphQLError ? error.originalError : error;
     if (original instanceof AccessError) {
@@ -25,13 +28,33 @@ export function createErrorMasker(logger: Logger) {
         : mapped;
     }
     // Errors graphql-js or yoga raised about the request itself (syntax, validation, variables).
-    if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return error;
-    logger.error({ err: original }, 'unexpected error');
+    if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return withoutVariableValue(error);
+    logger.error({ err: original, requestId: currentRequestId() }, 'unexpected error');
     return new GraphQLError('Unexpected error.', {
       nodes: error instanceof GraphQLError ? error.nodes : undefined,
       path: error instanceof GraphQLError ? error.path : undefined,
+      // Never serialised; it tells yoga the error was not a deliberate GraphQL error, so a
+      // response without data is a 500 rather than a 200 that monitoring would miss.
+      originalError: MASKED,
       extensions: { code: 'INTERNAL_SERVER_ERROR' },
     });
   };
 }
 
+
+const INVALID_VARIABLE = /^Variable "(\$\w+)" got invalid value [\s\S]*?; ([\s\S]*)$/;
+
+/**
+ * The executor quotes a rejected variable's whole value, so an input object with one bad field would
+ * echo its password back (and into logs). Keep the variable's name and the reason, drop the value.
+ */
+function withoutVariableValue(error: GraphQLError): GraphQLError {
+  const match = INVALID_VARIABLE.exec(error.message);
+  if (!match) return error;
+  const reason = match[2]!.replace(/[,;]? found: [\s\S]*$/, '').replace(/ got invalid value [\s\S]*$/, '');
+  return new GraphQLError(`Variable "${match[1]}" got an invalid value: ${reason}`.trim(), {
+    nodes: error.nodes,
+    originalError: error.originalError,
+    extensions: { code: 'BAD_USER_INPUT', ...error.extensions },
+  });
+}

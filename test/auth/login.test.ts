@@ -107,6 +107,7 @@ describe('login', () => {
   });
 
   test('the password is never echoed in any response', async () => {
+    const REGISTER_WITH_INPUT = `mutation($input: RegisterInput!) { register(input: $input) { __typename } }`;
     const password = 'Zebra-Quasar-Lantern-9184';
     await createConfirmedUser(server, 'login.echo@example.com', password);
     const responses: RawResponse[] = [
@@ -118,6 +119,9 @@ describe('login', () => {
       await rawLogin(server, '', '', LOGIN, { password }),
       await rawLogin(server, '', '', `mutation { login(email: 42, password: "${password}") { __typename } }`),
       await rawLogin(server, '', '', `mutation { login(emial: "login.echo@example.com", password: "${password}") { __typename } }`),
+      // An input object with an unknown or missing field: the executor would quote the whole value.
+      await rawLogin(server, '', '', REGISTER_WITH_INPUT, { input: { email: 'echo@example.com', password, bogus: 1 } }),
+      await rawLogin(server, '', '', REGISTER_WITH_INPUT, { input: { password } }),
     ];
     // Throttled attempts too.
     for (let i = 0; i < 6; i++) responses.push(await rawLogin(server, 'login.echo@example.com', `${password}${i}`));

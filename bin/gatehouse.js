@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// The `gatehouse` command. Plain JavaScript on purpose: an older Node cannot even load the
+// TypeScript sources (it stops at the ".ts" extension with a stack trace), so the version check
+// must run before anything imports them.
+const MINIMUM = [22, 18];
+
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+if (major < MINIMUM[0] || (major === MINIMUM[0] && minor < MINIMUM[1])) {
+  process.stderr.write(
+    `Gatehouse needs Node.js ${MINIMUM.join('.')} or newer (it runs TypeScript natively); this is ${process.version}.\n` +
+      'Install a newer Node.js, or run it through npm (`npm start`), which uses the Node installed with the project.\n',
+  );
+  process.exit(1);
+}
+
+await import('../src/main.ts');

@@ -1,0 +1,140 @@
+// Configuration from environment variables: defaults, every kind of bad value refused with a
+// message naming the variable, durations, SQLite URLs, and empty values meaning "unset".
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+/** Asserts that `env` is refused with a ConfigError naming `variable`; returns the message. */
+function refused(env: Record<string, string>, variable: string): string {
+  let caught: unknown;
+  try {
+    loadConfig(env);
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught instanceof ConfigError, `${JSON.stringify(env)} was accepted (or threw something else: ${caught})`);
+  assert.match(caught.message, new RegExp(`\\b${variable}\\b`), caught.message);
+  return caught.message;
+}
+
+describe('loadConfig', () => {
+  test('defaults', () => {
+    const config = loadConfig({});
+    assert.equal(config.env, 'development');
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.port, 4000);
+    assert.equal(config.databasePath, 'data/gatehouse.db');
+    assert.equal(config.publicUrl, 'http://127.0.0.1:4000');
+    assert.equal(config.publicUrlConfigured, false);
+    assert.equal(config.smtpUrl, undefined);
+    assert.equal(config.requireEmailConfirmation, true);
+    assert.deepEqual(config.links, { confirmEmail: null, resetPassword: null });
+    assert.deepEqual(config.ttl, {
+      emailConfirmation: 24 * 3600_000,
+      passwordReset: 3600_000,
+      session: 30 * 24 * 3600_000,
+      sessionIdle: 7 * 24 * 3600_000,
+    });
+    assert.deepEqual(config.session, { cookieName: 'gatehouse_session', secureCookie: false });
+    assert.deepEqual(config.corsOrigins, []);
+    assert.equal(config.trustProxyHops, 0);
+    assert.equal(config.logLevel, 'info');
+    assert.equal(config.maxBodyBytes, 1024 * 1024);
+    assert.equal(config.graphiql, true);
+  });
+
+  test('production turns GraphiQL off unless asked for; an https PUBLIC_URL makes the cookie Secure', () => {
+    assert.equal(loadConfig({ NODE_ENV: 'production' }).graphiql, false);
+    assert.equal(loadConfig({ NODE_ENV: 'production', GRAPHIQL: 'yes' }).graphiql, true);
+    const config = loadConfig({ PUBLIC_URL: 'https://accounts.example.com/' });
+    assert.equal(config.publicUrl, 'https://accounts.example.com');
+    assert.equal(config.publicUrlConfigured, true);
+    assert.equal(config.session.secureCookie, true);
+  });
+
+  const badValues: Array<[string, string]> = [
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['PORT', '1e3'],
+    ['PORT', '80.5'],
+    ['SESSION_TTL', 'forever'],
+    ['SESSION_TTL', '0'],
+    ['SESSION_IDLE_TTL', '-5m'],
+    ['REQUIRE_EMAIL_CONFIRMATION', 'maybe'],
+    ['CORS_ORIGINS', 'not-a-url'],
+    ['CORS_ORIGINS', 'https://app.example,ftp://files.example'],
+    ['CORS_ORIGINS', 'https://app.example/path'],
+    ['SMTP_URL', 'http://x'],
+    ['LOG_LEVEL', 'loud'],
+    ['NODE_ENV', 'prod'],
+    ['PUBLIC_URL', 'javascript:alert(1)'],
+    ['TRUST_PROXY', 'true'],
+    ['MAX_BODY_BYTES', '10k'],
+    ['MAX_BODY_BYTES', '0'],
+    ['GRAPHIQL', 'nah'],
+    ['SESSION_COOKIE_NAME', 'a;b'],
+    ['CONFIRM_EMAIL_URL', 'https://app.example/confirm'],
+    ['DATABASE_URL', 'postgres://db.example/gatehouse'],
+  ];
+  for (const [variable, value] of badValues) {
+    test(`${variable}=${value} is refused with a message naming ${variable}`, () => {
+      refused({ [variable]: value }, variable);
+    });
+  }
+
+  test('every bad variable is reported at once, one line each, without the value of a secret', () => {
+    const message = refused({ PORT: 'abc', LOG_LEVEL: 'loud', SMTP_URL: 'http://user:hunter2@mail.example' }, 'PORT');
+    assert.match(message, /^ {2}PORT: /m);
+    assert.match(message, /^ {2}LOG_LEVEL: /m);
+    assert.match(message, /^ {2}SMTP_URL: /m);
+    assert.doesNotMatch(message, /hunter2/);
+  });
+
+  test('durations: d, h, m, s, ms and plain milliseconds', () => {
+    const config = loadConfig({
+      SESSION_TTL: '30d',
+      SESSION_IDLE_TTL: '12h',
+      PASSWORD_RESET_TTL: '15m',
+      EMAIL_CONFIRMATION_TTL: '45s',
+      LOGIN_MAX_DELAY: '500ms',
+    });
+    assert.equal(config.ttl.session, 30 * 86_400_000);
+    assert.equal(config.ttl.sessionIdle, 12 * 3_600_000);
+    assert.equal(config.ttl.passwordReset, 15 * 60_000);
+    assert.equal(config.ttl.emailConfirmation, 45_000);
+    assert.equal(config.throttle.maxDelayMs, 500);
+    assert.equal(loadConfig({ SESSION_TTL: '2500' }).ttl.session, 2500);
+  });
+
+  test('DATABASE_URL: a path, or a file: URL with or without //', () => {
+    assert.equal(loadConfig({ DATABASE_URL: '/var/lib/gatehouse/db.sqlite' }).databasePath, '/var/lib/gatehouse/db.sqlite');
+    assert.equal(loadConfig({ DATABASE_URL: 'file:data/app.db' }).databasePath, 'data/app.db');
+    assert.equal(loadConfig({ DATABASE_URL: 'file:///tmp/app.db' }).databasePath, '/tmp/app.db');
+  });
+
+  test('CORS_ORIGINS: a comma-separated list of origins, normalised as browsers send them', () => {
+    const config = loadConfig({ CORS_ORIGINS: ' https://App.Example/ , http://localhost:5173,, ' });
+    assert.deepEqual(config.corsOrigins, ['https://app.example', 'http://localhost:5173']);
+  });
+
+  test('an empty or blank value means unset', () => {
+    const config = loadConfig({ PORT: '', SMTP_URL: '', LOG_LEVEL: '', CORS_ORIGINS: '', HOST: '  ', SESSION_TTL: ' ', PUBLIC_URL: '' });
+    assert.equal(config.port, 4000);
+    assert.equal(config.smtpUrl, undefined);
+    assert.equal(config.logLevel, 'info');
+    assert.deepEqual(config.corsOrigins, []);
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.ttl.session, 30 * 24 * 3600_000);
+    assert.equal(config.publicUrlConfigured, false);
+  });
+
+  test('booleans accept true/false, 1/0, yes/no, on/off in any case', () => {
+    for (const value of ['true', '1', 'YES', 'On']) assert.equal(loadConfig({ REQUIRE_EMAIL_CONFIRMATION: value }).requireEmailConfirmation, true);
+    for (const value of ['false', '0', 'no', 'OFF']) assert.equal(loadConfig({ REQUIRE_EMAIL_CONFIRMATION: value }).requireEmailConfirmation, false);
+  });
+
+  test('PORT=0 (an ephemeral port) is allowed', () => {
+    assert.equal(loadConfig({ PORT: '0' }).port, 0);
+  });
+});
