@@ -42,17 +42,24 @@ export function createErrorMasker(logger: Logger, currentRequestId: () => string
 }
 
 
-const INVALID_VARIABLE = /^Variable "(\$\w+)" got invalid value [\s\S]*?; ([\s\S]*)$/;
+const INVALID_VARIABLE = /^Variable "(\$\w+)" got invalid value /;
 
 /**
- * The executor quotes a rejected variable's whole value, so an input object with one bad field would
- * echo its password back (and into logs). Keep the variable's name and the reason, drop the value.
+ * The executor quotes a rejected variable's whole value ("Variable "$input" got invalid value
+ * { …, password: "…" } at "input.x"; reason"), so an input object with one bad field would echo
+ * its password back (and into logs). Keep the variable, the path and the reason; drop every value.
  */
 function withoutVariableValue(error: GraphQLError): GraphQLError {
-  const match = INVALID_VARIABLE.exec(error.message);
-  if (!match) return error;
-  const reason = match[2]!.replace(/[,;]? found: [\s\S]*$/, '').replace(/ got invalid value [\s\S]*$/, '');
-  return new GraphQLError(`Variable "${match[1]}" got an invalid value: ${reason}`.trim(), {
+  const variable = INVALID_VARIABLE.exec(error.message)?.[1];
+  if (!variable) return error;
+  // Values may contain anything, reasons never contain "; ": split at the last one.
+  const split = error.message.lastIndexOf('; ');
+  const path = / at "([^"]*)"$/.exec(error.message.slice(0, split))?.[1];
+  const reason = (split >= 0 ? error.message.slice(split + 2) : '')
+    .replace(/,? found: [\s\S]*$/, '')
+    .replace(/ value: [\s\S]*$/, ' value');
+  const where = path ? ` at "${path}"` : '';
+  return new GraphQLError(`Variable "${variable}" got an invalid value${where}${reason ? `: ${reason}` : '.'}`, {
     nodes: error.nodes,
     originalError: error.originalError,
     extensions: { code: 'BAD_USER_INPUT', ...error.extensions },
