@@ -10,6 +10,7 @@ import type { Mailer } from './mail/mailer.ts';
 import type { AuthThrottle } from './auth/throttle.ts';
 import type { ValidatorRegistry } from './validation/registry.ts';
 import type { BackgroundTasks } from './util/background.ts';
+import type { ViewerAccess } from './access/viewer-access.ts';
 
 /** Long-lived parts of the running server, shared by every request and by the CLI. */
 export interface Services {
@@ -35,10 +36,17 @@ export interface RequestScope {
   ip: string;
   userAgent: string | null;
   requestId: string;
+  /** Roles and permissions of a user, read once per request and user (use `viewerAccess(scope)`). */
+  loadAccess(user: User | null): Promise<ViewerAccess>;
 }
 
 export interface Context extends RequestScope {
   request: Request;
   /** Set-Cookie values to add to the HTTP response (ignored on WebSocket). */
   responseCookies: string[];
+}
+
+/** The current viewer's roles and permissions (login and logout may change the viewer mid-operation). */
+export function viewerAccess(scope: Pick<RequestScope, 'viewer' | 'loadAccess'>): Promise<ViewerAccess> {
+  return scope.loadAccess(scope.viewer);
 }

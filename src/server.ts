@@ -32,12 +32,17 @@ import { bodyRefusal, contentEncodingRefusal, encodingRefusal, hostRefusal, read
 import { createErrorMasker, toGraphQLError } from './http/errors.ts';
 import { AccessError } from './errors.ts';
 import { handleAccountPage } from './accounts/http.ts';
+import { accessLoader } from './access/viewer-access.ts';
+import { syncAccessDeclarations } from './access/sync.ts';
+import type { AccessDeclarations } from './access/declarations.ts';
 
 export interface GatehouseOptions {
   clock?: Clock;
   logger?: Logger;
   /** Extra validators for the registry (custom rules). */
   validators?: Validator[];
+  /** Permissions and roles declared in code, synced into the database at start. */
+  access?: AccessDeclarations;
   /** Replaces the authenticator chain (default: bearer session, then cookie session). */
   authenticators?: Authenticator[];
 }
@@ -73,6 +78,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   const logger = options.logger ?? createLogger(config);
   const clock = options.clock ?? systemClock;
   const orm = await openDatabase(config.databasePath);
+  await syncAccessDeclarations(orm.em.fork(), clock, options.access);
   const services: Services = {
     config,
     clock,
@@ -104,6 +110,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       userAgent: request.headers.get('user-agent'),
       requestId: server.requestId,
       responseCookies: server.responseCookies,
+      loadAccess: accessLoader(em),
     };
   }
 

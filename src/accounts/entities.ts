@@ -1,10 +1,13 @@
 // Accounts: the user record and the single-use tokens emailed to it.
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
+import { Role } from '../access/entities.ts';
 
 export const User = defineEntity({
   name: 'User',
   tableName: 'users',
+  // Keyset pagination of the admin user list walks this index.
+  indexes: [{ properties: ['createdAt', 'id'] }],
   properties: {
     id: p.string().primary().length(36).onCreate(() => randomUUID()),
     /** Normalised address (trimmed, lower-case domain) used for display and delivery. */
@@ -21,6 +24,7 @@ export const User = defineEntity({
     bio: p.text().nullable(),
     avatarUrl: p.string().length(2048).nullable(),
     disabled: p.boolean().default(false),
+    roles: () => p.manyToMany(Role).pivotTable('user_roles').owner(),
     createdAt: p.datetime(),
     updatedAt: p.datetime(),
   },

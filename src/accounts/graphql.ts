@@ -1,5 +1,6 @@
 // GraphQL for accounts: the User type, `viewer`, registration, confirmation, profile and passwords.
 import { builder, type Types } from '../schema/builder.ts';
+import { describedRule } from '../schema/auth-rules.ts';
 import {
   EmailAlreadyConfirmedError,
   EmailTakenError,
@@ -16,7 +17,7 @@ export const UserRef = builder.objectRef<User>('User');
 
 UserRef.implement({
   description: 'An account. Its fields are visible to the account itself.',
-  authScopes: (user) => ({ self: user.id }),
+  authScopes: describedRule('the account itself', (user: User) => ({ self: user.id })),
   fields: (t) => ({
     id: t.exposeID('id'),
     email: t.exposeString('email'),

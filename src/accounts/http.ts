@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestScope, Services } from '../context.ts';
 import { AccessError, DomainError, ValidationFailedError } from '../errors.ts';
 import { confirmEmail, resetPassword } from './service.ts';
+import { accessLoader } from '../access/viewer-access.ts';
 
 const MAX_FORM_BYTES = 16 * 1024;
 
@@ -34,7 +35,8 @@ input,button{font:inherit;padding:.5rem;width:100%;box-sizing:border-box;margin:
 }
 
 function scope(deps: PageDeps): RequestScope {
-  return { ...deps, em: deps.services.orm.em.fork(), viewer: null, credential: null, userAgent: null };
+  const em = deps.services.orm.em.fork();
+  return { ...deps, em, viewer: null, credential: null, userAgent: null, loadAccess: accessLoader(em) };
 }
 
 /** Turns an expected failure into a page; rethrows anything unexpected. */

@@ -18,6 +18,7 @@ import { confirmEmailMessage, resetPasswordMessage } from '../mail/templates.ts'
 import { emailLink } from '../config.ts';
 import { checkPasswordStrength } from '../validation/password.ts';
 import { revokeAllSessions, revokeOtherSessions } from '../sessions/service.ts';
+import { defaultRole } from '../access/sync.ts';
 
 /** At most one confirmation or reset email per account in this interval (no mail bombing). */
 const EMAIL_RESEND_INTERVAL_MS = 60_000;
@@ -58,6 +59,7 @@ export async function register(scope: RequestScope, input: RegisterInput): Promi
     passwordHash: await hashPassword(input.password),
     emailConfirmedAt: null,
     ...profile,
+    roles: [await defaultRole(em)],
     createdAt: now,
     updatedAt: now,
   });

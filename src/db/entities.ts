@@ -1,5 +1,7 @@
 // Every entity the ORM knows. A domain adding an entity lists it here once.
 import { EmailToken, User } from '../accounts/entities.ts';
 import { Session } from '../sessions/entities.ts';
+import { Permission, Role } from '../access/entities.ts';
+import { AuditEvent } from '../admin/entities.ts';
 
-export const entities = [User, EmailToken, Session];
+export const entities = [User, EmailToken, Session, Permission, Role, AuditEvent];

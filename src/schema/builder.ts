@@ -2,7 +2,8 @@
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import type { Context } from '../context.ts';
+import RelayPlugin from '@pothos/plugin-relay';
+import { viewerAccess, type Context } from '../context.ts';
 import { forbidden, unauthenticated } from '../errors.ts';
 
 export interface AuthScopes {
@@ -12,6 +13,16 @@ export interface AuthScopes {
   authenticated: boolean;
   /** The signed-in viewer is the user with this id. */
   self: string;
+  /** The viewer holds the admin role. */
+  admin: boolean;
+  /** The viewer holds the role with this name. */
+  role: string;
+  /** The viewer holds this permission (admins hold every permission). */
+  permission: string;
+  /** The viewer is the user with this id, or an admin. */
+  ownerOrAdmin: string;
+  /** A custom rule: any function of the request context. */
+  check: (ctx: Context) => boolean | Promise<boolean>;
 }
 
 export const builder = new SchemaBuilder<{
@@ -23,7 +34,7 @@ export const builder = new SchemaBuilder<{
     ID: { Input: string; Output: string };
   };
 }>({
-  plugins: [ScopeAuthPlugin, ErrorsPlugin],
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     // Scopes are checked before the resolver (and so before any argument is looked up).
@@ -31,12 +42,27 @@ export const builder = new SchemaBuilder<{
       public: true,
       authenticated: ctx.viewer !== null,
       self: (userId: string) => ctx.viewer?.id === userId,
+      admin: async () => (await viewerAccess(ctx)).isAdmin,
+      role: async (name: string) => (await viewerAccess(ctx)).roles.has(name),
+      permission: async (name: string) => (await viewerAccess(ctx)).can(name),
+      ownerOrAdmin: async (userId: string) => ctx.viewer?.id === userId || (await viewerAccess(ctx)).isAdmin,
+      check: (rule) => rule(ctx),
     }),
     unauthorizedError: (_parent, ctx) => (ctx.viewer ? forbidden() : unauthenticated()),
     authorizeOnSubscribe: true,
   },
   errors: {
     directResult: true,
+  },
+  relay: {
+    // No global `node(id)` lookup: each type is fetched through its own guarded field.
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
+    cursorType: 'String',
+    // Connection wrappers add no data of their own: the field returning them carries the rule.
+    pageInfoTypeOptions: { authScopes: { public: true } },
+    defaultConnectionTypeOptions: { authScopes: { public: true } },
+    defaultEdgeTypeOptions: { authScopes: { public: true } },
   },
 });
 

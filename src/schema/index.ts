@@ -1,5 +1,6 @@
 // Imports every domain's GraphQL module (each registers itself on the builder) and builds the schema.
 import { builder } from './builder.ts';
+import { annotateAccessRules } from './auth-rules.ts';
 import './scalars.ts';
 import './errors.ts';
 import '../accounts/graphql.ts';
@@ -7,4 +8,4 @@ import '../sessions/graphql.ts';
 import '../auth/graphql.ts';
 import '../validation/graphql.ts';
 
-export const schema = builder.toSchema();
+export const schema = annotateAccessRules(builder.toSchema());

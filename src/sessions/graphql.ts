@@ -1,5 +1,7 @@
 // GraphQL for sessions: a user's sessions, and ending them.
 import { builder } from '../schema/builder.ts';
+import { describedRule } from '../schema/auth-rules.ts';
+import type { User } from '../accounts/entities.ts';
 import { notFound } from '../errors.ts';
 import { UserRef } from '../accounts/graphql.ts';
 import type { Session } from './entities.ts';
@@ -7,7 +9,7 @@ import { listSessions, revokeOtherSessions, revokeSession } from './service.ts';
 
 const SessionRef = builder.objectRef<Session>('Session').implement({
   description: 'A signed-in device or client. Visible to its owner.',
-  authScopes: (session) => ({ self: session.user.id }),
+  authScopes: describedRule('its owner', (session: Session) => ({ self: session.user.id })),
   fields: (t) => ({
     id: t.exposeID('id'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -25,7 +27,7 @@ const SessionRef = builder.objectRef<Session>('Session').implement({
 builder.objectField(UserRef, 'sessions', (t) =>
   t.field({
     type: [SessionRef],
-    authScopes: (user) => ({ self: user.id }),
+    authScopes: describedRule('the account itself', (user: User) => ({ self: user.id })),
     description: 'Live sessions, most recently used first.',
     resolve: (user, _args, ctx) =>
       listSessions({ em: ctx.em, config: ctx.services.config, clock: ctx.services.clock }, user.id),

@@ -1,0 +1,47 @@
+// Permissions and roles declared in code. Gatehouse's own are below; deployers add theirs through
+// `createGatehouse(config, { access: { permissions, roles } })`. All are synced into the database at
+// start (created if missing, descriptions refreshed), the way the seed registered Permission/Role objects.
+
+export interface PermissionDeclaration {
+  name: string;
+  description: string;
+}
+
+export interface RoleDeclaration {
+  name: string;
+  description: string;
+  permissions: string[];
+}
+
+export interface AccessDeclarations {
+  permissions?: PermissionDeclaration[];
+  roles?: RoleDeclaration[];
+}
+
+export const ADMIN_ROLE = 'admin';
+export const USER_ROLE = 'user';
+
+/** Gatehouse's own permissions. The admin role holds these and every other, present or future. */
+export const PERMISSIONS = {
+  usersRead: 'users:read',
+  usersWrite: 'users:write',
+  rolesRead: 'roles:read',
+  rolesWrite: 'roles:write',
+  auditRead: 'audit:read',
+} as const;
+
+export const BUILT_IN_PERMISSIONS: PermissionDeclaration[] = [
+  { name: PERMISSIONS.usersRead, description: 'List and view user accounts.' },
+  { name: PERMISSIONS.usersWrite, description: 'Create, edit, disable and delete user accounts, set passwords, end sessions.' },
+  { name: PERMISSIONS.rolesRead, description: 'List roles and permissions.' },
+  { name: PERMISSIONS.rolesWrite, description: 'Create, edit and delete roles and permissions; assign roles to users.' },
+  { name: PERMISSIONS.auditRead, description: 'Read the audit log.' },
+];
+
+export const BUILT_IN_ROLES: RoleDeclaration[] = [
+  { name: ADMIN_ROLE, description: 'Administrators: every permission, including ones added later.', permissions: [] },
+  { name: USER_ROLE, description: 'Every account. Grants nothing beyond signing in and managing one’s own account.', permissions: [] },
+];
+
+/** A permission or role name: lower-case words with `:`, `-`, `_` or `.` between them. */
+export const ACCESS_NAME = /^[a-z][a-z0-9]*(?:[:._-][a-z0-9]+)*$/;
