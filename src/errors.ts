@@ -11,6 +11,9 @@ export const ERROR_CODES = [
   'ACCOUNT_DISABLED',
   'INVALID_TOKEN',
   'TOKEN_EXPIRED',
+  'NAME_TAKEN',
+  'LAST_ADMIN',
+  'BUILT_IN_PROTECTED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -82,6 +85,27 @@ export class TokenExpiredError extends DomainError {
   readonly code = 'TOKEN_EXPIRED';
   constructor() {
     super('This link or token has expired. Ask for a new one.');
+  }
+}
+
+export class NameTakenError extends DomainError {
+  readonly code = 'NAME_TAKEN';
+  constructor(what: string, name: string) {
+    super(`A ${what} named "${name}" already exists.`);
+  }
+}
+
+export class LastAdminError extends DomainError {
+  readonly code = 'LAST_ADMIN';
+  constructor() {
+    super('This would leave no active administrator. Make someone else an admin first.');
+  }
+}
+
+export class BuiltInProtectedError extends DomainError {
+  readonly code = 'BUILT_IN_PROTECTED';
+  constructor(what: string) {
+    super(`${what} is built in and cannot be changed this way.`);
   }
 }
 

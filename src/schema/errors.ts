@@ -12,6 +12,9 @@ import {
   InvalidTokenError,
   TokenExpiredError,
   ValidationFailedError,
+  NameTakenError,
+  LastAdminError,
+  BuiltInProtectedError,
   type FieldProblem,
 } from '../errors.ts';
 
@@ -64,3 +67,6 @@ errorType(EmailAlreadyConfirmedError, 'EmailAlreadyConfirmedError', 'The email a
 errorType(AccountDisabledError, 'AccountDisabledError', 'The account has been disabled by an administrator.');
 errorType(InvalidTokenError, 'InvalidTokenError', 'The token is unknown or was already used.');
 errorType(TokenExpiredError, 'TokenExpiredError', 'The token has expired.');
+errorType(NameTakenError, 'NameTakenError', 'The name is already used.');
+errorType(LastAdminError, 'LastAdminError', 'The change would leave no active administrator.');
+errorType(BuiltInProtectedError, 'BuiltInProtectedError', 'Built-in roles and permissions cannot be deleted or renamed.');

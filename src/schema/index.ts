@@ -7,5 +7,9 @@ import '../accounts/graphql.ts';
 import '../sessions/graphql.ts';
 import '../auth/graphql.ts';
 import '../validation/graphql.ts';
+import '../access/graphql.ts';
+import '../admin/users-graphql.ts';
+import '../admin/setup-graphql.ts';
+import '../admin/audit-graphql.ts';
 
 export const schema = annotateAccessRules(builder.toSchema());
