@@ -2,6 +2,7 @@
 // everything else receives a Config.
 import { z } from 'zod';
 import { parseDuration } from './util/duration.ts';
+import { checkEmail, normalizeEmail } from './accounts/email.ts';
 
 const bool = z
   .string()
@@ -86,6 +87,19 @@ const EnvSchema = z.object({
   LOGIN_MAX_FAILURES_PER_HOUR: positiveInt.default(100),
   MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   GRAPHIQL: bool.optional(),
+  /** First-run setup token; without it a random one is generated and logged while no user exists. */
+  SETUP_TOKEN: z.string().trim().min(16, 'use at least 16 characters (better: a random 32+ character string)').optional(),
+  ADMIN_EMAIL: z
+    .string()
+    .transform(normalizeEmail)
+    .superRefine((email, ctx) => {
+      const problem = checkEmail(email);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
+  /** Only read to create ADMIN_EMAIL's account when it does not exist; never changes an existing password. */
+  ADMIN_PASSWORD: z.string().optional(),
+  AUDIT_RETENTION_DAYS: integer(1, 36_500).default(365),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -116,6 +130,11 @@ export interface Config {
   };
   maxBodyBytes: number;
   graphiql: boolean;
+  /** SETUP_TOKEN, or null to generate one at start while no user exists. */
+  setupToken: string | null;
+  /** ADMIN_EMAIL / ADMIN_PASSWORD: the admin created or ensured at start. */
+  admin: { email: string; password: string | null } | null;
+  audit: { retentionDays: number };
 }
 
 /** The link a user receives by email for confirming their address or resetting their password. */
@@ -140,6 +159,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.ADMIN_PASSWORD !== undefined && e.ADMIN_EMAIL === undefined) {
+    throw new ConfigError('Invalid configuration:\n  ADMIN_PASSWORD: set only together with ADMIN_EMAIL');
+  }
   const publicUrl = e.PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? 'localhost' : e.HOST}:${e.PORT}`;
   return {
     env: e.NODE_ENV,
@@ -173,5 +195,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     maxBodyBytes: e.MAX_BODY_BYTES,
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
+    setupToken: e.SETUP_TOKEN ?? null,
+    admin: e.ADMIN_EMAIL === undefined ? null : { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD ?? null },
+    audit: { retentionDays: e.AUDIT_RETENTION_DAYS },
   };
 }

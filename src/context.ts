@@ -11,6 +11,7 @@ import type { AuthThrottle } from './auth/throttle.ts';
 import type { ValidatorRegistry } from './validation/registry.ts';
 import type { BackgroundTasks } from './util/background.ts';
 import type { ViewerAccess } from './access/viewer-access.ts';
+import type { SetupGate } from './admin/setup.ts';
 
 /** Long-lived parts of the running server, shared by every request and by the CLI. */
 export interface Services {
@@ -22,6 +23,8 @@ export interface Services {
   throttle: AuthThrottle;
   validators: ValidatorRegistry;
   background: BackgroundTasks;
+  /** First-run setup: the setup token and the lock that lets one `completeSetup` win. */
+  setup: SetupGate;
 }
 
 /** How the viewer proved who they are on this request. */

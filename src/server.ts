@@ -35,6 +35,8 @@ import { handleAccountPage } from './accounts/http.ts';
 import { accessLoader } from './access/viewer-access.ts';
 import { syncAccessDeclarations } from './access/sync.ts';
 import type { AccessDeclarations } from './access/declarations.ts';
+import { prepareFirstRun, SetupGate } from './admin/setup.ts';
+import { startAuditRetention } from './admin/retention.ts';
 
 export interface GatehouseOptions {
   clock?: Clock;
@@ -78,7 +80,6 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   const logger = options.logger ?? createLogger(config);
   const clock = options.clock ?? systemClock;
   const orm = await openDatabase(config.databasePath);
-  await syncAccessDeclarations(orm.em.fork(), clock, options.access);
   const services: Services = {
     config,
     clock,
@@ -88,7 +89,19 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     throttle: new AuthThrottle(config.throttle, clock),
     validators: createValidatorRegistry(options.validators),
     background: new BackgroundTasks(logger),
+    setup: new SetupGate(config.setupToken, logger),
   };
+  let auditRetention: { stop(): void };
+  try {
+    await syncAccessDeclarations(orm.em.fork(), clock, options.access);
+    await prepareFirstRun(services);
+    auditRetention = await startAuditRetention(services);
+  } catch (error) {
+    // A start that fails (e.g. a weak ADMIN_PASSWORD) must not leave the database open.
+    services.mailer.close();
+    await orm.close();
+    throw error;
+  }
   const authenticators = options.authenticators ?? defaultAuthenticators;
 
   async function buildContext(request: Request, server: ServerContext): Promise<Omit<Context, 'request'>> {
@@ -263,6 +276,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
         });
       }),
     async close() {
+      auditRetention.stop();
       await wsDisposable.dispose();
       for (const client of wsServer.clients) client.terminate();
       wsServer.close();

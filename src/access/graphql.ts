@@ -1,1 +1,186 @@
-// Placeholder: filled in by the issue-3 work.
+// GraphQL for roles and permissions: the Role and Permission types, their root fields, and the
+// roles, effective permissions and admin flag of a User.
+import { builder } from '../schema/builder.ts';
+import { describedRule } from '../schema/auth-rules.ts';
+import { BuiltInProtectedError, LastAdminError, NameTakenError, ValidationFailedError } from '../errors.ts';
+import type { User } from '../accounts/entities.ts';
+import { UserRef } from '../accounts/graphql.ts';
+import { PERMISSIONS } from './declarations.ts';
+import type { Permission, Role } from './entities.ts';
+import * as access from './service.ts';
+
+const canRead = { permission: PERMISSIONS.rolesRead } as const;
+const canWrite = { permission: PERMISSIONS.rolesWrite } as const;
+
+// Roles and permissions are reached only through fields that carry the real rule (`roles`,
+// `User.roles`, the role mutations); the type rule just keeps anonymous clients out.
+const reachedThroughGuardedField = describedRule('signed in, through a field that allows it', () => ({ authenticated: true }));
+
+export const PermissionRef = builder.objectRef<Permission>('Permission').implement({
+  description: 'A named capability. Roles group permissions; the `admin` role holds every one.',
+  authScopes: reachedThroughGuardedField,
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name', { description: 'E.g. `users:read`.' }),
+    description: t.exposeString('description', { nullable: true }),
+    builtIn: t.exposeBoolean('builtIn', { description: 'Built into Gatehouse or declared by the deployer in code: cannot be deleted.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+export const RoleRef = builder.objectRef<Role>('Role').implement({
+  description: 'A named set of permissions given to users.',
+  authScopes: reachedThroughGuardedField,
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    description: t.exposeString('description', { nullable: true }),
+    builtIn: t.exposeBoolean('builtIn', {
+      description: '`admin`, `user` and roles declared in code: cannot be renamed or deleted.',
+    }),
+    permissions: t.field({
+      type: [PermissionRef],
+      description: 'The permissions the role grants, by name. For `admin`: every permission, including ones added later.',
+      resolve: (role, _args, ctx) => access.rolePermissions(ctx, role),
+    }),
+    userCount: t.int({
+      authScopes: canRead,
+      description: 'How many accounts hold the role.',
+      resolve: (role, _args, ctx) => access.roleUserCount(ctx, role),
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+const DeletedRef = (name: string, what: string) =>
+  builder.objectRef<{ id: string; name: string }>(name).implement({
+    description: `The ${what} that was deleted.`,
+    fields: (t) => ({
+      id: t.exposeID('id', { authScopes: { public: true } }),
+      name: t.exposeString('name', { authScopes: { public: true } }),
+    }),
+  });
+const DeletedRoleRef = DeletedRef('DeletedRole', 'role');
+const DeletedPermissionRef = DeletedRef('DeletedPermission', 'permission');
+
+const CreateRoleInput = builder.inputType('CreateRoleInput', {
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'Lower-case words joined by `:`, `.`, `_` or `-`, e.g. `support`.' }),
+    description: t.string({ required: false }),
+    permissions: t.stringList({ required: false, description: 'Permission names. You can only grant permissions you hold yourself.' }),
+  }),
+});
+
+const UpdateRoleInput = builder.inputType('UpdateRoleInput', {
+  description: 'Omitted fields stay as they are; a null or empty description clears it.',
+  fields: (t) => ({
+    name: t.string({ required: false, description: 'A new name. Built-in roles cannot be renamed.' }),
+    description: t.string({ required: false }),
+    permissions: t.stringList({
+      required: false,
+      description:
+        'Replaces the permission list. Not settable on `admin`, which holds every permission. Permissions declared ' +
+        'in code for a declared role are given back at the next start.',
+    }),
+  }),
+});
+
+const CreatePermissionInput = builder.inputType('CreatePermissionInput', {
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'Lower-case words joined by `:`, `.`, `_` or `-`, e.g. `reports:read`.' }),
+    description: t.string({ required: false }),
+  }),
+});
+
+const viewerOrUserReader = describedRule(
+  `the account itself, or holders of \`${PERMISSIONS.usersRead}\``,
+  (user: User) => ({ $any: { self: user.id, permission: PERMISSIONS.usersRead } }),
+);
+
+builder.objectFields(UserRef, (t) => ({
+  roles: t.field({
+    type: [RoleRef],
+    authScopes: viewerOrUserReader,
+    description: 'The roles the account holds, by name. Every account holds `user`.',
+    resolve: async (user, _args, ctx) => (await access.userAccessSummary(ctx, user)).roles,
+  }),
+  permissions: t.stringList({
+    authScopes: viewerOrUserReader,
+    description: 'Every permission the account holds through its roles, by name (for an admin: all of them).',
+    resolve: async (user, _args, ctx) => (await access.userAccessSummary(ctx, user)).permissions,
+  }),
+  isAdmin: t.boolean({
+    authScopes: viewerOrUserReader,
+    description: 'Whether the account holds the `admin` role.',
+    resolve: async (user, _args, ctx) => (await access.userAccessSummary(ctx, user)).isAdmin,
+  }),
+}));
+
+builder.queryFields((t) => ({
+  roles: t.field({
+    type: [RoleRef],
+    authScopes: canRead,
+    description: 'Every role, by name.',
+    resolve: (_root, _args, ctx) => access.listRoles(ctx),
+  }),
+  permissions: t.field({
+    type: [PermissionRef],
+    authScopes: canRead,
+    description: 'Every permission, by name.',
+    resolve: (_root, _args, ctx) => access.listPermissions(ctx),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createRole: t.field({
+    type: RoleRef,
+    authScopes: canWrite,
+    description: 'Creates a role with the given permissions.',
+    errors: { types: [ValidationFailedError, NameTakenError] },
+    args: { input: t.arg({ type: CreateRoleInput, required: true }) },
+    resolve: (_root, { input }, ctx) => access.createRole(ctx, input),
+  }),
+  updateRole: t.field({
+    type: RoleRef,
+    authScopes: canWrite,
+    description: 'Renames a role, changes its description or replaces its permissions. Takes effect on the next request of every holder.',
+    errors: { types: [ValidationFailedError, NameTakenError, BuiltInProtectedError] },
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateRoleInput, required: true }) },
+    resolve: (_root, { id, input }, ctx) => access.updateRole(ctx, id, input),
+  }),
+  deleteRole: t.field({
+    type: DeletedRoleRef,
+    authScopes: canWrite,
+    description: 'Deletes a role that is not built in; its holders lose it at once.',
+    errors: { types: [BuiltInProtectedError] },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => access.deleteRole(ctx, id),
+  }),
+  createPermission: t.field({
+    type: PermissionRef,
+    authScopes: canWrite,
+    description: 'Creates a permission. The `admin` role holds it at once; add it to other roles with `updateRole`.',
+    errors: { types: [ValidationFailedError, NameTakenError] },
+    args: { input: t.arg({ type: CreatePermissionInput, required: true }) },
+    resolve: (_root, { input }, ctx) => access.createPermission(ctx, input),
+  }),
+  deletePermission: t.field({
+    type: DeletedPermissionRef,
+    authScopes: canWrite,
+    description: 'Deletes a permission that is neither built in nor declared in code; roles lose it at once.',
+    errors: { types: [BuiltInProtectedError] },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => access.deletePermission(ctx, id),
+  }),
+  assignRoles: t.field({
+    type: UserRef,
+    authScopes: canWrite,
+    description:
+      "Replaces a user's roles with the named ones (`user` always stays). Only an admin can grant or remove " +
+      '`admin`, and the last active admin cannot lose it. Takes effect on the user\'s next request.',
+    errors: { types: [ValidationFailedError, LastAdminError] },
+    args: { userId: t.arg.id({ required: true }), roles: t.arg.stringList({ required: true }) },
+    resolve: (_root, { userId, roles }, ctx) => access.assignRoles(ctx, userId, roles),
+  }),
+}));

@@ -6,18 +6,23 @@ import {
   EmailTakenError,
   InvalidCredentialsError,
   InvalidTokenError,
+  LastAdminError,
   TokenExpiredError,
   ValidationFailedError,
 } from '../errors.ts';
 import type { User } from './entities.ts';
 import { checkEmail } from './email.ts';
 import * as accounts from './service.ts';
+import { deleteAccount } from './deletion.ts';
+import { clearedSessionCookie, queueSessionCookie, readSessionCookie } from '../sessions/cookies.ts';
 
 export const UserRef = builder.objectRef<User>('User');
 
 UserRef.implement({
-  description: 'An account. Its fields are visible to the account itself.',
-  authScopes: describedRule('the account itself', (user: User) => ({ self: user.id })),
+  description: 'An account. Its fields are visible to the account itself and to holders of `users:read`.',
+  authScopes: describedRule('the account itself, or permission `users:read`', (user: User) => ({
+    $any: { self: user.id, permission: 'users:read' },
+  })),
   fields: (t) => ({
     id: t.exposeID('id'),
     email: t.exposeString('email'),
@@ -34,7 +39,7 @@ UserRef.implement({
   }),
 });
 
-const profileFields = (t: PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>) => ({
+export const profileFields = (t: PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>) => ({
   displayName: t.string({ required: false }),
   firstName: t.string({ required: false }),
   lastName: t.string({ required: false }),
@@ -72,6 +77,15 @@ const RegisterResult = builder
 const EmailResult = builder.objectRef<{ email: string }>('EmailResult').implement({
   description: 'The operation succeeded for the account with this email.',
   fields: (t) => ({ email: t.exposeString('email', { authScopes: { public: true } }) }),
+});
+
+/** An account that no longer exists: only what the caller already knew. */
+export const DeletedUserRef = builder.objectRef<{ id: string; email: string }>('DeletedUser').implement({
+  description: 'The account was deleted, with its sessions and tokens.',
+  fields: (t) => ({
+    id: t.exposeID('id', { authScopes: { public: true } }),
+    email: t.exposeString('email', { authScopes: { public: true } }),
+  }),
 });
 
 const RequestAccepted = builder.objectRef<{ message: string }>('RequestAccepted').implement({
@@ -174,5 +188,23 @@ builder.mutationFields((t) => ({
     errors: { types: [ValidationFailedError] },
     args: { input: t.arg({ type: ProfileInput, required: true }) },
     resolve: (_root, { input }, ctx) => accounts.updateProfile(ctx, ctx.viewer!, input),
+  }),
+  deleteAccount: t.field({
+    type: DeletedUserRef,
+    authScopes: { authenticated: true },
+    description:
+      "Deletes the signed-in user's account after checking the password (throttled like login); ends every session.",
+    errors: { types: [InvalidCredentialsError, LastAdminError] },
+    args: { password: t.arg.string({ required: true }) },
+    resolve: async (_root, { password }, ctx) => {
+      const deleted = await deleteAccount(ctx, ctx.viewer!, password);
+      if (readSessionCookie(ctx.services.config, ctx.request.headers.get('cookie')) !== null) {
+        queueSessionCookie(ctx.services.config, ctx.responseCookies, clearedSessionCookie(ctx.services.config));
+      }
+      // The rest of this operation is anonymous: the account is gone.
+      ctx.viewer = null;
+      ctx.credential = null;
+      return deleted;
+    },
   }),
 }));

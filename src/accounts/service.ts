@@ -19,6 +19,7 @@ import { emailLink } from '../config.ts';
 import { checkPasswordStrength } from '../validation/password.ts';
 import { revokeAllSessions, revokeOtherSessions } from '../sessions/service.ts';
 import { defaultRole } from '../access/sync.ts';
+import { AUDIT_ACTIONS, recordAudit } from '../admin/audit.ts';
 
 /** At most one confirmation or reset email per account in this interval (no mail bombing). */
 const EMAIL_RESEND_INTERVAL_MS = 60_000;
@@ -28,12 +29,12 @@ export interface RegisterInput extends ProfileInput {
   password: string;
 }
 
-function passwordProblems(field: string, password: string, userInputs: string[]): FieldProblem[] {
+export function passwordProblems(field: string, password: string, userInputs: string[]): FieldProblem[] {
   const strength = checkPasswordStrength(password, userInputs);
   return strength.acceptable ? [] : [{ field, messages: strength.issues }];
 }
 
-function profileInputs(user: Pick<User, 'email' | 'displayName' | 'firstName' | 'lastName'>): string[] {
+export function profileInputs(user: Pick<User, 'email' | 'displayName' | 'firstName' | 'lastName'>): string[] {
   return [user.email, user.displayName, user.firstName, user.lastName].filter((v): v is string => !!v);
 }
 
@@ -72,10 +73,11 @@ export async function register(scope: RequestScope, input: RegisterInput): Promi
   }
   await sendConfirmation(scope, user);
   scope.services.logger.info({ userId: user.id, requestId: scope.requestId }, 'user registered');
+  await recordAudit({ ...scope, viewer: user }, { action: AUDIT_ACTIONS.register, targetType: 'user', targetId: user.id });
   return user;
 }
 
-async function sendConfirmation(scope: RequestScope, user: User): Promise<void> {
+export async function sendConfirmation(scope: RequestScope, user: User): Promise<void> {
   const { em, services } = scope;
   const token = await issueEmailToken(em, services.clock, user, 'confirm-email', services.config.ttl.emailConfirmation);
   const link = emailLink(services.config, 'confirmEmail', token);
@@ -94,6 +96,8 @@ export async function confirmEmail(scope: RequestScope, token: string): Promise<
     user.emailConfirmedAt = services.clock.now();
     await em.flush();
   }
+  // The token proves control of the mailbox: the account acts.
+  await recordAudit({ ...scope, viewer: user }, { action: AUDIT_ACTIONS.confirmEmail, targetType: 'user', targetId: user.id, details: { email: record.email } });
   return user;
 }
 
@@ -132,7 +136,13 @@ export async function requestPasswordReset(scope: RequestScope, email: string): 
   services.background.run('password reset email', async () => {
     const user = await findUserByEmail({ em }, email);
     if (!user || user.disabled) return;
-    if (await sentRecently(scope, em, user.id, 'reset-password')) return;
+    const throttled = await sentRecently(scope, em, user.id, 'reset-password');
+    // Here, after the answer: recording only matched requests must not change what the client sees.
+    await recordAudit(
+      { ...scope, em },
+      { action: AUDIT_ACTIONS.requestPasswordReset, ...(scope.viewer ? {} : { actorEmail: normalizeEmail(email) }), targetType: 'user', targetId: user.id, details: { emailSent: !throttled } },
+    );
+    if (throttled) return;
     const token = await issueEmailToken(em, services.clock, user, 'reset-password', services.config.ttl.passwordReset);
     const link = emailLink(services.config, 'resetPassword', token);
     const minutes = Math.round(services.config.ttl.passwordReset / 60_000);
@@ -155,6 +165,7 @@ export async function resetPassword(scope: RequestScope, token: string, newPassw
     // Receiving the link proves the address, so a reset also confirms it.
     await tx.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt: now, emailConfirmedAt: user.emailConfirmedAt ?? now });
     await revokeAllSessions(tx, user.id);
+    await recordAudit({ ...scope, em: tx, viewer: user }, { action: AUDIT_ACTIONS.resetPassword, targetType: 'user', targetId: user.id });
   });
   services.logger.info({ userId: user.id, requestId: scope.requestId }, 'password reset');
   return user;
@@ -179,6 +190,7 @@ export async function changePassword(scope: RequestScope, user: User, currentPas
   await em.transactional(async (tx) => {
     await tx.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt });
     await revokeOtherSessions(tx, user.id, scope.credential?.session.id ?? null);
+    await recordAudit({ ...scope, em: tx, viewer: user }, { action: AUDIT_ACTIONS.changePassword, targetType: 'user', targetId: user.id });
   });
   // nativeUpdate bypasses the loaded entity: reload it so the User returned (and the viewer) shows what is stored.
   await em.refresh(user);

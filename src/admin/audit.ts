@@ -1,7 +1,24 @@
-// Recording audit events. Every service that changes accounts, access or settings calls
-// `recordAudit`; the log is append-only (nothing updates or deletes rows but retention).
+// Recording and reading audit events. Every service that changes accounts, access or settings calls
+// `recordAudit`; the log is append-only (nothing updates or deletes rows but retention.ts).
+import type { EntityManager } from '@mikro-orm/sqlite';
+import type { FilterQuery } from '@mikro-orm/core';
 import type { RequestScope } from '../context.ts';
+import { AccessError } from '../errors.ts';
 import { AuditEvent, type ActorType } from './entities.ts';
+
+/** The actions recorded by accounts, auth and setup (other domains name theirs alike: `<domain>.<verb>`). */
+export const AUDIT_ACTIONS = {
+  login: 'auth.login',
+  loginFailed: 'auth.login_failed',
+  logout: 'auth.logout',
+  register: 'account.register',
+  confirmEmail: 'account.confirm_email',
+  changePassword: 'account.change_password',
+  requestPasswordReset: 'account.request_password_reset',
+  resetPassword: 'account.reset_password',
+  setupComplete: 'setup.complete',
+  adminEnsured: 'setup.ensure_admin',
+} as const;
 
 export interface AuditEntry {
   action: string;
@@ -18,18 +35,85 @@ export type AuditScope = Pick<RequestScope, 'em' | 'services' | 'viewer' | 'ip' 
   actorType?: ActorType;
 };
 
+/** Column sizes: an over-long value (a 10 kB "email" typed into login) is cut, not refused. */
+const cut = (value: string | null | undefined, max: number): string | null => (value ? value.slice(0, max) : null);
+
 export async function recordAudit(scope: AuditScope, entry: AuditEntry): Promise<void> {
   const viewer = scope.viewer;
   await scope.em.insert(AuditEvent, {
     at: scope.services.clock.now(),
     actorType: viewer ? 'user' : (scope.actorType ?? 'anonymous'),
     actorId: viewer?.id ?? null,
-    actorEmail: entry.actorEmail ?? viewer?.email ?? null,
+    actorEmail: cut(entry.actorEmail ?? viewer?.email, 320),
     action: entry.action,
-    targetType: entry.targetType ?? null,
-    targetId: entry.targetId ?? null,
-    ip: scope.ip || null,
-    userAgent: scope.userAgent?.slice(0, 512) ?? null,
+    targetType: cut(entry.targetType, 32),
+    targetId: cut(entry.targetId, 64),
+    ip: cut(scope.ip, 64),
+    userAgent: cut(scope.userAgent, 512),
     details: entry.details ?? null,
   });
+}
+
+/** The scope of work the server does on its own (at start, on a timer): no request, no viewer. */
+export function systemAuditScope(em: EntityManager, services: AuditScope['services']): AuditScope {
+  return { em, services, viewer: null, ip: '', userAgent: null, actorType: 'system' };
+}
+
+export interface AuditFilter {
+  actorId?: string | null;
+  targetId?: string | null;
+  action?: string | null;
+  /** Inclusive. */
+  since?: Date | null;
+  /** Exclusive. */
+  until?: Date | null;
+}
+
+export interface AuditPage {
+  events: AuditEvent[];
+  hasNextPage: boolean;
+}
+
+export const AUDIT_PAGE_DEFAULT = 20;
+export const AUDIT_PAGE_MAX = 100;
+
+const CURSOR_PREFIX = 'audit:';
+
+/** Opaque to clients; a keyset position (the event id) to us. */
+export function auditCursor(event: Pick<AuditEvent, 'id'>): string {
+  return Buffer.from(`${CURSOR_PREFIX}${event.id}`, 'utf8').toString('base64url');
+}
+
+function parseAuditCursor(cursor: string): number {
+  const text = /^[A-Za-z0-9_-]{1,40}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  const match = /^audit:([1-9]\d{0,14})$/.exec(text);
+  if (!match) throw new AccessError('BAD_USER_INPUT', 'The `after` cursor is not valid.');
+  return Number(match[1]);
+}
+
+/**
+ * Newest first, keyset-paginated on the autoincrement id: a page costs the same wherever it is.
+ * `first` is capped at AUDIT_PAGE_MAX.
+ */
+export async function listAuditEvents(
+  em: EntityManager,
+  args: { first?: number | null; after?: string | null; filter?: AuditFilter | null },
+): Promise<AuditPage> {
+  const first = args.first ?? AUDIT_PAGE_DEFAULT;
+  if (!Number.isInteger(first) || first < 0) throw new AccessError('BAD_USER_INPUT', '`first` must be zero or more.');
+  const limit = Math.min(first, AUDIT_PAGE_MAX);
+  const where: FilterQuery<AuditEvent> = {};
+  if (args.after != null) where.id = { $lt: parseAuditCursor(args.after) };
+  const filter = args.filter ?? {};
+  if (filter.actorId != null) where.actorId = filter.actorId;
+  if (filter.targetId != null) where.targetId = filter.targetId;
+  if (filter.action != null) where.action = filter.action;
+  if (filter.since != null || filter.until != null) {
+    where.at = {
+      ...(filter.since != null ? { $gte: filter.since } : {}),
+      ...(filter.until != null ? { $lt: filter.until } : {}),
+    };
+  }
+  const rows = await em.find(AuditEvent, where, { orderBy: { id: 'desc' }, limit: limit + 1 });
+  return { events: rows.slice(0, limit), hasNextPage: rows.length > limit };
 }

@@ -1,1 +1,47 @@
-// Placeholder: filled in by the issue-3 work.
+// GraphQL for first-run setup: `setupStatus` and `completeSetup`, both public (the caller has no
+// account yet); the setup token from the server log is what keeps strangers out.
+import { builder } from '../schema/builder.ts';
+import { InvalidTokenError, ValidationFailedError } from '../errors.ts';
+import { completeSetup, needsSetup } from './setup.ts';
+
+const SetupStatusRef = builder.objectRef<{ needsSetup: boolean }>('SetupStatus').implement({
+  description: 'Whether this server still waits for its first account.',
+  fields: (t) => ({
+    needsSetup: t.exposeBoolean('needsSetup', {
+      authScopes: { public: true },
+      description: 'True while no account exists: `completeSetup` creates the first admin.',
+    }),
+  }),
+});
+
+const SetupResultRef = builder.objectRef<{ email: string }>('SetupResult').implement({
+  description: 'The first admin account was created (confirmed). Sign in with `login` to use it.',
+  fields: (t) => ({ email: t.exposeString('email', { authScopes: { public: true } }) }),
+});
+
+builder.queryFields((t) => ({
+  setupStatus: t.field({
+    type: SetupStatusRef,
+    authScopes: { public: true },
+    description: 'First-run state of the server.',
+    resolve: async (_root, _args, ctx) => ({ needsSetup: await needsSetup(ctx.em) }),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  completeSetup: t.field({
+    type: SetupResultRef,
+    authScopes: { public: true },
+    description:
+      'Creates the first account as a confirmed admin. Needs the setup token the server logs at start ' +
+      '(or its SETUP_TOKEN setting); a wrong one answers InvalidTokenError. FORBIDDEN once any account exists. ' +
+      'Does not sign in.',
+    errors: { types: [InvalidTokenError, ValidationFailedError] },
+    args: {
+      setupToken: t.arg.string({ required: true }),
+      email: t.arg.string({ required: true }),
+      password: t.arg.string({ required: true, description: 'The same policy as registration (see validatePassword).' }),
+    },
+    resolve: async (_root, args, ctx) => ({ email: (await completeSetup(ctx, args)).email }),
+  }),
+}));

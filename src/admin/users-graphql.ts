@@ -1,1 +1,152 @@
-// Placeholder: filled in by the issue-3 work.
+// GraphQL for admin user management: the `users` connection, `user(id)`, and the mutations that
+// create, edit, disable, delete and sign out users. Rules: `users:read` to look, `users:write` to
+// change; role changes also need `roles:write`, and nobody changes an account holding permissions
+// they lack (both checked by the service, FORBIDDEN).
+import { builder } from '../schema/builder.ts';
+import { EmailTakenError, LastAdminError, ValidationFailedError } from '../errors.ts';
+import { DeletedUserRef, profileFields, UserRef } from '../accounts/graphql.ts';
+import { PERMISSIONS } from '../access/declarations.ts';
+import { listUsers, userCursor, userStatus, USER_PAGE_MAX, USER_STATUSES } from './user-list.ts';
+import * as admin from './users.ts';
+
+const READ = { permission: PERMISSIONS.usersRead };
+const WRITE = { permission: PERMISSIONS.usersWrite };
+
+export const UserStatusEnum = builder.enumType('UserStatus', {
+  description: 'Where an account stands.',
+  values: {
+    ACTIVE: { value: 'ACTIVE', description: 'Enabled, email confirmed.' },
+    DISABLED: { value: 'DISABLED', description: 'Disabled by an administrator: cannot sign in, has no sessions.' },
+    UNCONFIRMED: { value: 'UNCONFIRMED', description: 'Enabled, email not confirmed yet.' },
+  } as const,
+});
+// The enum and the service agree on the values.
+USER_STATUSES satisfies readonly (typeof UserStatusEnum.$inferType)[];
+
+builder.objectFields(UserRef, (t) => ({
+  disabled: t.exposeBoolean('disabled', { description: 'Disabled accounts cannot sign in.' }),
+  status: t.field({ type: UserStatusEnum, resolve: (user) => userStatus(user) }),
+}));
+
+const CreateUserInput = builder.inputType('CreateUserInput', {
+  fields: (t) => ({
+    email: t.string({ required: true }),
+    password: t.string({ required: true, description: 'The same policy as registration (see validatePassword).' }),
+    confirmed: t.boolean({
+      required: false,
+      description: 'True: the address counts as confirmed now. Otherwise a confirmation link is emailed.',
+    }),
+    roles: t.stringList({
+      required: false,
+      description: 'Role names. Every account also gets `user`; any other role needs `roles:write`.',
+    }),
+    ...profileFields(t),
+  }),
+});
+
+const UpdateUserInput = builder.inputType('UpdateUserInput', {
+  description: 'Changes to an account: an omitted or null field stays as it is, except profile fields, where null or "" clears.',
+  fields: (t) => ({
+    email: t.string({
+      required: false,
+      description: 'A new address is unconfirmed (and sent a confirmation link) unless `confirmed: true` is given too.',
+    }),
+    confirmed: t.boolean({ required: false }),
+    disabled: t.boolean({
+      required: false,
+      description: 'Disabling ends every session of the user at once. Nobody can disable their own account.',
+    }),
+    roles: t.stringList({
+      required: false,
+      description: 'Replaces the roles with these (`user` always stays). Changing them needs `roles:write`.',
+    }),
+    ...profileFields(t),
+  }),
+});
+
+builder.queryFields((t) => ({
+  users: t.connection(
+    {
+      type: UserRef,
+      authScopes: READ,
+      description: `Every account, oldest first (then by id). Pages hold at most ${USER_PAGE_MAX} users.`,
+      args: {
+        search: t.arg.string({ required: false, description: 'Part of the email, display name, first or last name (any case).' }),
+        role: t.arg.string({ required: false, description: 'Only holders of the role with this name.' }),
+        status: t.arg({ type: UserStatusEnum, required: false }),
+      },
+      resolve: async (_root, args, ctx) => {
+        const page = await listUsers(ctx.em, args);
+        return {
+          edges: page.users.map((user) => ({ cursor: userCursor(user), node: user })),
+          pageInfo: {
+            hasNextPage: page.hasNextPage,
+            hasPreviousPage: page.hasPreviousPage,
+            startCursor: page.users.length ? userCursor(page.users[0]!) : null,
+            endCursor: page.users.length ? userCursor(page.users.at(-1)!) : null,
+          },
+          countTotal: page.countTotal,
+        };
+      },
+    },
+    {
+      name: 'UserConnection',
+      fields: (t) => ({
+        totalCount: t.int({
+          description: 'How many users match the filters (all pages). Counted only when asked for.',
+          resolve: (connection) => connection.countTotal(),
+        }),
+      }),
+    },
+    { name: 'UserEdge' },
+  ),
+  user: t.field({
+    type: UserRef,
+    nullable: true,
+    authScopes: READ,
+    description: 'The account with this id, or null.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => admin.findUserById(ctx.em, id),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createUser: t.field({
+    type: UserRef,
+    authScopes: WRITE,
+    description: 'Creates an account under the same email and password rules as registration.',
+    errors: { types: [ValidationFailedError, EmailTakenError] },
+    args: { input: t.arg({ type: CreateUserInput, required: true }) },
+    resolve: (_root, { input }, ctx) => admin.createUser(ctx, input),
+  }),
+  updateUser: t.field({
+    type: UserRef,
+    authScopes: WRITE,
+    description: 'Edits an account. Disabling it, or taking the admin role, is refused for the last active admin.',
+    errors: { types: [ValidationFailedError, EmailTakenError, LastAdminError] },
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateUserInput, required: true }) },
+    resolve: (_root, { id, input }, ctx) => admin.updateUser(ctx, id, input),
+  }),
+  deleteUser: t.field({
+    type: DeletedUserRef,
+    authScopes: WRITE,
+    description: 'Deletes an account with its sessions and tokens. Refused for the last active admin.',
+    errors: { types: [LastAdminError] },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => admin.deleteUser(ctx, id),
+  }),
+  setUserPassword: t.field({
+    type: UserRef,
+    authScopes: WRITE,
+    description: "Sets an account's password (registration's policy) and ends all its sessions.",
+    errors: { types: [ValidationFailedError] },
+    args: { id: t.arg.id({ required: true }), password: t.arg.string({ required: true }) },
+    resolve: (_root, { id, password }, ctx) => admin.setUserPassword(ctx, id, password),
+  }),
+  revokeUserSessions: t.int({
+    authScopes: WRITE,
+    description: 'Ends every session of an account at once; returns how many ended.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => admin.revokeUserSessions(ctx, id),
+  }),
+}));

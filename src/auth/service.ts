@@ -6,6 +6,7 @@ import { User } from '../accounts/entities.ts';
 import { emailKey } from '../accounts/email.ts';
 import { hashPassword, needsRehash, verifyPassword } from '../accounts/passwords.ts';
 import { createSession, revokeSession, type IssuedSession } from '../sessions/service.ts';
+import { AUDIT_ACTIONS, recordAudit } from '../admin/audit.ts';
 
 export interface LoginResult extends IssuedSession {
   user: User;
@@ -20,12 +21,20 @@ export async function verifyCredentials(scope: RequestScope, email: string, pass
   if (!(await verifyPassword(user?.passwordHash, password)) || !user) {
     services.throttle.recordLoginFailure(key, scope.ip);
     services.logger.info({ requestId: scope.requestId, ip: scope.ip }, 'login failed');
+    // Recorded whether or not the account exists, so the answer takes the same time either way.
+    await auditLoginFailure(scope, email, user, 'invalid_credentials');
     throw new InvalidCredentialsError();
   }
   services.throttle.recordLoginSuccess(key, scope.ip);
   // Status is revealed only to someone who knows the password.
-  if (user.disabled) throw new AccountDisabledError();
-  if (services.config.requireEmailConfirmation && !user.emailConfirmedAt) throw new EmailNotConfirmedError();
+  if (user.disabled) {
+    await auditLoginFailure(scope, email, user, 'account_disabled');
+    throw new AccountDisabledError();
+  }
+  if (services.config.requireEmailConfirmation && !user.emailConfirmedAt) {
+    await auditLoginFailure(scope, email, user, 'email_not_confirmed');
+    throw new EmailNotConfirmedError();
+  }
   if (needsRehash(user.passwordHash!)) {
     user.passwordHash = await hashPassword(password);
     await em.flush();
@@ -42,6 +51,7 @@ export async function login(scope: RequestScope, email: string, password: string
     { ip: scope.ip, userAgent: scope.userAgent },
   );
   scope.services.logger.info({ requestId: scope.requestId, userId: user.id }, 'login succeeded');
+  await recordAudit({ ...scope, viewer: user }, { action: AUDIT_ACTIONS.login, targetType: 'user', targetId: user.id });
   return { ...issued, user };
 }
 
@@ -49,5 +59,16 @@ export async function login(scope: RequestScope, email: string, password: string
 export async function logout(scope: RequestScope): Promise<boolean> {
   const credential = scope.credential;
   if (!credential || !scope.viewer) return false;
-  return revokeSession(scope.em, scope.viewer.id, credential.session.id);
+  const ended = await revokeSession(scope.em, scope.viewer.id, credential.session.id);
+  if (ended) await recordAudit(scope, { action: AUDIT_ACTIONS.logout, targetType: 'user', targetId: scope.viewer.id });
+  return ended;
+}
+
+/** The actor is anonymous (nobody proved who they are); the email tried is kept, the password never. */
+async function auditLoginFailure(scope: RequestScope, email: string, user: User | null, reason: string): Promise<void> {
+  const tried = email.slice(0, 320);
+  await recordAudit(
+    { ...scope, viewer: null },
+    { action: AUDIT_ACTIONS.loginFailed, actorEmail: tried, targetType: user ? 'user' : undefined, targetId: user?.id, details: { email: tried, reason } },
+  );
 }

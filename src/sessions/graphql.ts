@@ -8,8 +8,10 @@ import type { Session } from './entities.ts';
 import { listSessions, revokeOtherSessions, revokeSession } from './service.ts';
 
 const SessionRef = builder.objectRef<Session>('Session').implement({
-  description: 'A signed-in device or client. Visible to its owner.',
-  authScopes: describedRule('its owner', (session: Session) => ({ self: session.user.id })),
+  description: 'A signed-in device or client. Visible to its owner and to holders of `users:read`.',
+  authScopes: describedRule('its owner, or permission `users:read`', (session: Session) => ({
+    $any: { self: session.user.id, permission: 'users:read' },
+  })),
   fields: (t) => ({
     id: t.exposeID('id'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -27,7 +29,9 @@ const SessionRef = builder.objectRef<Session>('Session').implement({
 builder.objectField(UserRef, 'sessions', (t) =>
   t.field({
     type: [SessionRef],
-    authScopes: describedRule('the account itself', (user: User) => ({ self: user.id })),
+    authScopes: describedRule('the account itself, or permission `users:read`', (user: User) => ({
+      $any: { self: user.id, permission: 'users:read' },
+    })),
     description: 'Live sessions, most recently used first.',
     resolve: (user, _args, ctx) =>
       listSessions({ em: ctx.em, config: ctx.services.config, clock: ctx.services.clock }, user.id),

@@ -1,0 +1,322 @@
+// Roles and permissions: listing, creating, editing and deleting them, and assigning roles to users.
+// Services take a scope (the request's, or the CLI's) and know nothing of GraphQL. Every change is audited.
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/sqlite';
+import type { RequestScope } from '../context.ts';
+import { User } from '../accounts/entities.ts';
+import { recordAudit, type AuditScope } from '../admin/audit.ts';
+import {
+  BuiltInProtectedError,
+  forbidden,
+  NameTakenError,
+  notFound,
+  ValidationFailedError,
+  type FieldProblem,
+} from '../errors.ts';
+import { ACCESS_NAME, ADMIN_ROLE, USER_ROLE } from './declarations.ts';
+import { Permission, Role } from './entities.ts';
+import { assertNotLastAdmin } from './guards.ts';
+import { accessFromRoles, type ViewerAccess } from './viewer-access.ts';
+
+/** Who acts (a signed-in user, or with no viewer the operator at the command line) and on which database. */
+export type AccessScope = AuditScope & Pick<RequestScope, 'loadAccess'>;
+
+export interface CreateRoleInput {
+  name: string;
+  description?: string | null;
+  permissions?: readonly string[] | null;
+}
+
+/** Omitted (or null) name and permissions stay as they are; a null or empty description clears it. */
+export interface UpdateRoleInput {
+  name?: string | null;
+  description?: string | null;
+  permissions?: readonly string[] | null;
+}
+
+export interface CreatePermissionInput {
+  name: string;
+  description?: string | null;
+}
+
+const NAME_MAX = 64;
+const DESCRIPTION_MAX = 500;
+const CONTROL_CHARS = /[\u0000-\u0009\u000B\u000C\u000E-\u001F\u007F]/;
+
+const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+// ---- reading -------------------------------------------------------------------------------
+
+export async function listRoles(scope: Pick<RequestScope, 'em'>): Promise<Role[]> {
+  return scope.em.find(Role, {}, { populate: ['permissions'], orderBy: { name: 'asc' } });
+}
+
+export async function listPermissions(scope: Pick<RequestScope, 'em'>): Promise<Permission[]> {
+  return scope.em.find(Permission, {}, { orderBy: { name: 'asc' } });
+}
+
+export async function findRoleByName(scope: Pick<RequestScope, 'em'>, name: string): Promise<Role | null> {
+  return scope.em.findOne(Role, { name: name.trim() }, { populate: ['permissions'] });
+}
+
+/** A role's permissions as they act: the admin role holds every permission there is, now and later. */
+export async function rolePermissions(scope: Pick<RequestScope, 'em'>, role: Role): Promise<Permission[]> {
+  if (role.name === ADMIN_ROLE) return listPermissions(scope);
+  await scope.em.populate(role, ['permissions']);
+  return role.permissions.getItems().sort(byName);
+}
+
+export async function roleUserCount(scope: Pick<RequestScope, 'em'>, role: Role): Promise<number> {
+  return scope.em.count(User, { roles: { id: role.id } });
+}
+
+export interface UserAccessSummary {
+  roles: Role[];
+  /** Effective permission names: for an admin, every permission in the database. */
+  permissions: string[];
+  isAdmin: boolean;
+}
+
+/**
+ * What a user holds, read from this scope's EntityManager (fresh per request). Not the per-request
+ * access cache: a role assigned earlier in the same operation shows here at once.
+ */
+export async function userAccessSummary(scope: Pick<RequestScope, 'em'>, user: User): Promise<UserAccessSummary> {
+  await scope.em.populate(user, ['roles.permissions']);
+  const roles = user.roles.getItems().sort(byName);
+  const access = accessFromRoles(roles);
+  const permissions = access.isAdmin ? (await listPermissions(scope)).map((p) => p.name) : [...access.permissions].sort();
+  return { roles, permissions, isAdmin: access.isAdmin };
+}
+
+// ---- roles ---------------------------------------------------------------------------------
+
+export async function createRole(scope: AccessScope, input: CreateRoleInput): Promise<Role> {
+  const { em, services } = scope;
+  const problems: FieldProblem[] = [];
+  const name = checkName('name', input.name, problems);
+  const description = checkDescription(input.description, problems);
+  const permissions = await findPermissions(em, input.permissions ?? [], problems);
+  if (problems.length) throw new ValidationFailedError(problems);
+
+  assertMayGrant(await actorAccess(scope), permissions.map((p) => p.name));
+  if (await em.findOne(Role, { name })) throw new NameTakenError('role', name);
+  const now = services.clock.now();
+  const role = em.create(Role, { name, description, builtIn: false, permissions, createdAt: now, updatedAt: now });
+  await flushUnique(em, () => new NameTakenError('role', name));
+  await recordAudit(scope, {
+    action: 'role.create',
+    targetType: 'role',
+    targetId: role.id,
+    details: { name, permissions: permissions.map((p) => p.name).sort() },
+  });
+  return role;
+}
+
+export async function updateRole(scope: AccessScope, id: string, input: UpdateRoleInput): Promise<Role> {
+  const { em, services } = scope;
+  const role = await em.findOne(Role, { id }, { populate: ['permissions'] });
+  if (!role) throw notFound('Role');
+
+  const problems: FieldProblem[] = [];
+  const name = input.name == null ? role.name : checkName('name', input.name, problems);
+  const description = input.description === undefined ? role.description : checkDescription(input.description, problems);
+  const permissions = input.permissions == null ? null : await findPermissions(em, input.permissions, problems);
+  if (problems.length) throw new ValidationFailedError(problems);
+
+  if (name !== role.name && role.builtIn) throw new BuiltInProtectedError(`The role "${role.name}"`);
+  // The admin role holds every permission implicitly; a list stored on it would mean nothing.
+  if (permissions && role.name === ADMIN_ROLE) throw new BuiltInProtectedError(`The permissions of the role "${ADMIN_ROLE}"`);
+  const before = role.permissions.getItems().map((p) => p.name);
+  const after = permissions?.map((p) => p.name) ?? before;
+  const { added, removed } = difference(before, after);
+  assertMayGrant(await actorAccess(scope), added);
+  if (name !== role.name && (await em.findOne(Role, { name }))) throw new NameTakenError('role', name);
+
+  const renamedFrom = role.name;
+  Object.assign(role, { name, description, updatedAt: services.clock.now() });
+  if (permissions) role.permissions.set(permissions);
+  await flushUnique(em, () => new NameTakenError('role', name));
+  await recordAudit(scope, {
+    action: 'role.update',
+    targetType: 'role',
+    targetId: role.id,
+    details: {
+      name,
+      ...(renamedFrom !== name ? { renamedFrom } : {}),
+      ...(input.description !== undefined ? { description } : {}),
+      permissionsAdded: added,
+      permissionsRemoved: removed,
+    },
+  });
+  return role;
+}
+
+/** Deletes a role that is not built in; its holders lose it. Returns the deleted role's id and name. */
+export async function deleteRole(scope: AccessScope, id: string): Promise<{ id: string; name: string }> {
+  const role = await scope.em.findOne(Role, { id });
+  if (!role) throw notFound('Role');
+  return removeRole(scope, role);
+}
+
+export async function deleteRoleByName(scope: AccessScope, name: string): Promise<{ id: string; name: string }> {
+  const role = await scope.em.findOne(Role, { name: name.trim() });
+  if (!role) throw notFound('Role');
+  return removeRole(scope, role);
+}
+
+async function removeRole(scope: AccessScope, role: Role): Promise<{ id: string; name: string }> {
+  if (role.builtIn) throw new BuiltInProtectedError(`The role "${role.name}"`);
+  const deleted = { id: role.id, name: role.name };
+  const holders = await roleUserCount(scope, role);
+  // The foreign keys of user_roles and role_permissions cascade: holders lose the role with it.
+  await scope.em.remove(role).flush();
+  await recordAudit(scope, { action: 'role.delete', targetType: 'role', targetId: deleted.id, details: { name: deleted.name, holders } });
+  return deleted;
+}
+
+// ---- permissions ---------------------------------------------------------------------------
+
+export async function createPermission(scope: AccessScope, input: CreatePermissionInput): Promise<Permission> {
+  const { em, services } = scope;
+  const problems: FieldProblem[] = [];
+  const name = checkName('name', input.name, problems);
+  const description = checkDescription(input.description, problems);
+  if (problems.length) throw new ValidationFailedError(problems);
+
+  if (await em.findOne(Permission, { name })) throw new NameTakenError('permission', name);
+  const permission = em.create(Permission, { name, description, builtIn: false, createdAt: services.clock.now() });
+  await flushUnique(em, () => new NameTakenError('permission', name));
+  await recordAudit(scope, { action: 'permission.create', targetType: 'permission', targetId: permission.id, details: { name } });
+  return permission;
+}
+
+/** Deletes a permission that is neither built in nor declared in code; roles holding it lose it. */
+export async function deletePermission(scope: AccessScope, id: string): Promise<{ id: string; name: string }> {
+  const permission = await scope.em.findOne(Permission, { id });
+  if (!permission) throw notFound('Permission');
+  return removePermission(scope, permission);
+}
+
+export async function deletePermissionByName(scope: AccessScope, name: string): Promise<{ id: string; name: string }> {
+  const permission = await scope.em.findOne(Permission, { name: name.trim() });
+  if (!permission) throw notFound('Permission');
+  return removePermission(scope, permission);
+}
+
+async function removePermission(scope: AccessScope, permission: Permission): Promise<{ id: string; name: string }> {
+  if (permission.builtIn) throw new BuiltInProtectedError(`The permission "${permission.name}"`);
+  const deleted = { id: permission.id, name: permission.name };
+  const roles = (await scope.em.find(Role, { permissions: { id: permission.id } })).map((r) => r.name).sort();
+  // The foreign key of role_permissions cascades: roles holding it lose it.
+  await scope.em.remove(permission).flush();
+  await recordAudit(scope, { action: 'permission.delete', targetType: 'permission', targetId: deleted.id, details: { name: deleted.name, roles } });
+  return deleted;
+}
+
+// ---- assignments ---------------------------------------------------------------------------
+
+/**
+ * Replaces a user's roles with the named ones. Every account keeps the `user` role; the last active
+ * admin cannot lose `admin` (checked inside the transaction that writes, so two admins demoting
+ * each other at once cannot both succeed). May run inside a caller's transaction (`{ ...scope, em: tx }`)
+ * if the actor's access is loaded already (a scope check does that): loading it then would wait for
+ * SQLite's one connection, which the caller's transaction holds.
+ */
+export async function assignRoles(scope: AccessScope, userId: string, roleNames: readonly string[]): Promise<User> {
+  const actor = await actorAccess(scope);
+  const names = [...new Set([USER_ROLE, ...roleNames.map((n) => n.trim())])];
+  const { user, added, removed } = await scope.em.transactional(async (tx) => {
+    const user = await tx.findOne(User, { id: userId }, { populate: ['roles'] });
+    if (!user) throw notFound('User');
+    const roles = await tx.find(Role, { name: { $in: names } }, { populate: ['permissions'] });
+    const unknown = names.filter((n) => !roles.some((r) => r.name === n));
+    if (unknown.length) throw ValidationFailedError.field('roles', unknownNames('role', unknown));
+
+    const { added, removed } = difference(user.roles.getItems().map((r) => r.name), names);
+    assertMayAssign(actor, roles.filter((r) => added.includes(r.name)), removed);
+    if (removed.includes(ADMIN_ROLE)) await assertNotLastAdmin(tx, user.id);
+    user.roles.set(roles);
+    user.updatedAt = scope.services.clock.now();
+    await tx.flush();
+    await recordAudit({ ...scope, em: tx }, { action: 'user.roles.assign', targetType: 'user', targetId: user.id, details: { added, removed } });
+    return { user, added, removed };
+  });
+  scope.services.logger.info({ userId: user.id, added, removed }, 'roles assigned');
+  return user;
+}
+
+// ---- rules ---------------------------------------------------------------------------------
+
+/** The acting user's access; null for the operator (command line, server), who acts with full authority. */
+async function actorAccess(scope: AccessScope): Promise<ViewerAccess | null> {
+  return scope.viewer ? scope.loadAccess(scope.viewer) : null;
+}
+
+/** No one hands out what they do not hold: roles:write alone must not be a path to every permission. */
+function assertMayGrant(actor: ViewerAccess | null, permissionNames: readonly string[]): void {
+  if (!actor || actor.isAdmin) return;
+  const missing = permissionNames.filter((name) => !actor.can(name));
+  if (missing.length) throw forbidden(`You cannot grant permissions you do not hold: ${missing.sort().join(', ')}.`);
+}
+
+function assertMayAssign(actor: ViewerAccess | null, addedRoles: Role[], removedNames: readonly string[]): void {
+  if (!actor || actor.isAdmin) return;
+  if (removedNames.includes(ADMIN_ROLE) || addedRoles.some((r) => r.name === ADMIN_ROLE)) {
+    throw forbidden(`Only an admin can grant or remove the role "${ADMIN_ROLE}".`);
+  }
+  assertMayGrant(actor, addedRoles.flatMap((r) => r.permissions.getItems().map((p) => p.name)));
+}
+
+// ---- input ---------------------------------------------------------------------------------
+
+function checkName(field: string, raw: string, problems: FieldProblem[]): string {
+  const name = raw.trim();
+  const problem = !name
+    ? 'Enter a name.'
+    : name.length > NAME_MAX
+      ? `Use at most ${NAME_MAX} characters.`
+      : !ACCESS_NAME.test(name)
+        ? 'Use lower-case letters and digits, with ":", ".", "_" or "-" between words (e.g. "reports:read").'
+        : null;
+  if (problem) problems.push({ field, messages: [problem] });
+  return name;
+}
+
+function checkDescription(raw: string | null | undefined, problems: FieldProblem[]): string | null {
+  const description = raw?.trim() || null;
+  if (description === null) return null;
+  if (description.length > DESCRIPTION_MAX) problems.push({ field: 'description', messages: [`Use at most ${DESCRIPTION_MAX} characters.`] });
+  else if (CONTROL_CHARS.test(description)) problems.push({ field: 'description', messages: ['Remove control characters.'] });
+  return description;
+}
+
+/** The named permissions; unknown names are reported on the `permissions` field. */
+async function findPermissions(em: EntityManager, rawNames: readonly string[], problems: FieldProblem[]): Promise<Permission[]> {
+  const names = [...new Set(rawNames.map((n) => n.trim()))];
+  if (names.length === 0) return [];
+  const found = await em.find(Permission, { name: { $in: names } });
+  const unknown = names.filter((n) => !found.some((p) => p.name === n));
+  if (unknown.length) problems.push({ field: 'permissions', messages: [unknownNames('permission', unknown)] });
+  return found;
+}
+
+const unknownNames = (what: string, names: readonly string[]) =>
+  `Unknown ${what}${names.length > 1 ? 's' : ''}: ${names.map((n) => JSON.stringify(n)).join(', ')}.`;
+
+function difference(before: readonly string[], after: readonly string[]): { added: string[]; removed: string[] } {
+  return {
+    added: after.filter((n) => !before.includes(n)).sort(),
+    removed: before.filter((n) => !after.includes(n)).sort(),
+  };
+}
+
+/** Flushes; a unique index that a concurrent request won answers as `taken()`. */
+async function flushUnique(em: EntityManager, taken: () => Error): Promise<void> {
+  try {
+    await em.flush();
+  } catch (error) {
+    if (error instanceof UniqueConstraintViolationException) throw taken();
+    throw error;
+  }
+}

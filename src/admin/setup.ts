@@ -1,0 +1,219 @@
+// First run. While no account exists, `completeSetup` creates the first admin, but only for someone
+// holding the setup token printed in the server log at start (or given as SETUP_TOKEN), so a stranger
+// who finds a fresh deployment first cannot claim it. ADMIN_EMAIL / ADMIN_PASSWORD create or ensure
+// an admin at start instead.
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/sqlite';
+import type { Logger } from 'pino';
+import type { RequestScope, Services } from '../context.ts';
+import { ConfigError } from '../config.ts';
+import { forbidden, InvalidTokenError, ValidationFailedError, type FieldProblem } from '../errors.ts';
+import { User } from '../accounts/entities.ts';
+import { checkEmail, emailKey, normalizeEmail } from '../accounts/email.ts';
+import { hashPassword } from '../accounts/passwords.ts';
+import { Role } from '../access/entities.ts';
+import { ADMIN_ROLE } from '../access/declarations.ts';
+import { defaultRole } from '../access/sync.ts';
+import { passwordProblems } from '../accounts/service.ts';
+import { generateToken, hashToken, safeEqual } from '../util/secrets.ts';
+import { AUDIT_ACTIONS, recordAudit, systemAuditScope, type AuditScope } from './audit.ts';
+
+/** A wrong setup token. Shown as InvalidTokenError (code INVALID_TOKEN), with a message that says where to look. */
+export class SetupTokenError extends InvalidTokenError {
+  constructor() {
+    super();
+    this.message = 'The setup token is not valid. The server log shows it at start (or it is the SETUP_TOKEN setting).';
+  }
+}
+
+const ALREADY_SET_UP = 'Setup is complete: this server already has an account. Sign in instead.';
+
+/**
+ * Holds the setup token (as a hash) and serialises setup attempts, so that two concurrent
+ * `completeSetup` calls cannot both see "no user yet" and both create an admin.
+ */
+export class SetupGate {
+  readonly #configuredToken: string | null;
+  readonly #logger: Logger;
+  #tokenHash: string | null = null;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(configuredToken: string | null, logger: Logger) {
+    this.#configuredToken = configuredToken;
+    this.#logger = logger;
+  }
+
+  /** Makes a token valid (SETUP_TOKEN, or a new random one written to the log) unless one already is. */
+  arm(): void {
+    if (this.#tokenHash !== null) return;
+    if (this.#configuredToken !== null) {
+      this.#tokenHash = hashToken(this.#configuredToken);
+      this.#logger.warn('First-run setup pending: no account exists yet. Claim this server with the completeSetup mutation and the SETUP_TOKEN setting.');
+      return;
+    }
+    const token = generateToken();
+    this.#tokenHash = hashToken(token);
+    // The token is in the message (not a `token` field, which the logger redacts): it is meant to be read.
+    this.#logger.warn(
+      `First-run setup pending: no account exists yet. Claim this server with completeSetup(setupToken: "${token}", email, password). Setup token: ${token}`,
+    );
+  }
+
+  /** Constant time: both sides are SHA-256 hex strings, so neither content nor length leaks. */
+  accepts(token: string): boolean {
+    this.arm();
+    return safeEqual(hashToken(token), this.#tokenHash!);
+  }
+
+  /** Once the first account exists the token is spent. */
+  disarm(): void {
+    this.#tokenHash = null;
+  }
+
+  /** Runs `task` after every earlier one has finished (an in-process mutex). */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(task);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/** True while no account exists (one indexed row read, whatever the number of users). */
+export async function needsSetup(em: EntityManager): Promise<boolean> {
+  return (await em.find(User, {}, { fields: ['id'], limit: 1 })).length === 0;
+}
+
+export interface CompleteSetupInput {
+  setupToken: string;
+  email: string;
+  password: string;
+}
+
+/** The registration policy: a valid email, and a password that does not lean on it. */
+function credentialProblems(email: string, password: string): FieldProblem[] {
+  const emailProblem = checkEmail(email);
+  return [...(emailProblem ? [{ field: 'email', messages: [emailProblem] }] : []), ...passwordProblems('password', password, [email])];
+}
+
+/** Creates a confirmed account holding the `user` and `admin` roles (not flushed). */
+async function createAdminUser(em: EntityManager, services: Pick<Services, 'clock'>, email: string, passwordHash: string): Promise<User> {
+  const now = services.clock.now();
+  return em.create(User, {
+    email,
+    emailKey: emailKey(email),
+    passwordHash,
+    emailConfirmedAt: now,
+    roles: [await defaultRole(em), await em.findOneOrFail(Role, { name: ADMIN_ROLE })],
+    createdAt: now,
+    updatedAt: now,
+  });
+}
+
+/**
+ * Creates the first account, a confirmed admin. FORBIDDEN once any account exists; a wrong token
+ * is an InvalidTokenError (and spends the client IP's auth budget like every attempt). Does not sign in.
+ */
+export async function completeSetup(scope: RequestScope, input: CompleteSetupInput): Promise<User> {
+  const { services } = scope;
+  services.throttle.consumeIpBudget(scope.ip);
+  if (!(await needsSetup(scope.em))) throw forbidden(ALREADY_SET_UP);
+  if (!services.setup.accepts(input.setupToken)) {
+    services.logger.warn({ requestId: scope.requestId, ip: scope.ip }, 'completeSetup refused: wrong setup token');
+    throw new SetupTokenError();
+  }
+  const email = normalizeEmail(input.email);
+  const problems = credentialProblems(email, input.password);
+  if (problems.length) throw new ValidationFailedError(problems);
+  const passwordHash = await hashPassword(input.password);
+
+  const user = await services.setup.exclusive(() =>
+    scope.em.transactional(async (tx) => {
+      // Checked again inside the lock and the transaction: another call may have won meanwhile.
+      if (!(await needsSetup(tx))) throw forbidden(ALREADY_SET_UP);
+      const admin = await createAdminUser(tx, services, email, passwordHash);
+      try {
+        await tx.flush();
+      } catch (error) {
+        // Another process on the same database created this email first: setup is no longer open.
+        if (error instanceof UniqueConstraintViolationException) throw forbidden(ALREADY_SET_UP);
+        throw error;
+      }
+      await recordAudit({ ...scope, em: tx, viewer: admin }, { action: AUDIT_ACTIONS.setupComplete, targetType: 'user', targetId: admin.id });
+      return admin;
+    }),
+  );
+  services.setup.disarm();
+  services.logger.info({ userId: user.id, requestId: scope.requestId }, 'first-run setup complete');
+  return user;
+}
+
+export interface EnsureAdminResult {
+  user: User;
+  created: boolean;
+  /** The account existed without the admin role and was given it. */
+  roleAdded: boolean;
+}
+
+/**
+ * Makes sure `email` is an admin: creates a confirmed admin with `password` when the account does
+ * not exist; otherwise adds the admin role if missing. An existing account's password is never
+ * changed (`password` is then ignored). Audited when something changed, with the scope's actor.
+ */
+export async function ensureAdmin(scope: AuditScope, email: string, password: string | null): Promise<EnsureAdminResult> {
+  const normalized = normalizeEmail(email);
+  return scope.em.transactional(async (tx) => {
+    const existing = await tx.findOne(User, { emailKey: emailKey(normalized) }, { populate: ['roles'] });
+    if (existing) {
+      if (existing.roles.getItems().some((role) => role.name === ADMIN_ROLE)) return { user: existing, created: false, roleAdded: false };
+      existing.roles.add(await tx.findOneOrFail(Role, { name: ADMIN_ROLE }));
+      existing.updatedAt = scope.services.clock.now();
+      await tx.flush();
+      await recordAudit({ ...scope, em: tx }, auditOfEnsure(existing, false));
+      return { user: existing, created: false, roleAdded: true };
+    }
+    if (password === null) throw ValidationFailedError.field('password', 'A password is needed to create this account.');
+    const problems = credentialProblems(normalized, password);
+    if (problems.length) throw new ValidationFailedError(problems);
+    const user = await createAdminUser(tx, scope.services, normalized, await hashPassword(password));
+    await tx.flush();
+    await recordAudit({ ...scope, em: tx }, auditOfEnsure(user, true));
+    return { user, created: true, roleAdded: true };
+  });
+}
+
+function auditOfEnsure(user: User, created: boolean) {
+  return { action: AUDIT_ACTIONS.adminEnsured, targetType: 'user', targetId: user.id, details: { email: user.email, created } };
+}
+
+const ENV_NAMES: Record<string, string> = { email: 'ADMIN_EMAIL', password: 'ADMIN_PASSWORD' };
+
+/**
+ * At start: applies ADMIN_EMAIL / ADMIN_PASSWORD, then arms the setup token if still no account
+ * exists. A weak or missing ADMIN_PASSWORD (when the account must be created) stops the start.
+ */
+export async function prepareFirstRun(services: Services): Promise<void> {
+  const em = services.orm.em.fork();
+  const admin = services.config.admin;
+  if (admin) {
+    let result: EnsureAdminResult;
+    try {
+      result = await ensureAdmin(systemAuditScope(em, services), admin.email, admin.password);
+    } catch (error) {
+      if (!(error instanceof ValidationFailedError)) throw error;
+      const lines = error.fields.map((f) => `  ${ENV_NAMES[f.field] ?? f.field}: ${f.messages.join(' ')}`);
+      throw new ConfigError(`Invalid configuration (creating the admin ${admin.email}):\n${lines.join('\n')}`);
+    }
+    logEnsuredAdmin(services.logger, result, admin.password !== null);
+  }
+  if (await needsSetup(em)) services.setup.arm();
+}
+
+function logEnsuredAdmin(logger: Logger, result: EnsureAdminResult, passwordGiven: boolean): void {
+  const { user } = result;
+  if (result.created) logger.info({ userId: user.id }, `ADMIN_EMAIL: created the admin account ${user.email}`);
+  else if (result.roleAdded) logger.warn({ userId: user.id }, `ADMIN_EMAIL: gave the existing account ${user.email} the admin role`);
+  if (!result.created && passwordGiven) {
+    logger.warn({ userId: user.id }, `ADMIN_EMAIL: ${user.email} already exists; ADMIN_PASSWORD was ignored and its password is unchanged`);
+  }
+  if (user.disabled) logger.warn({ userId: user.id }, `ADMIN_EMAIL: ${user.email} is disabled and cannot sign in until enabled`);
+}

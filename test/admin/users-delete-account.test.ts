@@ -1,0 +1,106 @@
+// Self-service account deletion: the password is required and throttled like a login, every
+// session ends, the cookie is cleared, the last active admin cannot leave, and it is audited.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createConfirmedUser, errorCodes, login, startTestServer, STRONG_PASSWORD, type TestServer } from '../helpers/server.ts';
+import { loginOutcome } from '../accounts/account-helpers.ts';
+import { auditEvents, dataOf, grantRole, OPS, sessionCount, storedUser } from './users-helpers.ts';
+
+const VIEWER = `{ viewer { id } }`;
+const WRONG = 'not the password at all';
+
+describe('deleteAccount', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.close());
+
+  const deleteAccount = async (token: string, password: string) =>
+    server.gql(OPS.deleteAccount, { password }, { token });
+
+  async function assertSignedOut(token: string) {
+    const res = await server.gql(VIEWER, {}, { token });
+    assert.equal(res.status, 401, JSON.stringify(res.body));
+    assert.deepEqual(errorCodes(res), ['UNAUTHENTICATED']);
+  }
+
+  test('anonymous callers are UNAUTHENTICATED', async () => {
+    const res = await server.gql(OPS.deleteAccount, { password: STRONG_PASSWORD });
+    assert.deepEqual(errorCodes(res), ['UNAUTHENTICATED']);
+  });
+
+  test('a wrong password is InvalidCredentialsError and changes nothing', async () => {
+    const { token, userId } = await createConfirmedUser(server, 'del.wrong@example.com');
+    const result = dataOf(await deleteAccount(token, WRONG)).deleteAccount;
+    assert.equal(result.__typename, 'InvalidCredentialsError');
+    assert.equal(result.code, 'INVALID_CREDENTIALS');
+    assert.ok(await storedUser(server, userId));
+    assert.equal(dataOf(await server.gql(VIEWER, {}, { token })).viewer.id, userId);
+    assert.deepEqual(await auditEvents(server, 'account.delete', userId), []);
+  });
+
+  test('the right password deletes the account and ends every session; the deletion is audited', async () => {
+    const { token, userId } = await createConfirmedUser(server, 'del.ok@example.com');
+    const { token: other } = await login(server, 'del.ok@example.com');
+    const result = dataOf(await deleteAccount(token, STRONG_PASSWORD)).deleteAccount;
+    assert.deepEqual(result, { __typename: 'DeletedUser', id: userId, email: 'del.ok@example.com' });
+    await assertSignedOut(token);
+    await assertSignedOut(other);
+    assert.equal(await storedUser(server, userId), null);
+    assert.equal(await sessionCount(server, userId), 0);
+    assert.equal(await loginOutcome(server, 'del.ok@example.com'), 'INVALID_CREDENTIALS');
+
+    const [event, ...more] = await auditEvents(server, 'account.delete', userId);
+    assert.equal(more.length, 0);
+    assert.equal(event!.actorId, userId);
+    assert.deepEqual(event!.details, { email: 'del.ok@example.com', sessionsEnded: 2 });
+    assert.ok(!JSON.stringify(event).includes(STRONG_PASSWORD));
+    // The address can be registered again.
+    const again = await server.gql(`mutation($input: RegisterInput!) { register(input: $input) { __typename } }`, {
+      input: { email: 'del.ok@example.com', password: STRONG_PASSWORD },
+    });
+    assert.equal(dataOf(again).register.__typename, 'RegisterResult');
+  });
+
+  test('over the session cookie, the cookie is cleared', async () => {
+    const { token } = await createConfirmedUser(server, 'del.cookie@example.com');
+    const res = await server.gql(OPS.deleteAccount, { password: STRONG_PASSWORD }, { cookie: `gatehouse_session=${token}` });
+    assert.equal(dataOf(res).deleteAccount.__typename, 'DeletedUser');
+    const cleared = res.headers.getSetCookie().find((c) => c.startsWith('gatehouse_session='));
+    assert.ok(cleared, JSON.stringify(res.headers.getSetCookie()));
+    assert.match(cleared, /^gatehouse_session=;|Max-Age=0|Expires=Thu, 01 Jan 1970/i);
+  });
+
+  test('wrong passwords are throttled like logins, and share the login counter', async () => {
+    const { token, userId } = await createConfirmedUser(server, 'del.throttle@example.com');
+    for (let i = 0; i < 5; i++) {
+      assert.equal(dataOf(await deleteAccount(token, WRONG)).deleteAccount.__typename, 'InvalidCredentialsError', `attempt ${i + 1}`);
+    }
+    const limited = await deleteAccount(token, STRONG_PASSWORD);
+    assert.deepEqual(errorCodes(limited), ['RATE_LIMITED'], JSON.stringify(limited.body));
+    assert.ok(limited.body.errors![0]!.extensions!.retryAfter >= 1);
+    assert.ok(await storedUser(server, userId), 'not deleted while throttled');
+    // The same account and address cannot switch to login to keep guessing.
+    const viaLogin = await server.gql(`mutation { login(email: "del.throttle@example.com", password: "${WRONG}") { __typename } }`);
+    assert.deepEqual(errorCodes(viaLogin), ['RATE_LIMITED']);
+
+    server.clock.advance(2000);
+    assert.equal(dataOf(await deleteAccount(token, STRONG_PASSWORD)).deleteAccount.__typename, 'DeletedUser');
+  });
+
+  test('the last active admin cannot delete their account; with another admin they can', async () => {
+    const first = await createConfirmedUser(server, 'del.admin1@example.com');
+    await grantRole(server, first.userId, 'admin');
+    const refused = dataOf(await deleteAccount(first.token, STRONG_PASSWORD)).deleteAccount;
+    assert.equal(refused.__typename, 'LastAdminError');
+    assert.equal(refused.code, 'LAST_ADMIN');
+    assert.ok(await storedUser(server, first.userId));
+    assert.equal(dataOf(await server.gql(VIEWER, {}, { token: first.token })).viewer.id, first.userId, 'sessions kept');
+
+    const second = await createConfirmedUser(server, 'del.admin2@example.com');
+    await grantRole(server, second.userId, 'admin');
+    assert.equal(dataOf(await deleteAccount(first.token, STRONG_PASSWORD)).deleteAccount.__typename, 'DeletedUser');
+    assert.equal(dataOf(await deleteAccount(second.token, STRONG_PASSWORD)).deleteAccount.__typename, 'LastAdminError');
+  });
+});
