@@ -39,6 +39,11 @@ export interface RequestScope {
   ip: string;
   userAgent: string | null;
   requestId: string;
+  /**
+   * Who acts when there is no viewer: the operator at the command line or the server itself act
+   * with full authority; otherwise (absent) a request without a viewer is anonymous.
+   */
+  actorType?: 'cli' | 'system';
   /** Roles and permissions of a user, read once per request and user (use `viewerAccess(scope)`). */
   loadAccess(user: User | null): Promise<ViewerAccess>;
 }
@@ -52,4 +57,9 @@ export interface Context extends RequestScope {
 /** The current viewer's roles and permissions (login and logout may change the viewer mid-operation). */
 export function viewerAccess(scope: Pick<RequestScope, 'viewer' | 'loadAccess'>): Promise<ViewerAccess> {
   return scope.loadAccess(scope.viewer);
+}
+
+/** The command line or the server itself, acting with full authority (never a GraphQL request). */
+export function isOperator(scope: { viewer: User | null; actorType?: string | undefined }): boolean {
+  return scope.viewer === null && (scope.actorType === 'cli' || scope.actorType === 'system');
 }

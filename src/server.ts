@@ -10,18 +10,12 @@ import { sendNodeResponse } from '@whatwg-node/server';
 import { GraphQLError } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { pino, type Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Context, Services } from './context.ts';
-import { systemClock, type Clock } from './util/clock.ts';
-import { BackgroundTasks } from './util/background.ts';
-import { isDatabaseReady, openDatabase } from './db/orm.ts';
-import { createMailer } from './mail/mailer.ts';
-import { AuthThrottle } from './auth/throttle.ts';
+import { isDatabaseReady } from './db/orm.ts';
+import { closeServices, openServices, type ServiceOptions } from './services.ts';
 import { authenticate, defaultAuthenticators, type Authenticator } from './auth/authenticators.ts';
 import { clearedSessionCookie } from './sessions/cookies.ts';
-import { createValidatorRegistry } from './validation/rules.ts';
-import type { Validator } from './validation/registry.ts';
 import { schema } from './schema/index.ts';
 import { clientIp } from './http/client-ip.ts';
 import { csrfPlugin, isAllowedOrigin } from './http/csrf.ts';
@@ -33,18 +27,10 @@ import { createErrorMasker, toGraphQLError } from './http/errors.ts';
 import { AccessError } from './errors.ts';
 import { handleAccountPage } from './accounts/http.ts';
 import { accessLoader } from './access/viewer-access.ts';
-import { syncAccessDeclarations } from './access/sync.ts';
-import type { AccessDeclarations } from './access/declarations.ts';
-import { prepareFirstRun, SetupGate } from './admin/setup.ts';
+import { prepareFirstRun } from './admin/setup.ts';
 import { startAuditRetention } from './admin/retention.ts';
 
-export interface GatehouseOptions {
-  clock?: Clock;
-  logger?: Logger;
-  /** Extra validators for the registry (custom rules). */
-  validators?: Validator[];
-  /** Permissions and roles declared in code, synced into the database at start. */
-  access?: AccessDeclarations;
+export interface GatehouseOptions extends ServiceOptions {
   /** Replaces the authenticator chain (default: bearer session, then cookie session). */
   authenticators?: Authenticator[];
 }
@@ -68,38 +54,16 @@ interface ServerContext {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
-export function createLogger(config: Config): Logger {
-  return pino({
-    level: config.logLevel,
-    base: { service: 'gatehouse' },
-    redact: { paths: ['*.password', '*.token', '*.authorization', '*.cookie', 'req.headers.authorization', 'req.headers.cookie'], remove: true },
-  });
-}
-
 export async function createGatehouse(config: Config, options: GatehouseOptions = {}): Promise<Gatehouse> {
-  const logger = options.logger ?? createLogger(config);
-  const clock = options.clock ?? systemClock;
-  const orm = await openDatabase(config.databasePath);
-  const services: Services = {
-    config,
-    clock,
-    orm,
-    logger,
-    mailer: createMailer(config, logger),
-    throttle: new AuthThrottle(config.throttle, clock),
-    validators: createValidatorRegistry(options.validators),
-    background: new BackgroundTasks(logger),
-    setup: new SetupGate(config.setupToken, logger),
-  };
+  const services = await openServices(config, options);
+  const { logger, orm } = services;
   let auditRetention: { stop(): void };
   try {
-    await syncAccessDeclarations(orm.em.fork(), clock, options.access);
     await prepareFirstRun(services);
     auditRetention = await startAuditRetention(services);
   } catch (error) {
     // A start that fails (e.g. a weak ADMIN_PASSWORD) must not leave the database open.
-    services.mailer.close();
-    await orm.close();
+    await closeServices(services);
     throw error;
   }
   const authenticators = options.authenticators ?? defaultAuthenticators;
@@ -284,9 +248,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
         http.close(() => resolve());
         http.closeAllConnections();
       });
-      await services.background.settle();
-      services.mailer.close();
-      await orm.close();
+      await closeServices(services);
     },
   };
 }

@@ -2,12 +2,13 @@
 // Services take a scope (the request's, or the CLI's) and know nothing of GraphQL. Every change is audited.
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sqlite';
-import type { RequestScope } from '../context.ts';
+import { isOperator, type RequestScope } from '../context.ts';
 import { User } from '../accounts/entities.ts';
 import { recordAudit, type AuditScope } from '../admin/audit.ts';
 import {
   BuiltInProtectedError,
   forbidden,
+  unauthenticated,
   NameTakenError,
   notFound,
   ValidationFailedError,
@@ -250,7 +251,10 @@ export async function assignRoles(scope: AccessScope, userId: string, roleNames:
 
 /** The acting user's access; null for the operator (command line, server), who acts with full authority. */
 async function actorAccess(scope: AccessScope): Promise<ViewerAccess | null> {
-  return scope.viewer ? scope.loadAccess(scope.viewer) : null;
+  if (scope.viewer) return scope.loadAccess(scope.viewer);
+  if (isOperator(scope)) return null;
+  // Defence in depth: resolvers are guarded by scope-auth, so an anonymous call never gets here.
+  throw unauthenticated();
 }
 
 /** No one hands out what they do not hold: roles:write alone must not be a path to every permission. */

@@ -5,7 +5,7 @@
 // no one acts on an account that holds permissions they lack (only admins manage admins).
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sqlite';
-import { viewerAccess, type RequestScope } from '../context.ts';
+import { isOperator, viewerAccess, type RequestScope } from '../context.ts';
 import { EmailTakenError, forbidden, notFound, ValidationFailedError, type FieldProblem } from '../errors.ts';
 import { User } from '../accounts/entities.ts';
 import { checkEmail, emailKey, normalizeEmail } from '../accounts/email.ts';
@@ -61,7 +61,8 @@ async function findManagedUser(scope: RequestScope, id: string, populateRoles = 
 
 /** With no viewer the operator acts (command line), with full authority, as in access/service.ts. */
 async function assertMayAssignRoles(scope: RequestScope): Promise<void> {
-  if (scope.viewer && !(await viewerAccess(scope)).can(PERMISSIONS.rolesWrite)) {
+  if (isOperator(scope)) return;
+  if (!(await viewerAccess(scope)).can(PERMISSIONS.rolesWrite)) {
     throw forbidden(`Assigning roles needs the permission \`${PERMISSIONS.rolesWrite}\`.`);
   }
 }
@@ -71,7 +72,7 @@ async function assertMayAssignRoles(scope: RequestScope): Promise<void> {
  * hand them that permission (so only admins manage admins). The operator (no viewer) may do anything.
  */
 async function assertMayManage(scope: RequestScope, target: User): Promise<void> {
-  if (!scope.viewer || scope.viewer.id === target.id) return;
+  if (isOperator(scope) || scope.viewer?.id === target.id) return;
   const actor = await viewerAccess(scope);
   if (actor.isAdmin) return;
   const held = await scope.loadAccess(target);

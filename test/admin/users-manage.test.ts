@@ -301,7 +301,7 @@ describe('the last active admin', () => {
   /** The command line acts with no viewer, as the operator: only the last-admin guard stops it. */
   function operatorScope(): RequestScope {
     const em = server.gatehouse.services.orm.em.fork();
-    return { services: server.gatehouse.services, em, viewer: null, credential: null, ip: '', userAgent: null, requestId: 'test-cli', loadAccess: accessLoader(em) };
+    return { services: server.gatehouse.services, em, viewer: null, credential: null, ip: '', userAgent: null, requestId: 'test-cli', actorType: 'cli', loadAccess: accessLoader(em) };
   }
 
   async function assertStillActiveAdmin() {
