@@ -1,36 +1,71 @@
-// The `gatehouse` command: serve | schema (more commands come with their domains).
+// The `gatehouse` command: serve, schema, and the operator commands each domain adds (user, admin, role).
 import { loadConfig, ConfigError } from './config.ts';
+import { AccessError, DomainError, ValidationFailedError } from './errors.ts';
+import { CliFailure, processIO, UsageError } from './cli/io.ts';
+import type { CliCommand } from './cli/operator.ts';
+import { adminCommand, USER_USAGE, userCommand } from './admin/cli.ts';
+import { ROLE_USAGE, roleCommand } from './access/cli.ts';
 
-const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
-if (major < 22 || (major === 22 && minor < 18)) {
-  console.error(`Gatehouse needs Node.js 22.18 or newer (it runs TypeScript natively); this is ${process.version}.`);
-  console.error('Run it through npm (`npm start`), which uses the Node 24 installed with the project.');
-  process.exit(1);
-}
+// bin/gatehouse.js checks the Node version before this file (TypeScript) can even be loaded.
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 const USAGE = `Usage: gatehouse <command>
 
 Commands:
-  serve            start the server (default)
-  schema           print the GraphQL schema (SDL)
+  serve                                             start the server (default)
+  schema print                                      print the GraphQL schema (SDL)
+${USER_USAGE}
+${ROLE_USAGE}
+
+Configuration comes from the environment (and .env), as for the server: DATABASE_URL selects the database.
+Exit codes: 0 done, 1 failed, 2 wrong usage.
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const command = argv[0] ?? 'serve';
+  const [command = 'serve', ...args] = argv;
   if (command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(USAGE);
+    processIO.stdout.write(USAGE);
     return 0;
   }
   if (command === 'schema') {
+    if (args.length > 1 || (args[0] !== undefined && args[0] !== 'print')) throw new UsageError('Use: gatehouse schema print');
     const { printSchemaSdl } = await import('./schema/print.ts');
-    process.stdout.write(printSchemaSdl());
+    processIO.stdout.write(printSchemaSdl());
     return 0;
   }
   if (command === 'serve') return serve();
-  process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
-  return 2;
+  const run = COMMANDS[command];
+  if (!run) throw new UsageError(`Unknown command "${command}".`);
+  return run({ config: loadConfig(), io: processIO, args });
+}
+
+const COMMANDS: Record<string, (command: CliCommand) => Promise<number>> = {
+  user: userCommand,
+  admin: adminCommand,
+  role: roleCommand,
+};
+
+/** Prints an expected failure the way an operator wants to read it; returns the exit code. */
+function reportFailure(error: unknown): number | null {
+  const err = processIO.stderr;
+  if (error instanceof UsageError) {
+    err.write(`${error.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (error instanceof ConfigError || error instanceof CliFailure) {
+    err.write(`${error.message}\n`);
+    return 1;
+  }
+  if (error instanceof ValidationFailedError) {
+    err.write(`${error.fields.map((f) => `${f.field}: ${f.messages.join(' ')}`).join('\n')}\n`);
+    return 1;
+  }
+  if (error instanceof DomainError || error instanceof AccessError) {
+    err.write(`${error.message}\n`);
+    return 1;
+  }
+  return null;
 }
 
 function loadEnvFile(): void {
@@ -76,9 +111,7 @@ try {
   loadEnvFile();
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(1);
-  }
-  throw error;
+  const code = reportFailure(error);
+  if (code === null) throw error;
+  process.exitCode = code;
 }
