@@ -100,6 +100,9 @@ const EnvSchema = z.object({
   /** Only read to create ADMIN_EMAIL's account when it does not exist; never changes an existing password. */
   ADMIN_PASSWORD: z.string().optional(),
   AUDIT_RETENTION_DAYS: integer(1, 36_500).default(365),
+  ALLOW_API_TOKENS: bool.default(true),
+  AUTH_BACKEND: z.enum(['session', 'basic']).default('session'),
+  BASIC_AUTH_CACHE_TTL: duration.default(60_000),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -135,6 +138,12 @@ export interface Config {
   /** ADMIN_EMAIL / ADMIN_PASSWORD: the admin created or ensured at start. */
   admin: { email: string; password: string | null } | null;
   audit: { retentionDays: number };
+  /** ALLOW_API_TOKENS: personal access tokens can be created and used. */
+  allowApiTokens: boolean;
+  /** `session`: cookie, bearer and Basic `__token__`; `basic`: HTTP Basic email + password on every request. */
+  authBackend: 'session' | 'basic';
+  /** How long verified Basic email + password credentials are remembered (so argon2 is not run per request). */
+  basicAuthCacheTtlMs: number;
 }
 
 /** The link a user receives by email for confirming their address or resetting their password. */
@@ -198,5 +207,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     setupToken: e.SETUP_TOKEN ?? null,
     admin: e.ADMIN_EMAIL === undefined ? null : { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD ?? null },
     audit: { retentionDays: e.AUDIT_RETENTION_DAYS },
+    allowApiTokens: e.ALLOW_API_TOKENS,
+    authBackend: e.AUTH_BACKEND,
+    basicAuthCacheTtlMs: e.BASIC_AUTH_CACHE_TTL,
   };
 }

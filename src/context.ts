@@ -6,6 +6,7 @@ import type { Clock } from './util/clock.ts';
 import type { Orm } from './db/orm.ts';
 import type { User } from './accounts/entities.ts';
 import type { Session } from './sessions/entities.ts';
+import type { AccessToken } from './tokens/entities.ts';
 import type { Mailer } from './mail/mailer.ts';
 import type { AuthThrottle } from './auth/throttle.ts';
 import type { ValidatorRegistry } from './validation/registry.ts';
@@ -28,7 +29,11 @@ export interface Services {
 }
 
 /** How the viewer proved who they are on this request. */
-export type Credential = { kind: 'session'; via: 'cookie' | 'bearer'; session: Session };
+export type Credential =
+  | { kind: 'session'; via: 'cookie' | 'bearer'; session: Session }
+  | { kind: 'token'; via: 'bearer' | 'basic'; token: AccessToken }
+  /** HTTP Basic email + password on this request (AUTH_BACKEND=basic), or a deployer's authenticator. */
+  | { kind: 'password'; via: 'basic' | string };
 
 /** What a service needs to act for a request: its own EntityManager and who asks, from where. */
 export interface RequestScope {
@@ -62,4 +67,9 @@ export function viewerAccess(scope: Pick<RequestScope, 'viewer' | 'loadAccess'>)
 /** The command line or the server itself, acting with full authority (never a GraphQL request). */
 export function isOperator(scope: { viewer: User | null; actorType?: string | undefined }): boolean {
   return scope.viewer === null && (scope.actorType === 'cli' || scope.actorType === 'system');
+}
+
+/** The id of the session this request was made with, or null (anonymous, token, Basic). */
+export function currentSessionId(scope: Pick<RequestScope, 'credential'>): string | null {
+  return scope.credential?.kind === 'session' ? scope.credential.session.id : null;
 }

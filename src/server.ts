@@ -14,7 +14,7 @@ import type { Config } from './config.ts';
 import type { Context, Services } from './context.ts';
 import { isDatabaseReady } from './db/orm.ts';
 import { closeServices, openServices, type ServiceOptions } from './services.ts';
-import { authenticate, defaultAuthenticators, type Authenticator } from './auth/authenticators.ts';
+import { createAuthenticatorRegistry, type AuthenticatorOption } from './auth/registry.ts';
 import { clearedSessionCookie } from './sessions/cookies.ts';
 import { schema } from './schema/index.ts';
 import { clientIp } from './http/client-ip.ts';
@@ -31,8 +31,8 @@ import { prepareFirstRun } from './admin/setup.ts';
 import { startAuditRetention } from './admin/retention.ts';
 
 export interface GatehouseOptions extends ServiceOptions {
-  /** Replaces the authenticator chain (default: bearer session, then cookie session). */
-  authenticators?: Authenticator[];
+  /** Extra authenticators (e.g. LDAP), each at a position in the chain (default: after the built-ins). */
+  authenticators?: AuthenticatorOption[];
 }
 
 export interface Gatehouse {
@@ -66,28 +66,31 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     await closeServices(services);
     throw error;
   }
-  const authenticators = options.authenticators ?? defaultAuthenticators;
+  const authenticators = createAuthenticatorRegistry(config, options.authenticators);
 
   async function buildContext(request: Request, server: ServerContext): Promise<Omit<Context, 'request'>> {
     const em = orm.em.fork();
-    const outcome = await authenticate(authenticators, { headers: request.headers }, { em, services });
-    if (outcome.kind === 'invalid') {
-      throw toGraphQLError(
-        new AccessError('UNAUTHENTICATED', outcome.message, {}, 401),
-      );
-    }
+    const outcome = await authenticators.authenticate({ headers: request.headers, ip: server.ip }, { em, services });
+    if (outcome.kind === 'invalid') throw authenticationFailure(config, outcome.message, outcome.retryAfter);
+    // The basic backend has no anonymous requests: no credentials gets the browser's login dialog.
+    if (outcome.kind === 'none' && config.authBackend === 'basic') throw authenticationFailure(config, 'Sign in with HTTP Basic.');
     if (outcome.kind === 'stale-cookie') server.responseCookies.push(clearedSessionCookie(config));
     const authenticated = outcome.kind === 'authenticated';
+    const credential = authenticated ? outcome.credential : null;
+    const restriction =
+      credential?.kind === 'token' && credential.token.permissions
+        ? { userId: credential.token.user.id, permissions: credential.token.permissions }
+        : undefined;
     return {
       services,
       em,
       viewer: authenticated ? outcome.user : null,
-      credential: authenticated ? outcome.credential : null,
+      credential,
       ip: server.ip,
       userAgent: request.headers.get('user-agent'),
       requestId: server.requestId,
       responseCookies: server.responseCookies,
-      loadAccess: accessLoader(em),
+      loadAccess: accessLoader(em, restriction),
     };
   }
 
@@ -251,6 +254,22 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       await closeServices(services);
     },
   };
+}
+
+/**
+ * 401 (or 429 when throttled) for credentials that failed, with the challenge a client needs:
+ * `Basic` on the basic backend (so a browser shows its login dialog), `Bearer` otherwise.
+ */
+function authenticationFailure(config: Config, message: string, retryAfter?: number): GraphQLError {
+  const challenge = config.authBackend === 'basic' ? 'Basic realm="Gatehouse", charset="UTF-8"' : 'Bearer realm="Gatehouse"';
+  if (retryAfter !== undefined) {
+    return new GraphQLError(message, {
+      extensions: { code: 'RATE_LIMITED', retryAfter, http: { status: 429, headers: { 'Retry-After': String(retryAfter) } } },
+    });
+  }
+  return new GraphQLError(message, {
+    extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: { 'WWW-Authenticate': challenge } } },
+  });
 }
 
 function responseCookiesPlugin(): Plugin<{}, ServerContext> {

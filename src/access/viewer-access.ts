@@ -34,12 +34,28 @@ export function accessFromRoles(roles: Role[]): ViewerAccess {
 }
 
 /** A per-request loader: each user's access is read at most once. */
-export function accessLoader(em: EntityManager): (user: User | null) => Promise<ViewerAccess> {
+export function accessLoader(
+  em: EntityManager,
+  restriction?: { userId: string; permissions: readonly string[] },
+): (user: User | null) => Promise<ViewerAccess> {
   const loaded = new Map<string, Promise<ViewerAccess>>();
   return (user) => {
     if (!user) return Promise.resolve(NO_ACCESS);
     let access = loaded.get(user.id);
-    if (!access) loaded.set(user.id, (access = loadViewerAccess(em, user)));
+    if (!access) {
+      const full = loadViewerAccess(em, user);
+      access = restriction?.userId === user.id ? full.then((a) => restrictAccess(a, restriction.permissions)) : full;
+      loaded.set(user.id, access);
+    }
     return access;
   };
+}
+
+/**
+ * What a permission-restricted access token may do: the owner's permissions that the token also
+ * lists (so when the owner loses one, so does the token), and no role or admin standing of its own.
+ */
+export function restrictAccess(owner: ViewerAccess, allowed: readonly string[]): ViewerAccess {
+  const permissions = new Set(allowed.filter((name) => owner.can(name)));
+  return { roles: new Set(), permissions, isAdmin: false, can: (permission) => permissions.has(permission) };
 }

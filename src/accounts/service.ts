@@ -1,7 +1,7 @@
 // Account rules: registration, email confirmation, profile and password changes, password reset.
 // Services take a RequestScope (or its parts) and know nothing of GraphQL; the CLI calls them too.
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { RequestScope } from '../context.ts';
+import { currentSessionId, type RequestScope } from '../context.ts';
 import {
   EmailAlreadyConfirmedError,
   EmailTakenError,
@@ -189,7 +189,7 @@ export async function changePassword(scope: RequestScope, user: User, currentPas
   const updatedAt = services.clock.now();
   await em.transactional(async (tx) => {
     await tx.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt });
-    await revokeOtherSessions(tx, user.id, scope.credential?.session.id ?? null);
+    await revokeOtherSessions(tx, user.id, currentSessionId(scope));
     await recordAudit({ ...scope, em: tx, viewer: user }, { action: AUDIT_ACTIONS.changePassword, targetType: 'user', targetId: user.id });
   });
   // nativeUpdate bypasses the loaded entity: reload it so the User returned (and the viewer) shows what is stored.

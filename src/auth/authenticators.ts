@@ -1,47 +1,101 @@
-// The authenticator registry: each authenticator looks at a request and answers "not mine",
-// "this user", or "these credentials are invalid". They are tried in order; the first that
-// recognises the request decides. Deployers add one (e.g. LDAP) by implementing `authenticate`.
+// The authenticator registry. An authenticator looks at a request and answers "not mine", "this
+// user", or "these credentials are invalid"; the registry tries them in position order and the
+// first that recognises the request decides. The built-in cookie, bearer and Basic authenticators
+// are registered the same way a deployer's (e.g. LDAP) is: one object with one method.
 import type { EntityManager } from '@mikro-orm/sqlite';
 import type { Credential, Services } from '../context.ts';
 import type { User } from '../accounts/entities.ts';
 import { findSessionByToken } from '../sessions/service.ts';
 import { readSessionCookie } from '../sessions/cookies.ts';
+import { findAccessToken, looksLikeAccessToken } from '../tokens/service.ts';
+import { parseAuthorization, TOKEN_USERNAME } from './authorization-header.ts';
 
-/** What an authenticator sees of a request: its headers, whatever the transport. */
+/** What an authenticator sees of a request: its headers, whatever the transport (HTTP or WebSocket). */
 export interface AuthRequest {
   headers: Headers;
+  /** The client address, for throttling. */
+  ip: string;
 }
 
 export type AuthOutcome =
   | { kind: 'none' }
   | { kind: 'authenticated'; user: User; credential: Credential }
   /** Credentials were presented and are wrong: the request is refused, never downgraded to anonymous. */
-  | { kind: 'invalid'; message: string }
+  | { kind: 'invalid'; message: string; retryAfter?: number }
   /** A stale session cookie: the request continues anonymously and the cookie is cleared. */
   | { kind: 'stale-cookie' };
 
-export interface Authenticator {
-  readonly name: string;
-  authenticate(request: AuthRequest, deps: { em: EntityManager; services: Services }): Promise<AuthOutcome>;
+export interface AuthDeps {
+  em: EntityManager;
+  services: Services;
 }
 
-const NONE: AuthOutcome = { kind: 'none' };
+export interface Authenticator {
+  readonly name: string;
+  authenticate(request: AuthRequest, deps: AuthDeps): Promise<AuthOutcome>;
+}
 
-/** `Authorization: Bearer <session token>`. */
-export const bearerSessionAuthenticator: Authenticator = {
-  name: 'bearer',
-  async authenticate(request, { em, services }) {
-    const header = request.headers.get('authorization');
-    if (header === null) return NONE;
-    const match = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i.exec(header);
-    if (!match) {
-      return /^Bearer\b/i.test(header)
-        ? { kind: 'invalid', message: 'Malformed Authorization header: expected "Bearer <token>".' }
-        : { kind: 'invalid', message: 'Unsupported Authorization scheme: use "Bearer <token>".' };
+export const NOT_MINE: AuthOutcome = { kind: 'none' };
+
+export class AuthenticatorRegistry {
+  readonly #entries: Authenticator[] = [];
+
+  /** Adds an authenticator at `position` (0 = tried first; default: last). */
+  add(authenticator: Authenticator, position = this.#entries.length): this {
+    if (this.#entries.some((entry) => entry.name === authenticator.name)) {
+      throw new Error(`An authenticator named "${authenticator.name}" is already registered`);
     }
-    const session = await findSessionByToken({ em, config: services.config, clock: services.clock }, match[1]!);
+    this.#entries.splice(Math.max(0, Math.min(position, this.#entries.length)), 0, authenticator);
+    return this;
+  }
+
+  names(): string[] {
+    return this.#entries.map((entry) => entry.name);
+  }
+
+  async authenticate(request: AuthRequest, deps: AuthDeps): Promise<AuthOutcome> {
+    for (const authenticator of this.#entries) {
+      const outcome = await authenticator.authenticate(request, deps);
+      if (outcome.kind !== 'none') return outcome;
+    }
+    return NOT_MINE;
+  }
+}
+
+async function accessTokenOutcome(raw: string, via: 'bearer' | 'basic', { em, services }: AuthDeps): Promise<AuthOutcome> {
+  const token = await findAccessToken(em, services, raw);
+  if (!token) {
+    return {
+      kind: 'invalid',
+      message: services.config.allowApiTokens
+        ? 'The access token is invalid, expired or revoked.'
+        : 'Personal access tokens are turned off on this server.',
+    };
+  }
+  return { kind: 'authenticated', user: token.user, credential: { kind: 'token', via, token } };
+}
+
+/** `Authorization: Bearer <session token | gth_ access token>`. */
+export const bearerAuthenticator: Authenticator = {
+  name: 'bearer',
+  async authenticate(request, deps) {
+    const header = parseAuthorization(request.headers.get('authorization'));
+    if (header.scheme !== 'bearer') return header.scheme === 'malformed-bearer' ? { kind: 'invalid', message: header.message } : NOT_MINE;
+    if (looksLikeAccessToken(header.token)) return accessTokenOutcome(header.token, 'bearer', deps);
+    const session = await findSessionByToken({ em: deps.em, config: deps.services.config, clock: deps.services.clock }, header.token);
     if (!session) return { kind: 'invalid', message: 'The bearer token is invalid or has expired.' };
     return { kind: 'authenticated', user: session.user, credential: { kind: 'session', via: 'bearer', session } };
+  },
+};
+
+/** `Authorization: Basic base64(__token__:<access token>)`, the way pip, twine and npm send tokens. */
+export const basicTokenAuthenticator: Authenticator = {
+  name: 'basic-token',
+  async authenticate(request, deps) {
+    const header = parseAuthorization(request.headers.get('authorization'));
+    if (header.scheme === 'malformed-basic') return { kind: 'invalid', message: header.message };
+    if (header.scheme !== 'basic' || header.username !== TOKEN_USERNAME) return NOT_MINE;
+    return accessTokenOutcome(header.password, 'basic', deps);
   },
 };
 
@@ -50,23 +104,25 @@ export const cookieSessionAuthenticator: Authenticator = {
   name: 'cookie',
   async authenticate(request, { em, services }) {
     const token = readSessionCookie(services.config, request.headers.get('cookie'));
-    if (token === null) return NONE;
+    if (token === null) return NOT_MINE;
     const session = await findSessionByToken({ em, config: services.config, clock: services.clock }, token);
     if (!session) return { kind: 'stale-cookie' };
     return { kind: 'authenticated', user: session.user, credential: { kind: 'session', via: 'cookie', session } };
   },
 };
 
-export const defaultAuthenticators: Authenticator[] = [bearerSessionAuthenticator, cookieSessionAuthenticator];
-
-export async function authenticate(
-  authenticators: readonly Authenticator[],
-  request: AuthRequest,
-  deps: { em: EntityManager; services: Services },
-): Promise<AuthOutcome> {
-  for (const authenticator of authenticators) {
-    const outcome = await authenticator.authenticate(request, deps);
-    if (outcome.kind !== 'none') return outcome;
-  }
-  return NONE;
-}
+/**
+ * Refuses an Authorization header no earlier authenticator recognised (an unknown scheme, or Basic
+ * with a user other than __token__ on the session backend): presented credentials are never ignored.
+ */
+export const unrecognisedAuthorization: Authenticator = {
+  name: 'unrecognised-authorization',
+  async authenticate(request) {
+    const header = parseAuthorization(request.headers.get('authorization'));
+    if (header.scheme === 'none') return NOT_MINE;
+    if (header.scheme === 'basic') {
+      return { kind: 'invalid', message: `HTTP Basic accepts the user "${TOKEN_USERNAME}" with a personal access token as the password.` };
+    }
+    return { kind: 'invalid', message: 'Unsupported Authorization scheme: use "Bearer <token>" or Basic with __token__.' };
+  },
+};

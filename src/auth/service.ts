@@ -1,6 +1,6 @@
 // Signing in and out. A login costs one argon2 verification whatever the outcome, and its
 // answers do not reveal whether an email is registered.
-import type { RequestScope } from '../context.ts';
+import { currentSessionId, type RequestScope } from '../context.ts';
 import { AccountDisabledError, EmailNotConfirmedError, InvalidCredentialsError } from '../errors.ts';
 import { User } from '../accounts/entities.ts';
 import { emailKey } from '../accounts/email.ts';
@@ -57,9 +57,9 @@ export async function login(scope: RequestScope, email: string, password: string
 
 /** Ends the session this request was made with. False when the request had none. */
 export async function logout(scope: RequestScope): Promise<boolean> {
-  const credential = scope.credential;
-  if (!credential || !scope.viewer) return false;
-  const ended = await revokeSession(scope.em, scope.viewer.id, credential.session.id);
+  const sessionId = currentSessionId(scope);
+  if (!sessionId || !scope.viewer) return false;
+  const ended = await revokeSession(scope.em, scope.viewer.id, sessionId);
   if (ended) await recordAudit(scope, { action: AUDIT_ACTIONS.logout, targetType: 'user', targetId: scope.viewer.id });
   return ended;
 }

@@ -3,5 +3,6 @@ import { EmailToken, User } from '../accounts/entities.ts';
 import { Session } from '../sessions/entities.ts';
 import { Permission, Role } from '../access/entities.ts';
 import { AuditEvent } from '../admin/entities.ts';
+import { AccessToken } from '../tokens/entities.ts';
 
-export const entities = [User, EmailToken, Session, Permission, Role, AuditEvent];
+export const entities = [User, EmailToken, Session, Permission, Role, AuditEvent, AccessToken];

@@ -11,5 +11,6 @@ import '../access/graphql.ts';
 import '../admin/users-graphql.ts';
 import '../admin/setup-graphql.ts';
 import '../admin/audit-graphql.ts';
+import '../tokens/graphql.ts';
 
 export const schema = annotateAccessRules(builder.toSchema());

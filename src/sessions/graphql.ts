@@ -1,5 +1,6 @@
 // GraphQL for sessions: a user's sessions, and ending them.
 import { builder } from '../schema/builder.ts';
+import { currentSessionId } from '../context.ts';
 import { describedRule } from '../schema/auth-rules.ts';
 import type { User } from '../accounts/entities.ts';
 import { notFound } from '../errors.ts';
@@ -21,7 +22,7 @@ const SessionRef = builder.objectRef<Session>('Session').implement({
     userAgent: t.exposeString('userAgent', { nullable: true }),
     current: t.boolean({
       description: 'Whether this request was made with this session.',
-      resolve: (session, _args, ctx) => ctx.credential?.session.id === session.id,
+      resolve: (session, _args, ctx) => currentSessionId(ctx) === session.id,
     }),
   }),
 });
@@ -51,6 +52,6 @@ builder.mutationFields((t) => ({
   revokeOtherSessions: t.int({
     authScopes: { authenticated: true },
     description: 'Ends every session of the signed-in user except this one; returns how many ended.',
-    resolve: (_root, _args, ctx) => revokeOtherSessions(ctx.em, ctx.viewer!.id, ctx.credential?.session.id ?? null),
+    resolve: (_root, _args, ctx) => revokeOtherSessions(ctx.em, ctx.viewer!.id, currentSessionId(ctx)),
   }),
 }));

@@ -203,8 +203,8 @@ describe('sessions', () => {
       ['Bearer not a token', /Malformed Authorization header/],
       ['Bearer', /Malformed Authorization header/],
       ['Bearer    ', /Malformed Authorization header/],
-      ['Basic dXNlcjpwYXNz', /Unsupported Authorization scheme/],
-      ['Basic xxx', /Unsupported Authorization scheme/],
+      ['Basic dXNlcjpwYXNz', /HTTP Basic accepts the user "__token__"/],
+      ['Basic xxx', /Malformed Authorization header/],
       ['Token abc', /Unsupported Authorization scheme/],
       [`Bearer ${'x'.repeat(5000)}`, /invalid or has expired/],
     ];

@@ -1,0 +1,49 @@
+// The `basic` backend's authenticator: HTTP Basic email + password on every request. The password
+// check is the same as `login` (throttled, audited, enumeration-safe); a verified pair is then
+// remembered briefly under an HMAC of the pair (never the password itself), so argon2 does not
+// run on every request of a script or a browser tab.
+import { createHmac, randomBytes } from 'node:crypto';
+import { User } from '../accounts/entities.ts';
+import { DomainError, RateLimitedError } from '../errors.ts';
+import { accessLoader } from '../access/viewer-access.ts';
+import { verifyCredentials } from './service.ts';
+import { NOT_MINE, type Authenticator } from './authenticators.ts';
+import { parseAuthorization, TOKEN_USERNAME } from './authorization-header.ts';
+
+const MAX_CACHED = 10_000;
+
+export function createBasicPasswordAuthenticator(): Authenticator {
+  const key = randomBytes(32);
+  const verified = new Map<string, { userId: string; until: number }>();
+  const fingerprint = (email: string, password: string) =>
+    createHmac('sha256', key).update(email.trim().toLowerCase()).update('\u0000').update(password).digest('base64url');
+
+  return {
+    name: 'basic-password',
+    async authenticate(request, { em, services }) {
+      const header = parseAuthorization(request.headers.get('authorization'));
+      if (header.scheme !== 'basic' || header.username === TOKEN_USERNAME) return NOT_MINE;
+      const now = services.clock.now().getTime();
+      const id = fingerprint(header.username, header.password);
+      const cached = verified.get(id);
+      if (cached && cached.until > now) {
+        const user = await em.findOne(User, { id: cached.userId });
+        // Disabled or deleted since it was verified: forget it and refuse at once.
+        if (user && !user.disabled) return { kind: 'authenticated', user, credential: { kind: 'password', via: 'basic' } };
+        verified.delete(id);
+        return { kind: 'invalid', message: 'This account cannot sign in.' };
+      }
+      const scope = { em, services, ip: request.ip, viewer: null, credential: null, userAgent: request.headers.get('user-agent'), requestId: 'basic-auth', loadAccess: accessLoader(em) };
+      try {
+        const user = await verifyCredentials(scope, header.username, header.password);
+        if (verified.size >= MAX_CACHED) verified.clear();
+        verified.set(id, { userId: user.id, until: now + services.config.basicAuthCacheTtlMs });
+        return { kind: 'authenticated', user, credential: { kind: 'password', via: 'basic' } };
+      } catch (error) {
+        if (error instanceof RateLimitedError) return { kind: 'invalid', message: error.message, retryAfter: Number(error.extensions.retryAfter) };
+        if (error instanceof DomainError) return { kind: 'invalid', message: error.message };
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,135 @@
+// Personal access tokens: creation (raw token shown once), listing, revocation, and the lookup
+// used on every token-authenticated request (one indexed read; lastUsedAt written at most once a
+// minute per token, so using a token costs about what using a session does).
+import { randomBytes } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/sqlite';
+import { isOperator, viewerAccess, type RequestScope, type Services } from '../context.ts';
+import { AccessError, forbidden, notFound, ValidationFailedError, type FieldProblem } from '../errors.ts';
+import { hashToken } from '../util/secrets.ts';
+import { Permission } from '../access/entities.ts';
+import { PERMISSIONS } from '../access/declarations.ts';
+import { recordAudit } from '../admin/audit.ts';
+import { AccessToken } from './entities.ts';
+
+/** Recognisable by secret scanners: `gth_` and 48 hex digits (192 bits from the CSPRNG). */
+export const TOKEN_PREFIX = 'gth_';
+const TOKEN_PATTERN = /^gth_[0-9a-f]{48}$/;
+const LAST_USED_INTERVAL_MS = 60_000;
+const MAX_TOKENS_PER_USER = 100;
+const MAX_EXPIRY_DAYS = 3650;
+
+export interface CreateAccessTokenInput {
+  name: string;
+  expiresInDays?: number | null;
+  /** Limit the token to these permissions (each held by the owner); omitted = everything the owner may do. */
+  permissions?: readonly string[] | null;
+}
+
+export interface CreatedAccessToken {
+  /** The raw token: returned once, never stored. */
+  token: string;
+  accessToken: AccessToken;
+}
+
+export function looksLikeAccessToken(text: string): boolean {
+  return text.startsWith(TOKEN_PREFIX);
+}
+
+function assertTokensAllowed(services: Services): void {
+  if (!services.config.allowApiTokens) {
+    throw forbidden('Personal access tokens are turned off on this server (ALLOW_API_TOKENS=false).');
+  }
+}
+
+export async function createAccessToken(scope: RequestScope, input: CreateAccessTokenInput): Promise<CreatedAccessToken> {
+  const { em, services } = scope;
+  assertTokensAllowed(services);
+  const owner = scope.viewer;
+  if (!owner) throw new AccessError('UNAUTHENTICATED', 'Sign in to create a token.');
+  // A token must not mint tokens: a restricted one would escape its restriction, and a leaked one
+  // could renew itself forever.
+  if (scope.credential?.kind !== 'session') throw forbidden('Create access tokens while signed in with a session, not with a token.');
+
+  const name = input.name.trim();
+  const problems: FieldProblem[] = [];
+  if (name.length === 0 || name.length > 100 || /[\u0000-\u001F\u007F]/.test(name)) {
+    problems.push({ field: 'name', messages: ['Use 1–100 characters on one line.'] });
+  }
+  const days = input.expiresInDays ?? null;
+  if (days !== null && (!Number.isInteger(days) || days < 1 || days > MAX_EXPIRY_DAYS)) {
+    problems.push({ field: 'expiresInDays', messages: [`Use a whole number of days from 1 to ${MAX_EXPIRY_DAYS}, or omit it.`] });
+  }
+  const permissions = input.permissions ? [...new Set(input.permissions)].sort() : null;
+  if (permissions) problems.push(...(await permissionProblems(scope, permissions)));
+  if ((await em.count(AccessToken, { user: owner.id })) >= MAX_TOKENS_PER_USER) {
+    problems.push({ field: 'name', messages: [`You have ${MAX_TOKENS_PER_USER} tokens; revoke one first.`] });
+  }
+  if (problems.length) throw new ValidationFailedError(problems);
+
+  const token = TOKEN_PREFIX + randomBytes(24).toString('hex');
+  const now = services.clock.now();
+  const accessToken = em.create(AccessToken, {
+    user: owner,
+    name,
+    tokenHash: hashToken(token),
+    lastFour: token.slice(-4),
+    permissions,
+    createdAt: now,
+    expiresAt: days === null ? null : new Date(now.getTime() + days * 86_400_000),
+    lastUsedAt: null,
+  });
+  await em.flush();
+  await recordAudit(scope, {
+    action: 'token.create',
+    targetType: 'access_token',
+    targetId: accessToken.id,
+    details: { name, permissions, expiresAt: accessToken.expiresAt?.toISOString() ?? null },
+  });
+  return { token, accessToken };
+}
+
+async function permissionProblems(scope: RequestScope, names: string[]): Promise<FieldProblem[]> {
+  const known = new Set((await scope.em.find(Permission, { name: { $in: names } })).map((p) => p.name));
+  const unknown = names.filter((name) => !known.has(name));
+  if (unknown.length) return [{ field: 'permissions', messages: [`Unknown permissions: ${unknown.join(', ')}.`] }];
+  const access = await viewerAccess(scope);
+  const lacking = names.filter((name) => !access.can(name));
+  if (lacking.length) return [{ field: 'permissions', messages: [`A token cannot hold permissions you do not: ${lacking.join(', ')}.`] }];
+  return [];
+}
+
+export async function listAccessTokens(em: EntityManager, userId: string): Promise<AccessToken[]> {
+  return em.find(AccessToken, { user: userId }, { orderBy: { createdAt: 'desc', id: 'desc' } });
+}
+
+/** Revokes one of the viewer's tokens, or anyone's for a holder of users:write. */
+export async function revokeAccessToken(scope: RequestScope, id: string): Promise<void> {
+  const token = await scope.em.findOne(AccessToken, { id }, { populate: ['user'] });
+  const mayRevoke =
+    token !== null && (isOperator(scope) || token.user.id === scope.viewer?.id || (await viewerAccess(scope)).can(PERMISSIONS.usersWrite));
+  // The same answer for "no such token" and "not yours": ids of other people's tokens stay secret.
+  if (!token || !mayRevoke) throw notFound('Access token');
+  await scope.em.nativeDelete(AccessToken, { id });
+  await recordAudit(scope, {
+    action: 'token.revoke',
+    targetType: 'access_token',
+    targetId: id,
+    details: { name: token.name, ownerId: token.user.id },
+  });
+}
+
+/**
+ * The live token for a raw value (with its owner), or null: unknown, expired, owner disabled, or
+ * tokens turned off. Deleting a user deletes their tokens (cascade), so they stop at once.
+ */
+export async function findAccessToken(em: EntityManager, services: Services, raw: string): Promise<AccessToken | null> {
+  if (!services.config.allowApiTokens || !TOKEN_PATTERN.test(raw)) return null;
+  const token = await em.findOne(AccessToken, { tokenHash: hashToken(raw) }, { populate: ['user'] });
+  const now = services.clock.now();
+  if (!token || token.user.disabled || (token.expiresAt && token.expiresAt <= now)) return null;
+  if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() >= LAST_USED_INTERVAL_MS) {
+    await em.nativeUpdate(AccessToken, { id: token.id }, { lastUsedAt: now });
+    token.lastUsedAt = now;
+  }
+  return token;
+}
