@@ -1,13 +1,11 @@
 // Self-service account deletion. The password is checked like a login (same throttle), so a
 // stolen session alone cannot delete the account, nor serve to guess the password.
 import type { RequestScope } from '../context.ts';
-import { InvalidCredentialsError } from '../errors.ts';
 import { assertNotLastAdmin } from '../access/guards.ts';
 import { recordAudit } from '../admin/audit.ts';
 import { revokeAllSessions } from '../sessions/service.ts';
 import { User } from './entities.ts';
-import { emailKey } from './email.ts';
-import { verifyPassword } from './passwords.ts';
+import { reauthenticate } from './service.ts';
 
 export const ACCOUNT_DELETE_ACTION = 'account.delete';
 
@@ -18,14 +16,7 @@ export const ACCOUNT_DELETE_ACTION = 'account.delete';
  */
 export async function deleteAccount(scope: RequestScope, user: User, password: string): Promise<{ id: string; email: string }> {
   const { em, services } = scope;
-  const key = emailKey(user.email);
-  services.throttle.assertLoginAllowed(key, scope.ip);
-  await em.populate(user, ['passwordHash']);
-  if (!(await verifyPassword(user.passwordHash, password))) {
-    services.throttle.recordLoginFailure(key, scope.ip);
-    throw new InvalidCredentialsError('The password is incorrect.');
-  }
-  services.throttle.recordLoginSuccess(key, scope.ip);
+  await reauthenticate(scope, user, password, 'The password is incorrect.');
   await em.transactional(async (tx) => {
     await assertNotLastAdmin(tx, user.id);
     const sessionsEnded = await revokeAllSessions(tx, user.id);

@@ -171,17 +171,26 @@ export async function resetPassword(scope: RequestScope, token: string, newPassw
   return user;
 }
 
+/**
+ * Checks a signed-in user's password again before a sensitive change, throttled like a login
+ * (a stolen session must not become a way to guess the password).
+ */
+export async function reauthenticate(scope: RequestScope, user: User, password: string, wrongPasswordMessage: string): Promise<void> {
+  const { services } = scope;
+  const key = emailKey(user.email);
+  services.throttle.assertLoginAllowed(key, scope.ip);
+  await scope.em.populate(user, ['passwordHash']);
+  if (!(await verifyPassword(user.passwordHash, password))) {
+    services.throttle.recordLoginFailure(key, scope.ip);
+    throw new InvalidCredentialsError(wrongPasswordMessage);
+  }
+  services.throttle.recordLoginSuccess(key, scope.ip);
+}
+
 /** Changes the viewer's password after checking the current one; ends their other sessions. */
 export async function changePassword(scope: RequestScope, user: User, currentPassword: string, newPassword: string): Promise<User> {
   const { em, services } = scope;
-  const key = emailKey(user.email);
-  services.throttle.assertLoginAllowed(key, scope.ip);
-  await em.populate(user, ['passwordHash']);
-  if (!(await verifyPassword(user.passwordHash, currentPassword))) {
-    services.throttle.recordLoginFailure(key, scope.ip);
-    throw new InvalidCredentialsError('The current password is incorrect.');
-  }
-  services.throttle.recordLoginSuccess(key, scope.ip);
+  await reauthenticate(scope, user, currentPassword, 'The current password is incorrect.');
   const problems = passwordProblems('newPassword', newPassword, profileInputs(user));
   if (newPassword === currentPassword) problems.push({ field: 'newPassword', messages: ['Choose a password different from the current one.'] });
   if (problems.length) throw new ValidationFailedError(problems);
