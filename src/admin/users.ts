@@ -71,7 +71,7 @@ async function assertMayAssignRoles(scope: RequestScope): Promise<void> {
  * Nobody manages an account that holds a permission they lack: setting its password or email would
  * hand them that permission (so only admins manage admins). The operator (no viewer) may do anything.
  */
-async function assertMayManage(scope: RequestScope, target: User): Promise<void> {
+export async function assertMayManage(scope: RequestScope, target: User): Promise<void> {
   if (isOperator(scope) || scope.viewer?.id === target.id) return;
   const actor = await viewerAccess(scope);
   if (actor.isAdmin) return;

@@ -117,9 +117,13 @@ export const cookieSessionAuthenticator: Authenticator = {
  */
 export const unrecognisedAuthorization: Authenticator = {
   name: 'unrecognised-authorization',
-  async authenticate(request) {
+  async authenticate(request, { services }) {
     const header = parseAuthorization(request.headers.get('authorization'));
     if (header.scheme === 'none') return NOT_MINE;
+    // The basic backend takes no Bearer at all: say what it does take.
+    if (services.config.authBackend === 'basic') {
+      return { kind: 'invalid', message: `Use HTTP Basic with your email and password, or the user "${TOKEN_USERNAME}" with a personal access token.` };
+    }
     if (header.scheme === 'basic') {
       return { kind: 'invalid', message: `HTTP Basic accepts the user "${TOKEN_USERNAME}" with a personal access token as the password.` };
     }

@@ -29,10 +29,21 @@ function parseBasic(header: string): ParsedAuthorization {
   const malformed = { scheme: 'malformed-basic', message: 'Malformed Authorization header: expected "Basic base64(user:password)".' } as const;
   const match = BASIC.exec(header);
   if (!match || match[1]!.length % 4 !== 0) return malformed;
-  const decoded = Buffer.from(match[1]!, 'base64');
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(decoded);
+  const text = decodeUtf8(Buffer.from(match[1]!, 'base64'));
   // RFC 7617: the user id cannot contain a colon, so the first colon separates the two parts.
-  const colon = text.indexOf(':');
-  if (colon < 0 || text.includes('\uFFFD')) return malformed;
+  const colon = text?.indexOf(':') ?? -1;
+  if (text === null || colon < 0) return malformed;
   return { scheme: 'basic', username: text.slice(0, colon), password: text.slice(colon + 1) };
+}
+
+/**
+ * The bytes as UTF-8, or null when they are not valid UTF-8. A fatal decoder, rather than looking
+ * for U+FFFD afterwards: a password may legitimately contain U+FFFD itself.
+ */
+function decodeUtf8(bytes: Uint8Array): string | null {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return null;
+  }
 }

@@ -7,6 +7,7 @@ import { emailKey } from '../accounts/email.ts';
 import { hashPassword, needsRehash, verifyPassword } from '../accounts/passwords.ts';
 import { createSession, revokeSession, type IssuedSession } from '../sessions/service.ts';
 import { AUDIT_ACTIONS, recordAudit } from '../admin/audit.ts';
+import { redactAccessTokens } from '../tokens/service.ts';
 
 export interface LoginResult extends IssuedSession {
   user: User;
@@ -66,7 +67,8 @@ export async function logout(scope: RequestScope): Promise<boolean> {
 
 /** The actor is anonymous (nobody proved who they are); the email tried is kept, the password never. */
 async function auditLoginFailure(scope: RequestScope, email: string, user: User | null, reason: string): Promise<void> {
-  const tried = email.slice(0, 320);
+  // A token pasted as the email (or sent as the Basic user name) is not kept readable.
+  const tried = redactAccessTokens(email).slice(0, 320);
   await recordAudit(
     { ...scope, viewer: null },
     { action: AUDIT_ACTIONS.loginFailed, actorEmail: tried, targetType: user ? 'user' : undefined, targetId: user?.id, details: { email: tried, reason } },

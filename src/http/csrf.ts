@@ -1,7 +1,7 @@
-// CSRF protection for cookie sessions (yoga plugin). A request that carries the session cookie
-// must come from an allowed origin, and a POST must be one a browser cannot send cross-site without
-// a CORS preflight: JSON, or any type with an `x-gatehouse-csrf` (or `graphql-preflight`) header.
-// Requests without the cookie need no protection: they carry no ambient authority.
+// CSRF protection for credentials a browser sends by itself (yoga plugin): the session cookie, and
+// on the basic backend remembered Basic credentials. Such a request must come from an allowed origin,
+// and a POST must be one a browser cannot send cross-site without a CORS preflight: JSON, or any
+// type with an `x-gatehouse-csrf` (or `graphql-preflight`) header. Other requests carry no ambient authority.
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.ts';
 import { readSessionCookie } from '../sessions/cookies.ts';
@@ -19,7 +19,7 @@ export function isAllowedOrigin(config: Config, origin: string, host: string | n
 export function csrfPlugin(config: Config): Plugin {
   return {
     onRequest({ request, endResponse, fetchAPI }) {
-      if (readSessionCookie(config, request.headers.get('cookie')) === null) return;
+      if (!carriesAmbientCredentials(config, request.headers)) return;
       const origin = request.headers.get('origin');
       const refuse = (reason: string) =>
         endResponse(
@@ -36,7 +36,16 @@ export function csrfPlugin(config: Config): Plugin {
       const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
       if (PREFLIGHTED_TYPES.includes(type)) return;
       if (PREFLIGHT_HEADERS.some((h) => request.headers.has(h))) return;
-      return refuse('Cookie-authenticated POST requests must be JSON or carry an x-gatehouse-csrf header.');
+      return refuse('POST requests with browser credentials (cookie or Basic) must be JSON or carry an x-gatehouse-csrf header.');
     },
   };
+}
+
+/**
+ * Credentials a browser attaches by itself: the session cookie, and on the basic backend the
+ * Basic credentials it remembers from its login dialog.
+ */
+function carriesAmbientCredentials(config: Config, headers: Headers): boolean {
+  if (readSessionCookie(config, headers.get('cookie')) !== null) return true;
+  return config.authBackend === 'basic' && /^Basic\b/i.test(headers.get('authorization') ?? '');
 }

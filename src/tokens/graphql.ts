@@ -66,7 +66,7 @@ builder.mutationFields((t) => ({
   createAccessToken: t.field({
     type: CreatedAccessTokenRef,
     authScopes: { authenticated: true },
-    description: 'Creates a personal access token for the signed-in user (with a session, not a token).',
+    description: 'Creates a personal access token for the signed-in user (signed in with a session or a password, not with a token).',
     errors: { types: [ValidationFailedError] },
     args: { input: t.arg({ type: CreateAccessTokenInput, required: true }) },
     resolve: (_root, { input }, ctx) => createAccessToken(ctx, input),

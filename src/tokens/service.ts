@@ -9,6 +9,7 @@ import { hashToken } from '../util/secrets.ts';
 import { Permission } from '../access/entities.ts';
 import { PERMISSIONS } from '../access/declarations.ts';
 import { recordAudit } from '../admin/audit.ts';
+import { assertMayManage } from '../admin/users.ts';
 import { AccessToken } from './entities.ts';
 
 /** Recognisable by secret scanners: `gth_` and 48 hex digits (192 bits from the CSPRNG). */
@@ -31,8 +32,21 @@ export interface CreatedAccessToken {
   accessToken: AccessToken;
 }
 
+/**
+ * The whole shape, not just the prefix: a session token is 43 random base64url characters, so about
+ * one in 17 million starts with `gth_` too, and must still reach the session lookup.
+ */
 export function looksLikeAccessToken(text: string): boolean {
-  return text.startsWith(TOKEN_PREFIX);
+  return TOKEN_PATTERN.test(text);
+}
+
+/**
+ * `text` with anything shaped like an access token cut to `gth_…` and its last four characters,
+ * for values that are recorded verbatim (the email tried in a failed login): a user who pastes a
+ * token into the wrong field must not leave it readable in the audit log.
+ */
+export function redactAccessTokens(text: string): string {
+  return text.replace(/gth_[0-9a-f]{16,}/gi, (found) => `${TOKEN_PREFIX}…${found.slice(-4)}`);
 }
 
 function assertTokensAllowed(services: Services): void {
@@ -47,8 +61,11 @@ export async function createAccessToken(scope: RequestScope, input: CreateAccess
   const owner = scope.viewer;
   if (!owner) throw new AccessError('UNAUTHENTICATED', 'Sign in to create a token.');
   // A token must not mint tokens: a restricted one would escape its restriction, and a leaked one
-  // could renew itself forever.
-  if (scope.credential?.kind !== 'session') throw forbidden('Create access tokens while signed in with a session, not with a token.');
+  // could renew itself forever. A password credential (AUTH_BACKEND=basic, or a deployer's
+  // authenticator) proves as much as a session does, and is the only sign-in the basic backend has.
+  if (!scope.credential || scope.credential.kind === 'token') {
+    throw forbidden('Create access tokens while signed in (a session or a password), not with a token.');
+  }
 
   const name = input.name.trim();
   const problems: FieldProblem[] = [];
@@ -109,6 +126,8 @@ export async function revokeAccessToken(scope: RequestScope, id: string): Promis
     token !== null && (isOperator(scope) || token.user.id === scope.viewer?.id || (await viewerAccess(scope)).can(PERMISSIONS.usersWrite));
   // The same answer for "no such token" and "not yours": ids of other people's tokens stay secret.
   if (!token || !mayRevoke) throw notFound('Access token');
+  // Like every other admin action on an account: only admins act on an admin's credentials.
+  await assertMayManage(scope, token.user);
   await scope.em.nativeDelete(AccessToken, { id });
   await recordAudit(scope, {
     action: 'token.revoke',
