@@ -13,6 +13,8 @@ import type { ValidatorRegistry } from './validation/registry.ts';
 import type { BackgroundTasks } from './util/background.ts';
 import type { ViewerAccess } from './access/viewer-access.ts';
 import type { SetupGate } from './admin/setup.ts';
+import type { PubSub } from './realtime/pubsub.ts';
+import type { MaintenanceCache } from './maintenance/service.ts';
 
 /** Long-lived parts of the running server, shared by every request and by the CLI. */
 export interface Services {
@@ -26,6 +28,10 @@ export interface Services {
   background: BackgroundTasks;
   /** First-run setup: the setup token and the lock that lets one `completeSetup` win. */
   setup: SetupGate;
+  /** Live events for subscriptions (in-process; a distributed one when several instances run). */
+  pubsub: PubSub;
+  /** The maintenance state as this process last saw it (read by the gate on every operation). */
+  maintenance: MaintenanceCache;
 }
 
 /** How the viewer proved who they are on this request. */

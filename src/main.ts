@@ -1,10 +1,11 @@
-// The `gatehouse` command: serve, schema, and the operator commands each domain adds (user, admin, role).
+// The `gatehouse` command: serve, schema, and the operator commands each domain adds (user, admin, role, maintenance).
 import { loadConfig, ConfigError } from './config.ts';
 import { AccessError, DomainError, ValidationFailedError } from './errors.ts';
 import { CliFailure, processIO, UsageError } from './cli/io.ts';
 import type { CliCommand } from './cli/operator.ts';
 import { adminCommand, USER_USAGE, userCommand } from './admin/cli.ts';
 import { ROLE_USAGE, roleCommand } from './access/cli.ts';
+import { MAINTENANCE_USAGE, maintenanceCommand } from './maintenance/cli.ts';
 
 // bin/gatehouse.js checks the Node version before this file (TypeScript) can even be loaded.
 
@@ -17,6 +18,7 @@ Commands:
   schema print                                      print the GraphQL schema (SDL)
 ${USER_USAGE}
 ${ROLE_USAGE}
+${MAINTENANCE_USAGE}
 
 Configuration comes from the environment (and .env), as for the server: DATABASE_URL selects the database.
 Exit codes: 0 done, 1 failed, 2 wrong usage.
@@ -44,6 +46,7 @@ const COMMANDS: Record<string, (command: CliCommand) => Promise<number>> = {
   user: userCommand,
   admin: adminCommand,
   role: roleCommand,
+  maintenance: maintenanceCommand,
 };
 
 /** Prints an expected failure the way an operator wants to read it; returns the exit code. */

@@ -29,6 +29,8 @@ import { handleAccountPage } from './accounts/http.ts';
 import { accessLoader } from './access/viewer-access.ts';
 import { prepareFirstRun } from './admin/setup.ts';
 import { startAuditRetention } from './admin/retention.ts';
+import { maintenanceGatePlugin } from './maintenance/gate.ts';
+import { startMaintenanceWatcher, type MaintenanceWatcher } from './maintenance/watcher.ts';
 
 export interface GatehouseOptions extends ServiceOptions {
   /** Extra authenticators (e.g. LDAP), each at a position in the chain (default: after the built-ins). */
@@ -58,9 +60,11 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   const services = await openServices(config, options);
   const { logger, orm } = services;
   let auditRetention: { stop(): void };
+  let maintenanceWatcher: MaintenanceWatcher;
   try {
     await prepareFirstRun(services);
     auditRetention = await startAuditRetention(services);
+    maintenanceWatcher = await startMaintenanceWatcher(services);
   } catch (error) {
     // A start that fails (e.g. a weak ADMIN_PASSWORD) must not leave the database open.
     await closeServices(services);
@@ -115,6 +119,8 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       graphqlLimitsPlugin(config),
       // After graphqlLimitsPlugin: it wraps the parser armor installs.
       documentNestingPlugin(),
+      // Runs on execute/subscribe (after the context exists), for HTTP, SSE and WebSocket alike.
+      maintenanceGatePlugin(),
       responseCookiesPlugin(),
     ],
   });
@@ -244,6 +250,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       }),
     async close() {
       auditRetention.stop();
+      await maintenanceWatcher.stop();
       await wsDisposable.dispose();
       for (const client of wsServer.clients) client.terminate();
       wsServer.close();

@@ -13,6 +13,8 @@ import type { Validator } from './validation/registry.ts';
 import { syncAccessDeclarations } from './access/sync.ts';
 import type { AccessDeclarations } from './access/declarations.ts';
 import { SetupGate } from './admin/setup.ts';
+import { createInProcessPubSub } from './realtime/pubsub.ts';
+import { MaintenanceCache } from './maintenance/service.ts';
 
 export interface ServiceOptions {
   clock?: Clock;
@@ -36,6 +38,7 @@ export async function openServices(config: Config, options: ServiceOptions = {})
   const logger = options.logger ?? createLogger(config);
   const clock = options.clock ?? systemClock;
   const orm = await openDatabase(config.databasePath);
+  const pubsub = createInProcessPubSub();
   const services: Services = {
     config,
     clock,
@@ -46,9 +49,12 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     validators: createValidatorRegistry(options.validators),
     background: new BackgroundTasks(logger),
     setup: new SetupGate(config.setupToken, logger),
+    pubsub,
+    maintenance: new MaintenanceCache(pubsub),
   };
   try {
     await syncAccessDeclarations(orm.em.fork(), clock, options.access);
+    await services.maintenance.reload(orm.em.fork());
   } catch (error) {
     await closeServices(services);
     throw error;
@@ -60,5 +66,6 @@ export async function openServices(config: Config, options: ServiceOptions = {})
 export async function closeServices(services: Services): Promise<void> {
   await services.background.settle();
   services.mailer.close();
+  await services.pubsub.close();
   await services.orm.close();
 }

@@ -28,6 +28,7 @@ export const PERMISSIONS = {
   rolesRead: 'roles:read',
   rolesWrite: 'roles:write',
   auditRead: 'audit:read',
+  maintenanceWrite: 'maintenance:write',
 } as const;
 
 export const BUILT_IN_PERMISSIONS: PermissionDeclaration[] = [
@@ -36,6 +37,7 @@ export const BUILT_IN_PERMISSIONS: PermissionDeclaration[] = [
   { name: PERMISSIONS.rolesRead, description: 'List roles and permissions.' },
   { name: PERMISSIONS.rolesWrite, description: 'Create, edit and delete roles and permissions; assign roles to users.' },
   { name: PERMISSIONS.auditRead, description: 'Read the audit log.' },
+  { name: PERMISSIONS.maintenanceWrite, description: 'Turn maintenance mode on and off; keep full access while it is on.' },
 ];
 
 export const BUILT_IN_ROLES: RoleDeclaration[] = [

@@ -4,5 +4,6 @@ import { Session } from '../sessions/entities.ts';
 import { Permission, Role } from '../access/entities.ts';
 import { AuditEvent } from '../admin/entities.ts';
 import { AccessToken } from '../tokens/entities.ts';
+import { SystemSetting } from '../maintenance/entities.ts';
 
-export const entities = [User, EmailToken, Session, Permission, Role, AuditEvent, AccessToken];
+export const entities = [User, EmailToken, Session, Permission, Role, AuditEvent, AccessToken, SystemSetting];

@@ -70,3 +70,4 @@ export type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer
 
 builder.queryType({});
 builder.mutationType({});
+builder.subscriptionType({});

@@ -12,5 +12,6 @@ import '../admin/users-graphql.ts';
 import '../admin/setup-graphql.ts';
 import '../admin/audit-graphql.ts';
 import '../tokens/graphql.ts';
+import '../maintenance/graphql.ts';
 
 export const schema = annotateAccessRules(builder.toSchema());

@@ -3,5 +3,6 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261123110218_initial } from './Migration20261123110218_initial.ts';
 import { Migration20261123112917_roles_audit } from './Migration20261123112917_roles_audit.ts';
 import { Migration20261123121112_access_tokens } from './Migration20261123121112_access_tokens.ts';
+import { Migration20261123121855_maintenance } from './Migration20261123121855_maintenance.ts';
 
-export const migrations: MigrationObject[] = [{ name: 'Migration20261123110218_initial', class: Migration20261123110218_initial }, { name: 'Migration20261123112917_roles_audit', class: Migration20261123112917_roles_audit }, { name: 'Migration20261123121112_access_tokens', class: Migration20261123121112_access_tokens }];
+export const migrations: MigrationObject[] = [{ name: 'Migration20261123110218_initial', class: Migration20261123110218_initial }, { name: 'Migration20261123112917_roles_audit', class: Migration20261123112917_roles_audit }, { name: 'Migration20261123121112_access_tokens', class: Migration20261123121112_access_tokens }, { name: 'Migration20261123121855_maintenance', class: Migration20261123121855_maintenance }];
