@@ -2,7 +2,7 @@
 // operator (or a deployment script) runs it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runGatehouse } from '../helpers/cli.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,35 +13,13 @@ import { AuditEvent } from '../../src/admin/entities.ts';
 import { verifyPassword } from '../../src/accounts/passwords.ts';
 import { STRONG_PASSWORD } from '../helpers/server.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const NODE = join(ROOT, 'node_modules', '.bin', 'node');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe('gatehouse operator commands', () => {
   let dir: string;
   let database: string;
 
-  function gatehouse(args: string[], stdin = ''): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(NODE, [join(ROOT, 'bin/gatehouse.js'), ...args], {
-        cwd: dir,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: database },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => (stdout += chunk));
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(stdin);
-    });
-  }
+  const gatehouse = (args: string[], stdin = '') => runGatehouse(args, { cwd: dir, databasePath: database, stdin });
 
   /** Reads the database the commands wrote, through the same services the server uses. */
   async function inspect<T>(read: (em: Awaited<ReturnType<typeof openServices>>['orm']['em']) => Promise<T>): Promise<T> {

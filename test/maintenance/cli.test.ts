@@ -2,7 +2,7 @@
 // temporary database, exit codes, output, the audit trail, and the state a server then starts with.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { runGatehouse } from '../helpers/cli.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,34 +12,13 @@ import { AuditEvent } from '../../src/admin/entities.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { BLOCKED_QUERY, MAINTENANCE } from './maintenance-helpers.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const NODE = join(ROOT, 'node_modules', '.bin', 'node');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe('gatehouse maintenance', () => {
   let dir: string;
   let database: string;
 
-  function gatehouse(args: string[]): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(NODE, [join(ROOT, 'bin/gatehouse.js'), ...args], {
-        cwd: dir,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: database },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => (stdout += chunk));
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const gatehouse = (args: string[]) => runGatehouse(args, { cwd: dir, databasePath: database });
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-maintenance-cli-'));

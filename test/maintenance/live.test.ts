@@ -3,8 +3,7 @@
 // and from the command line in another process (noticed through SQLite's data_version).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { runGatehouse } from '../helpers/cli.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from 'graphql-ws';
 import { MAINTENANCE_WATCH_INTERVAL_MS } from '../../src/maintenance/watcher.ts';
@@ -21,8 +20,6 @@ import {
   type SseStream,
 } from './maintenance-helpers.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const NODE = join(ROOT, 'node_modules', '.bin', 'node');
 const OFF = { enabled: false, message: null, endsAt: null };
 
 describe('maintenance mode on live transports', () => {
@@ -43,21 +40,7 @@ describe('maintenance mode on live transports', () => {
     return stream;
   };
 
-  function gatehouseCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(NODE, [join(ROOT, 'bin/gatehouse.js'), ...args], {
-        cwd: server.dir,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: server.gatehouse.config.databasePath },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => (stdout += chunk));
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const gatehouseCli = (args: string[]) => runGatehouse(args, { cwd: server.dir, databasePath: server.gatehouse.config.databasePath });
 
   before(async () => {
     server = await startTestServer();
