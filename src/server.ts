@@ -31,10 +31,13 @@ import { prepareFirstRun } from './admin/setup.ts';
 import { startAuditRetention } from './admin/retention.ts';
 import { maintenanceGatePlugin } from './maintenance/gate.ts';
 import { startMaintenanceWatcher, type MaintenanceWatcher } from './maintenance/watcher.ts';
+import { createConnectionRegistry, endRevokedSubscriptionsPlugin, liveCredentialOf } from './realtime/connections.ts';
 
 export interface GatehouseOptions extends ServiceOptions {
   /** Extra authenticators (e.g. LDAP), each at a position in the chain (default: after the built-ins). */
   authenticators?: AuthenticatorOption[];
+  /** How long a WebSocket may stay open without `connection_init` before it is closed with 4408 (default 3 s). */
+  wsConnectionInitTimeoutMs?: number;
 }
 
 export interface Gatehouse {
@@ -71,6 +74,10 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     throw error;
   }
   const authenticators = createAuthenticatorRegistry(config, options.authenticators);
+  // Live connections, ended when their credentials are revoked (sockets here, SSE by the plugin).
+  const connections = createConnectionRegistry(services.pubsub);
+  // Contexts of operations over graphql-ws: their socket is closed as a whole, not each subscription.
+  const wsContexts = new WeakSet<object>();
 
   async function buildContext(request: Request, server: ServerContext): Promise<Omit<Context, 'request'>> {
     const em = orm.em.fork();
@@ -121,6 +128,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       documentNestingPlugin(),
       // Runs on execute/subscribe (after the context exists), for HTTP, SSE and WebSocket alike.
       maintenanceGatePlugin(),
+      endRevokedSubscriptionsPlugin(connections, wsContexts),
       responseCookiesPlugin(),
     ],
   });
@@ -191,18 +199,42 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     }
     wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req));
   });
+  // The credentials of a socket: connectionParams `authorization`, or the upgrade request's cookie.
+  function socketHeaders(upgrade: IncomingMessage, connectionParams: Record<string, unknown> | undefined): Headers {
+    const headers = new Headers();
+    const authorization = connectionParams?.['authorization'] ?? connectionParams?.['Authorization'];
+    if (typeof authorization === 'string') headers.set('authorization', authorization);
+    if (upgrade.headers.cookie) headers.set('cookie', upgrade.headers.cookie);
+    if (upgrade.headers['user-agent']) headers.set('user-agent', upgrade.headers['user-agent']);
+    return headers;
+  }
+  // Per socket: removes it from the connection registry.
+  const socketRegistrations = new WeakMap<object, () => void>();
   const wsDisposable = useServer<Record<string, unknown> | undefined>(
     {
+      connectionInitWaitTimeout: options.wsConnectionInitTimeoutMs ?? 3_000,
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
+      // Authenticates once at connection_init: bad credentials close the socket with 4403. Each
+      // operation still authenticates again (onSubscribe), so a revoked session fails at once.
+      onConnect: async (ctx) => {
+        const upgrade = ctx.extra.request;
+        const outcome = await authenticators.authenticate(
+          { headers: socketHeaders(upgrade, ctx.connectionParams), ip: clientIp(upgrade, config.trustProxyHops) },
+          { em: orm.em.fork(), services },
+        );
+        if (outcome.kind === 'invalid') return false;
+        if (outcome.kind === 'authenticated') {
+          const credential = liveCredentialOf(outcome.user, outcome.credential);
+          const socket = ctx.extra.socket;
+          if (credential) socketRegistrations.set(ctx, connections.add(credential, () => socket.close(4403, 'Forbidden')));
+        }
+        return true;
+      },
+      onClose: (ctx) => socketRegistrations.get(ctx)?.(),
       onSubscribe: async (ctx, _id, payload) => {
         const upgrade = ctx.extra.request;
-        const headers = new Headers();
-        const authorization = ctx.connectionParams?.['authorization'] ?? ctx.connectionParams?.['Authorization'];
-        if (typeof authorization === 'string') headers.set('authorization', authorization);
-        if (upgrade.headers.cookie) headers.set('cookie', upgrade.headers.cookie);
-        if (upgrade.headers['user-agent']) headers.set('user-agent', upgrade.headers['user-agent']);
-        const request = new Request('http://localhost/graphql', { headers });
+        const request = new Request('http://localhost/graphql', { headers: socketHeaders(upgrade, ctx.connectionParams) });
         const server: ServerContext = { requestId: randomUUID(), ip: clientIp(upgrade, config.trustProxyHops), responseCookies: [] };
         const enveloped = yoga.getEnveloped({ ...server, request, params: payload } as never);
         let document;
@@ -219,6 +251,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
         } catch (error) {
           return [error instanceof GraphQLError ? error : new GraphQLError('Unexpected error.')];
         }
+        wsContexts.add(contextValue as object);
         return {
           schema: enveloped.schema,
           operationName: payload.operationName,
@@ -251,6 +284,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     async close() {
       auditRetention.stop();
       await maintenanceWatcher.stop();
+      connections.close();
       await wsDisposable.dispose();
       for (const client of wsServer.clients) client.terminate();
       wsServer.close();

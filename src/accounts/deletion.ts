@@ -1,6 +1,7 @@
 // Self-service account deletion. The password is checked like a login (same throttle), so a
 // stolen session alone cannot delete the account, nor serve to guess the password.
 import type { RequestScope } from '../context.ts';
+import { publishRevoked } from '../realtime/pubsub.ts';
 import { assertNotLastAdmin } from '../access/guards.ts';
 import { recordAudit } from '../admin/audit.ts';
 import { revokeAllSessions } from '../sessions/service.ts';
@@ -26,6 +27,7 @@ export async function deleteAccount(scope: RequestScope, user: User, password: s
     );
     await tx.nativeDelete(User, { id: user.id });
   });
+  publishRevoked(services, { userId: user.id, reason: 'USER_DELETED', allOfUser: true });
   services.logger.info({ userId: user.id, requestId: scope.requestId }, 'account deleted');
   return { id: user.id, email: user.email };
 }

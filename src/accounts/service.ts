@@ -2,6 +2,7 @@
 // Services take a RequestScope (or its parts) and know nothing of GraphQL; the CLI calls them too.
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { currentSessionId, type RequestScope } from '../context.ts';
+import { publishRevoked } from '../realtime/pubsub.ts';
 import {
   EmailAlreadyConfirmedError,
   EmailTakenError,
@@ -167,6 +168,7 @@ export async function resetPassword(scope: RequestScope, token: string, newPassw
     await revokeAllSessions(tx, user.id);
     await recordAudit({ ...scope, em: tx, viewer: user }, { action: AUDIT_ACTIONS.resetPassword, targetType: 'user', targetId: user.id });
   });
+  publishRevoked(services, { userId: user.id, reason: 'PASSWORD_CHANGED', allSessions: true });
   services.logger.info({ userId: user.id, requestId: scope.requestId }, 'password reset');
   return user;
 }
@@ -201,6 +203,7 @@ export async function changePassword(scope: RequestScope, user: User, currentPas
     await revokeOtherSessions(tx, user.id, currentSessionId(scope));
     await recordAudit({ ...scope, em: tx, viewer: user }, { action: AUDIT_ACTIONS.changePassword, targetType: 'user', targetId: user.id });
   });
+  publishRevoked(services, { userId: user.id, reason: 'PASSWORD_CHANGED', allSessions: true, exceptSessionId: currentSessionId(scope) });
   // nativeUpdate bypasses the loaded entity: reload it so the User returned (and the viewer) shows what is stored.
   await em.refresh(user);
   return user;

@@ -6,6 +6,7 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sqlite';
 import { isOperator, viewerAccess, type RequestScope } from '../context.ts';
+import { publishRevoked } from '../realtime/pubsub.ts';
 import { EmailTakenError, forbidden, notFound, ValidationFailedError, type FieldProblem } from '../errors.ts';
 import { User } from '../accounts/entities.ts';
 import { checkEmail, emailKey, normalizeEmail } from '../accounts/email.ts';
@@ -252,6 +253,7 @@ export async function updateUser(scope: RequestScope, id: string, input: UpdateU
     if (plan.disabled === false) await recordAudit(audit, { action: USER_AUDIT_ACTIONS.enable, ...target });
     if (plan.changed.length) await recordAudit(audit, { action: USER_AUDIT_ACTIONS.update, ...target, details: updateDetails(stored, plan) });
   }, { clear: true });
+  if (plan.disabled === true) publishRevoked(services, { userId: user.id, reason: 'USER_DISABLED', allOfUser: true });
   // Role links changed in a nested fork do not reach the loaded collection by themselves.
   if (plan.roles) await em.refresh(user, { populate: ['roles'] });
   if (plan.confirmNewEmail) await sendConfirmation(scope, user);
@@ -274,6 +276,7 @@ export async function deleteUser(scope: RequestScope, id: string): Promise<{ id:
     await recordAudit({ ...scope, em: tx }, { action: USER_AUDIT_ACTIONS.delete, targetType: 'user', targetId: user.id, details: { email: user.email } });
     await tx.nativeDelete(User, { id: user.id });
   });
+  publishRevoked(scope.services, { userId: user.id, reason: 'USER_DELETED', allOfUser: true });
   return { id: user.id, email: user.email };
 }
 
@@ -289,6 +292,7 @@ export async function setUserPassword(scope: RequestScope, id: string, password:
     const sessionsEnded = await revokeAllSessions(tx, user.id);
     await recordAudit({ ...scope, em: tx }, { action: USER_AUDIT_ACTIONS.setPassword, targetType: 'user', targetId: user.id, details: { sessionsEnded } });
   });
+  publishRevoked(services, { userId: user.id, reason: 'PASSWORD_CHANGED', allSessions: true });
   // nativeUpdate bypasses the loaded entity: reload it so the User returned shows what is stored.
   await em.refresh(user);
   return user;
@@ -297,9 +301,11 @@ export async function setUserPassword(scope: RequestScope, id: string, password:
 /** Ends every session of the user; returns how many ended. */
 export async function revokeUserSessions(scope: RequestScope, id: string): Promise<number> {
   const user = await findManagedUser(scope, id);
-  return scope.em.transactional(async (tx) => {
-    const count = await revokeAllSessions(tx, user.id);
-    await recordAudit({ ...scope, em: tx }, { action: USER_AUDIT_ACTIONS.revokeSessions, targetType: 'user', targetId: user.id, details: { count } });
-    return count;
+  const count = await scope.em.transactional(async (tx) => {
+    const ended = await revokeAllSessions(tx, user.id);
+    await recordAudit({ ...scope, em: tx }, { action: USER_AUDIT_ACTIONS.revokeSessions, targetType: 'user', targetId: user.id, details: { count: ended } });
+    return ended;
   });
+  publishRevoked(scope.services, { userId: user.id, reason: 'SESSION_REVOKED', allSessions: true });
+  return count;
 }

@@ -1,6 +1,7 @@
 // Signing in and out. A login costs one argon2 verification whatever the outcome, and its
 // answers do not reveal whether an email is registered.
 import { currentSessionId, type RequestScope } from '../context.ts';
+import { publishRevoked } from '../realtime/pubsub.ts';
 import { AccountDisabledError, EmailNotConfirmedError, InvalidCredentialsError } from '../errors.ts';
 import { User } from '../accounts/entities.ts';
 import { emailKey } from '../accounts/email.ts';
@@ -61,7 +62,10 @@ export async function logout(scope: RequestScope): Promise<boolean> {
   const sessionId = currentSessionId(scope);
   if (!sessionId || !scope.viewer) return false;
   const ended = await revokeSession(scope.em, scope.viewer.id, sessionId);
-  if (ended) await recordAudit(scope, { action: AUDIT_ACTIONS.logout, targetType: 'user', targetId: scope.viewer.id });
+  if (ended) {
+    await recordAudit(scope, { action: AUDIT_ACTIONS.logout, targetType: 'user', targetId: scope.viewer.id });
+    publishRevoked(scope.services, { userId: scope.viewer.id, reason: 'LOGOUT', sessionIds: [sessionId] });
+  }
   return ended;
 }
 

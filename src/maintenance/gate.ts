@@ -25,6 +25,8 @@ export const MAINTENANCE_ALLOWED_FIELDS: ReadonlySet<string> = new Set([
   'Mutation.login',
   'Mutation.logout',
   'Subscription.maintenanceModeChanged',
+  // Only tells a signed-in client that its credentials ended (it may sign out during maintenance too).
+  'Subscription.viewerSessionEnded',
 ]);
 
 const INTROSPECTION_FIELDS = new Set(['__typename', '__schema', '__type']);

@@ -11,7 +11,8 @@ const canWrite = { permission: PERMISSIONS.maintenanceWrite } as const;
 export const MaintenanceStateRef = builder.objectRef<MaintenanceState>('MaintenanceState').implement({
   description:
     'Whether the server is in maintenance mode. While it is, operations of everyone but admins fail with ' +
-    '`MAINTENANCE_MODE`, except `maintenance`, `maintenanceModeChanged`, `login`, `logout`, `setupStatus` and `viewer`.',
+    '`MAINTENANCE_MODE`, except `maintenance`, `maintenanceModeChanged`, `viewerSessionEnded`, `login`, `logout`, ' +
+    '`setupStatus` and `viewer`.',
   fields: (t) => ({
     enabled: t.exposeBoolean('enabled', { authScopes: anyone }),
     message: t.exposeString('message', { nullable: true, authScopes: anyone, description: 'What users are told while the mode is on.' }),

@@ -10,6 +10,48 @@ import type { MaintenanceState } from '../maintenance/service.ts';
 export interface Topics {
   /** The maintenance state after a change (from any path: mutation, command line, another process). */
   'maintenance:changed': MaintenanceState;
+  /** Credentials that stopped working: live connections made with them are closed (src/realtime/connections.ts). */
+  'credentials:revoked': CredentialsRevoked;
+}
+
+/** Why a viewer's credentials ended (delivered to the client as `SessionEnded.reason`). */
+export type RevocationReason = 'LOGOUT' | 'SESSION_REVOKED' | 'PASSWORD_CHANGED' | 'TOKEN_REVOKED' | 'USER_DISABLED' | 'USER_DELETED';
+
+/** Which of a user's credentials ended. Published by the services after their change is committed. */
+export interface CredentialsRevoked {
+  userId: string;
+  reason: RevocationReason;
+  /** These sessions ended. */
+  sessionIds?: string[];
+  /** Every session of the user ended, except `exceptSessionId` if set. Access tokens are unaffected. */
+  allSessions?: boolean;
+  exceptSessionId?: string | null;
+  /** These access tokens ended. */
+  tokenIds?: string[];
+  /** The user was disabled or deleted: every credential of the user ended. */
+  allOfUser?: boolean;
+}
+
+/** What a live connection was authenticated with, to match against revocations. */
+export interface LiveCredential {
+  userId: string;
+  sessionId?: string | null;
+  tokenId?: string | null;
+}
+
+export function isRevokedBy(credential: LiveCredential, event: CredentialsRevoked): boolean {
+  if (credential.userId !== event.userId) return false;
+  if (event.allOfUser) return true;
+  if (credential.sessionId) {
+    if (event.sessionIds?.includes(credential.sessionId)) return true;
+    if (event.allSessions && credential.sessionId !== event.exceptSessionId) return true;
+  }
+  return !!credential.tokenId && !!event.tokenIds?.includes(credential.tokenId);
+}
+
+/** Announces ended credentials (call after the change is committed). */
+export function publishRevoked(services: { pubsub: PubSub }, event: CredentialsRevoked): void {
+  services.pubsub.publish('credentials:revoked', event);
 }
 
 export type Topic = keyof Topics;

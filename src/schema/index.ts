@@ -13,5 +13,6 @@ import '../admin/setup-graphql.ts';
 import '../admin/audit-graphql.ts';
 import '../tokens/graphql.ts';
 import '../maintenance/graphql.ts';
+import '../realtime/graphql.ts';
 
 export const schema = annotateAccessRules(builder.toSchema());

@@ -1,6 +1,7 @@
 // GraphQL for sessions: a user's sessions, and ending them.
 import { builder } from '../schema/builder.ts';
 import { currentSessionId } from '../context.ts';
+import { publishRevoked } from '../realtime/pubsub.ts';
 import { describedRule } from '../schema/auth-rules.ts';
 import type { User } from '../accounts/entities.ts';
 import { notFound } from '../errors.ts';
@@ -46,12 +47,18 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => {
       if (!(await revokeSession(ctx.em, ctx.viewer!.id, String(id)))) throw notFound('Session');
+      publishRevoked(ctx.services, { userId: ctx.viewer!.id, reason: 'SESSION_REVOKED', sessionIds: [String(id)] });
       return true;
     },
   }),
   revokeOtherSessions: t.int({
     authScopes: { authenticated: true },
     description: 'Ends every session of the signed-in user except this one; returns how many ended.',
-    resolve: (_root, _args, ctx) => revokeOtherSessions(ctx.em, ctx.viewer!.id, currentSessionId(ctx)),
+    resolve: async (_root, _args, ctx) => {
+      const keep = currentSessionId(ctx);
+      const ended = await revokeOtherSessions(ctx.em, ctx.viewer!.id, keep);
+      publishRevoked(ctx.services, { userId: ctx.viewer!.id, reason: 'SESSION_REVOKED', allSessions: true, exceptSessionId: keep });
+      return ended;
+    },
   }),
 }));

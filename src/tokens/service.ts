@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/sqlite';
 import { isOperator, viewerAccess, type RequestScope, type Services } from '../context.ts';
+import { publishRevoked } from '../realtime/pubsub.ts';
 import { AccessError, forbidden, notFound, ValidationFailedError, type FieldProblem } from '../errors.ts';
 import { hashToken } from '../util/secrets.ts';
 import { Permission } from '../access/entities.ts';
@@ -129,6 +130,7 @@ export async function revokeAccessToken(scope: RequestScope, id: string): Promis
   // Like every other admin action on an account: only admins act on an admin's credentials.
   await assertMayManage(scope, token.user);
   await scope.em.nativeDelete(AccessToken, { id });
+  publishRevoked(scope.services, { userId: token.user.id, reason: 'TOKEN_REVOKED', tokenIds: [id] });
   await recordAudit(scope, {
     action: 'token.revoke',
     targetType: 'access_token',

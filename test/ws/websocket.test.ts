@@ -1,12 +1,14 @@
 // GraphQL over WebSocket (graphql-ws) end to end: the same authentication as HTTP (bearer token in
 // connectionParams, or the session cookie on the upgrade request), Origin checks on the upgrade,
-// and a context built per operation so a revoked session stops working on an open socket.
+// and a context built per operation so a revoked session stops working on an open socket. (Sockets
+// closed with 4403 when their credentials are revoked in this process: test/realtime/.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { createClient, type Client, type ClientOptions } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createConfirmedUser, login, startTestServer, type TestServer } from '../helpers/server.ts';
+import { createConfirmedUser, startTestServer, type TestServer } from '../helpers/server.ts';
+import { Session } from '../../src/sessions/entities.ts';
 
 const COOKIE_NAME = 'gatehouse_session';
 const VIEWER = '{ viewer { email } }';
@@ -55,6 +57,9 @@ describe('GraphQL over WebSocket', () => {
     return client;
   }
 
+  /** Deletes a session row directly, as a revocation in another process does. */
+  const endSession = (id: string) => server.gatehouse.services.orm.em.fork().nativeDelete(Session, { id });
+
   before(async () => {
     server = await startTestServer();
     wsUrl = server.url.replace(/^http/, 'ws');
@@ -75,16 +80,9 @@ describe('GraphQL over WebSocket', () => {
     assert.deepEqual(outcome, { kind: 'result', data: { viewer: null }, errors: undefined });
   });
 
-  test('a bad token makes the operation fail with UNAUTHENTICATED', async () => {
+  test('a bad token in connection_init closes the socket with 4403 (Forbidden)', async () => {
     for (const authorization of [`Bearer ${'A'.repeat(43)}`, 'Basic abc', 'Bearer']) {
-      const outcome = await run(connect({ connectionParams: { authorization } }), VIEWER);
-      assert.equal(outcome.kind, 'error', `${authorization}: ${JSON.stringify(outcome)}`);
-      assert.deepEqual(
-        outcome.errors.map((e) => e.extensions?.code),
-        ['UNAUTHENTICATED'],
-        JSON.stringify(outcome),
-      );
-      assert.ok(outcome.errors[0]!.message.length > 10);
+      await assert.rejects(run(connect({ connectionParams: { authorization } }), VIEWER), /socket failed: 4403/, authorization);
     }
   });
 
@@ -115,8 +113,7 @@ describe('GraphQL over WebSocket', () => {
   });
 
   test('a session revoked while the socket is open is refused on the next operation', async () => {
-    const { token: other } = await createConfirmedUser(server, 'ws.revoked@example.com');
-    const { token } = await login(server, 'ws.revoked@example.com');
+    const { token } = await createConfirmedUser(server, 'ws.revoked@example.com');
     let connections = 0;
     const client = connect({
       lazy: false,
@@ -128,8 +125,10 @@ describe('GraphQL over WebSocket', () => {
 
     const sessions = await server.gql(`{ viewer { sessions { id current } } }`, {}, { token });
     const id = sessions.body.data.viewer.sessions.find((s: { current: boolean }) => s.current).id;
-    const revoked = await server.gql(`mutation($id: ID!) { revokeSession(id: $id) }`, { id }, { token: other });
-    assert.deepEqual(revoked.body, { data: { revokeSession: true } });
+    // Revoked as another process would (the command line, another instance): no in-process event
+    // closes the socket, so the per-operation authentication is what refuses it. (Revoked through
+    // this server, the socket is also closed with 4403 a moment later: test/realtime/.)
+    assert.equal(await endSession(id), 1);
 
     const afterRevoke = await run(client, VIEWER);
     assert.equal(afterRevoke.kind, 'error', JSON.stringify(afterRevoke));
@@ -146,8 +145,9 @@ describe('GraphQL over WebSocket', () => {
       on: { connected: () => void connections++ },
     });
     assert.deepEqual(await run(client, VIEWER), { kind: 'result', data: { viewer: { email: 'ws.logout@example.com' } }, errors: undefined });
-    const loggedOut = await server.gql(`mutation { logout }`, {}, { token });
-    assert.deepEqual(loggedOut.body, { data: { logout: true } });
+    // Ended by another process (see above), so the socket stays open: the next operation is anonymous.
+    const sessions = await server.gql(`{ viewer { sessions { id current } } }`, {}, { token });
+    assert.equal(await endSession(sessions.body.data.viewer.sessions.find((s: { current: boolean }) => s.current).id), 1);
     assert.deepEqual(await run(client, VIEWER), { kind: 'result', data: { viewer: null }, errors: undefined });
     assert.equal(connections, 1);
   });

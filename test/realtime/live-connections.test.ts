@@ -1,0 +1,212 @@
+// Live connections and their credentials: a WebSocket authenticates at connection_init (bad
+// credentials close it with 4403, no init with 4408), and a live connection dies with its
+// credentials — revoking a session or token, or disabling the user, closes the sockets made with
+// them (4403) after a `viewerSessionEnded` event, and ends SSE subscriptions.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { createConfirmedUser, login, startTestServer, type TestServer } from '../helpers/server.ts';
+import { CHANGED, createAdmin, EventQueue, setMaintenance, sseSubscribe, wsSubscribe, type SseStream } from '../maintenance/maintenance-helpers.ts';
+import { createToken, REVOKE_TOKEN, UPDATE_USER } from '../tokens/token-helpers.ts';
+
+/** Generous: revocations end connections within 2 s; nothing here measures time. */
+const CLOSE_TIMEOUT_MS = 10_000;
+const VIEWER = '{ viewer { email } }';
+const ENDED = 'subscription { viewerSessionEnded { reason at } }';
+
+interface LiveSocket {
+  client: Client;
+  /** Resolves once the server acknowledged connection_init. */
+  connected: Promise<void>;
+  /** Close codes in the order they happened. */
+  closes: EventQueue<number>;
+}
+
+function withTimeout<T>(promise: Promise<T>, what: string, ms = CLOSE_TIMEOUT_MS): Promise<T> {
+  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms).unref())]);
+}
+
+describe('live connections and their credentials', () => {
+  let server: TestServer;
+  let wsUrl: string;
+  const clients: Client[] = [];
+  const streams: SseStream[] = [];
+
+  function open(authorization?: string): LiveSocket {
+    const closes = new EventQueue<number>();
+    let connected!: () => void;
+    const ready = new Promise<void>((resolve) => (connected = resolve));
+    const client = createClient({
+      url: wsUrl,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: false,
+      onNonLazyError: () => undefined,
+      ...(authorization ? { connectionParams: { authorization } } : {}),
+      on: {
+        connected: () => connected(),
+        closed: (event) => closes.push((event as { code: number }).code),
+      },
+    });
+    clients.push(client);
+    return { client, connected: withTimeout(ready, 'connection_ack'), closes };
+  }
+
+  /** The result of one query over the socket (which must still be open). */
+  function query(socket: LiveSocket, document: string): Promise<unknown> {
+    const { events, stop } = wsSubscribe(socket.client, document);
+    return events.next().finally(stop);
+  }
+
+  async function currentSessionId(token: string): Promise<string> {
+    const res = await server.gql(`{ viewer { sessions { id current } } }`, {}, { token });
+    return res.body.data.viewer.sessions.find((s: { current: boolean }) => s.current).id;
+  }
+
+  before(async () => {
+    server = await startTestServer({}, { wsConnectionInitTimeoutMs: 300 });
+    wsUrl = server.url.replace(/^http/, 'ws');
+  });
+  after(async () => {
+    for (const stream of streams) stream.close();
+    await Promise.all(clients.map((c) => c.dispose()));
+    await server.close();
+  });
+
+  test('bad credentials in connection_init close the socket with 4403', async () => {
+    for (const authorization of [`Bearer ${'A'.repeat(43)}`, 'Basic abc', 'Bearer']) {
+      const socket = open(authorization);
+      assert.equal(await socket.closes.next(CLOSE_TIMEOUT_MS), 4403, authorization);
+    }
+  });
+
+  test('a socket that sends no connection_init is closed with 4408', async () => {
+    const code = await withTimeout(
+      new Promise<number>((resolve, reject) => {
+        const socket = new WebSocket(wsUrl, 'graphql-transport-ws');
+        socket.on('close', (closeCode) => resolve(closeCode));
+        socket.on('error', reject);
+      }),
+      'close without init',
+    );
+    assert.equal(code, 4408);
+  });
+
+  test("revoking a session closes that session's socket (after viewerSessionEnded), not the user's other session", async () => {
+    const { token: first } = await createConfirmedUser(server, 'live.two-sessions@example.com');
+    const { token: second } = await login(server, 'live.two-sessions@example.com');
+    const revokedSocket = open(`Bearer ${first}`);
+    const otherSocket = open(`Bearer ${second}`);
+    await Promise.all([revokedSocket.connected, otherSocket.connected]);
+    const ended = wsSubscribe(revokedSocket.client, ENDED);
+    const otherEnded = wsSubscribe(otherSocket.client, ENDED);
+    // The subscription is registered once a query sent after it has been answered on the same socket.
+    assert.deepEqual(await query(revokedSocket, VIEWER), { data: { viewer: { email: 'live.two-sessions@example.com' } } });
+
+    const revoked = await server.gql(`mutation($id: ID!) { revokeSession(id: $id) }`, { id: await currentSessionId(first) }, { token: second });
+    assert.deepEqual(revoked.body, { data: { revokeSession: true } });
+
+    const event = (await ended.events.next(CLOSE_TIMEOUT_MS)) as { data: { viewerSessionEnded: { reason: string; at: string } } };
+    assert.equal(event.data.viewerSessionEnded.reason, 'SESSION_REVOKED');
+    assert.ok(!Number.isNaN(Date.parse(event.data.viewerSessionEnded.at)));
+    assert.equal(await revokedSocket.closes.next(CLOSE_TIMEOUT_MS), 4403);
+
+    // The other session's socket stays open and working, and got no event.
+    assert.deepEqual(await query(otherSocket, VIEWER), { data: { viewer: { email: 'live.two-sessions@example.com' } } });
+    await assert.rejects(otherSocket.closes.next(500), /no event/);
+    await assert.rejects(otherEnded.events.next(100), /no event/);
+  });
+
+  test('logging out closes the sockets of that session', async () => {
+    const { token } = await createConfirmedUser(server, 'live.logout@example.com');
+    const socket = open(`Bearer ${token}`);
+    await socket.connected;
+    assert.deepEqual((await server.gql(`mutation { logout }`, {}, { token })).body, { data: { logout: true } });
+    assert.equal(await socket.closes.next(CLOSE_TIMEOUT_MS), 4403);
+  });
+
+  test('disabling a user closes all their sockets: sessions and access tokens', async () => {
+    const { token: admin } = await createAdmin(server, 'live.admin@example.com');
+    const { token: first, userId } = await createConfirmedUser(server, 'live.disabled@example.com');
+    const { token: second } = await login(server, 'live.disabled@example.com');
+    const { token: accessToken } = await createToken(server, first, { name: 'live' });
+    const sockets = [open(`Bearer ${first}`), open(`Bearer ${second}`), open(`Bearer ${accessToken}`)];
+    await Promise.all(sockets.map((s) => s.connected));
+    const bystander = open(`Bearer ${admin}`);
+    await bystander.connected;
+
+    const res = await server.gql(UPDATE_USER, { id: userId, input: { disabled: true } }, { token: admin });
+    assert.equal(res.body.data?.updateUser.disabled, true, JSON.stringify(res.body));
+
+    for (const socket of sockets) assert.equal(await socket.closes.next(CLOSE_TIMEOUT_MS), 4403);
+    assert.deepEqual(await query(bystander, VIEWER), { data: { viewer: { email: 'live.admin@example.com' } } });
+  });
+
+  test("revoking an access token closes the token's socket, not the owner's session socket", async () => {
+    const { token: session } = await createConfirmedUser(server, 'live.token@example.com');
+    const { token: accessToken, accessToken: view } = await createToken(server, session, { name: 'live socket' });
+    const tokenSocket = open(`Bearer ${accessToken}`);
+    const sessionSocket = open(`Bearer ${session}`);
+    await Promise.all([tokenSocket.connected, sessionSocket.connected]);
+    const ended = wsSubscribe(tokenSocket.client, ENDED);
+    assert.deepEqual(await query(tokenSocket, VIEWER), { data: { viewer: { email: 'live.token@example.com' } } });
+
+    assert.deepEqual((await server.gql(REVOKE_TOKEN, { id: view.id }, { token: session })).body, { data: { revokeAccessToken: true } });
+
+    const event = (await ended.events.next(CLOSE_TIMEOUT_MS)) as { data: { viewerSessionEnded: { reason: string } } };
+    assert.equal(event.data.viewerSessionEnded.reason, 'TOKEN_REVOKED');
+    assert.equal(await tokenSocket.closes.next(CLOSE_TIMEOUT_MS), 4403);
+    assert.deepEqual(await query(sessionSocket, VIEWER), { data: { viewer: { email: 'live.token@example.com' } } });
+  });
+
+  test('an SSE subscription of a revoked session ends; an anonymous one goes on', async () => {
+    const { token: first } = await createConfirmedUser(server, 'live.sse@example.com');
+    const { token: second } = await login(server, 'live.sse@example.com');
+    const stream = await sseSubscribe(server, CHANGED, { token: first });
+    const anonymous = await sseSubscribe(server, CHANGED);
+    streams.push(stream, anonymous);
+    assert.equal(stream.status, 200);
+    await stream.events.next();
+    await anonymous.events.next();
+
+    const revoked = await server.gql(`mutation($id: ID!) { revokeSession(id: $id) }`, { id: await currentSessionId(first) }, { token: second });
+    assert.deepEqual(revoked.body, { data: { revokeSession: true } });
+
+    await assert.rejects(stream.events.next(CLOSE_TIMEOUT_MS), /completed|stream ended/);
+    await assert.rejects(anonymous.events.next(500), /no event/);
+  });
+
+  test('an SSE viewerSessionEnded subscriber gets the event, then the stream ends', async () => {
+    const { token } = await createConfirmedUser(server, 'live.sse-ended@example.com');
+    const stream = await sseSubscribe(server, ENDED, { token });
+    streams.push(stream);
+    assert.equal(stream.status, 200);
+    // No initial event to wait for: yoga's SSE stream pulls the first value (which subscribes to the
+    // revocation topic) as soon as the response is made, before its headers reach the client.
+    assert.deepEqual((await server.gql(`mutation { logout }`, {}, { token })).body, { data: { logout: true } });
+    const event = (await stream.events.next(CLOSE_TIMEOUT_MS)) as { data: { viewerSessionEnded: { reason: string } } };
+    assert.equal(event.data.viewerSessionEnded.reason, 'LOGOUT');
+    await assert.rejects(stream.events.next(CLOSE_TIMEOUT_MS), /completed|stream ended/);
+  });
+
+  test('viewerSessionEnded is allowed during maintenance mode', async () => {
+    const { token: admin } = await createAdmin(server, 'live.maintenance-admin@example.com');
+    const { token } = await createConfirmedUser(server, 'live.maintenance@example.com');
+    const socket = open(`Bearer ${token}`);
+    await socket.connected;
+    await setMaintenance(server, admin, { enabled: true, message: 'Back soon' });
+    try {
+      const ended = wsSubscribe(socket.client, ENDED);
+      // Refused with MAINTENANCE_MODE, unlike the subscription above:
+      const blocked = (await query(socket, '{ validationRules }')) as { errors?: Array<{ extensions?: { code?: string } }> };
+      assert.deepEqual(blocked.errors?.map((e) => e.extensions?.code), ['MAINTENANCE_MODE']);
+      assert.deepEqual((await server.gql(`mutation { logout }`, {}, { token })).body, { data: { logout: true } });
+      const event = (await ended.events.next(CLOSE_TIMEOUT_MS)) as { data: { viewerSessionEnded: { reason: string } } };
+      assert.equal(event.data.viewerSessionEnded.reason, 'LOGOUT');
+      assert.equal(await socket.closes.next(CLOSE_TIMEOUT_MS), 4403);
+    } finally {
+      await setMaintenance(server, admin, { enabled: false });
+    }
+  });
+});
