@@ -32,6 +32,7 @@ import { startAuditRetention } from './admin/retention.ts';
 import { maintenanceGatePlugin } from './maintenance/gate.ts';
 import { startMaintenanceWatcher, type MaintenanceWatcher } from './maintenance/watcher.ts';
 import { createConnectionRegistry, endRevokedSubscriptionsPlugin, liveCredentialOf } from './realtime/connections.ts';
+import { revalidateLiveCredentials } from './realtime/revalidate.ts';
 
 export interface GatehouseOptions extends ServiceOptions {
   /** Extra authenticators (e.g. LDAP), each at a position in the chain (default: after the built-ins). */
@@ -62,20 +63,23 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 export async function createGatehouse(config: Config, options: GatehouseOptions = {}): Promise<Gatehouse> {
   const services = await openServices(config, options);
   const { logger, orm } = services;
+  // Live connections, ended when their credentials are revoked (sockets here, SSE by the plugin).
+  const connections = createConnectionRegistry(services.pubsub);
   let auditRetention: { stop(): void };
   let maintenanceWatcher: MaintenanceWatcher;
   try {
     await prepareFirstRun(services);
     auditRetention = await startAuditRetention(services);
-    maintenanceWatcher = await startMaintenanceWatcher(services);
+    // Outside writes (the command line, another server) may end credentials of live connections.
+    maintenanceWatcher = await startMaintenanceWatcher(services, undefined, () =>
+      revalidateLiveCredentials(orm.em.fork(), services.pubsub, connections.credentials()),
+    );
   } catch (error) {
     // A start that fails (e.g. a weak ADMIN_PASSWORD) must not leave the database open.
     await closeServices(services);
     throw error;
   }
   const authenticators = createAuthenticatorRegistry(config, options.authenticators);
-  // Live connections, ended when their credentials are revoked (sockets here, SSE by the plugin).
-  const connections = createConnectionRegistry(services.pubsub);
   // Contexts of operations over graphql-ws: their socket is closed as a whole, not each subscription.
   const wsContexts = new WeakSet<object>();
 

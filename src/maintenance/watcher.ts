@@ -13,6 +13,8 @@ export interface MaintenanceWatcher {
 export async function startMaintenanceWatcher(
   services: Pick<Services, 'orm' | 'maintenance' | 'logger'>,
   intervalMs = MAINTENANCE_WATCH_INTERVAL_MS,
+  /** Also run after every outside write (e.g. re-checking live connections' credentials). */
+  onOutsideWrite: () => Promise<void> = async () => undefined,
 ): Promise<MaintenanceWatcher> {
   // Read through services.orm each time: a restore may swap the connection underneath.
   const dataVersion = async (): Promise<unknown> => {
@@ -30,6 +32,7 @@ export async function startMaintenanceWatcher(
       if (await services.maintenance.reload(services.orm.em.fork())) {
         services.logger.info({ maintenance: services.maintenance.current.enabled }, 'maintenance mode changed by another process');
       }
+      await onOutsideWrite();
     } catch (error) {
       // A failed poll (e.g. the database busy or being swapped) is retried on the next tick.
       services.logger.warn({ err: error }, 'maintenance watcher: poll failed');

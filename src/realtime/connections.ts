@@ -30,6 +30,8 @@ export interface ConnectionRegistry {
   add(credential: LiveCredential, end: () => void): () => void;
   /** How many connections are tracked (for tests and metrics). */
   readonly size: number;
+  /** The credentials of every tracked connection. */
+  credentials(): LiveCredential[];
   close(): void;
 }
 
@@ -73,6 +75,9 @@ export function createConnectionRegistry(pubsub: PubSub, delayMs = REVOCATION_EN
     },
     get size() {
       return size;
+    },
+    credentials() {
+      return [...byUser.values()].flatMap((entries) => [...entries].map((entry) => entry.credential));
     },
     close() {
       void events.return?.();

@@ -7,6 +7,9 @@ import assert from 'node:assert/strict';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createConfirmedUser, login, startTestServer, type TestServer } from '../helpers/server.ts';
+import { runGatehouse } from '../helpers/cli.ts';
+import { DatabaseSync } from 'node:sqlite';
+import { Session } from '../../src/sessions/entities.ts';
 import { CHANGED, createAdmin, EventQueue, setMaintenance, sseSubscribe, wsSubscribe, type SseStream } from '../maintenance/maintenance-helpers.ts';
 import { createToken, REVOKE_TOKEN, UPDATE_USER } from '../tokens/token-helpers.ts';
 
@@ -50,7 +53,10 @@ describe('live connections and their credentials', () => {
       },
     });
     clients.push(client);
-    return { client, connected: withTimeout(ready, 'connection_ack'), closes };
+    const acknowledged = withTimeout(ready, 'connection_ack');
+    // Sockets refused at init never connect: only a test that awaits `connected` should fail on it.
+    acknowledged.catch(() => undefined);
+    return { client, connected: acknowledged, closes };
   }
 
   /** The result of one query over the socket (which must still be open). */
@@ -124,6 +130,38 @@ describe('live connections and their credentials', () => {
     await socket.connected;
     assert.deepEqual((await server.gql(`mutation { logout }`, {}, { token })).body, { data: { logout: true } });
     assert.equal(await socket.closes.next(CLOSE_TIMEOUT_MS), 4403);
+  });
+
+  test('a user disabled by the command line (another process) loses their sockets too', async () => {
+    const { token } = await createConfirmedUser(server, 'live.cli-disable@example.com');
+    const socket = open(`Bearer ${token}`);
+    await socket.connected;
+    const run = await runGatehouse(['user', 'disable', 'live.cli-disable@example.com'], {
+      cwd: server.dir,
+      databasePath: server.gatehouse.config.databasePath,
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(await socket.closes.next(CLOSE_TIMEOUT_MS), 4403);
+  });
+
+  test('a session deleted by another process closes its socket, not the other session of the user', async () => {
+    const { token } = await createConfirmedUser(server, 'live.outside-revoke@example.com');
+    const { token: other } = await login(server, 'live.outside-revoke@example.com');
+    const revoked = open(`Bearer ${token}`);
+    const kept = open(`Bearer ${other}`);
+    await Promise.all([revoked.connected, kept.connected]);
+    const sessionId = await currentSessionId(token);
+    // A write through another connection (as a second server or a script would make): nothing is
+    // published in this process; the server must notice it in the database.
+    const outside = new DatabaseSync(server.gatehouse.config.databasePath);
+    try {
+      outside.prepare('delete from sessions where id = ?').run(sessionId);
+    } finally {
+      outside.close();
+    }
+    assert.equal(await revoked.closes.next(CLOSE_TIMEOUT_MS), 4403);
+    await assert.rejects(kept.closes.next(500), /no event/);
+    assert.equal(await server.gatehouse.services.orm.em.fork().count(Session, { id: sessionId }), 0);
   });
 
   test('disabling a user closes all their sockets: sessions and access tokens', async () => {
