@@ -5,6 +5,7 @@ import type { RequestScope, Services } from '../context.ts';
 import { AccessError, DomainError, ValidationFailedError } from '../errors.ts';
 import { confirmEmail, resetPassword } from './service.ts';
 import { accessLoader } from '../access/viewer-access.ts';
+import { escapeHtml } from '../util/html.ts';
 
 const MAX_FORM_BYTES = 16 * 1024;
 
@@ -13,9 +14,6 @@ interface PageDeps {
   ip: string;
   requestId: string;
 }
-
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 function page(res: ServerResponse, status: number, title: string, body: string): void {
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

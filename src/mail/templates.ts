@@ -1,8 +1,6 @@
 // Message texts. Plain text first; the HTML part carries the same words and one link.
 import type { MailMessage } from './mailer.ts';
-
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+import { escapeHtml } from '../util/html.ts';
 
 function message(to: string, subject: string, paragraphs: string[], link: string, action: string): MailMessage {
   const text = [...paragraphs.slice(0, 1), `${action}: ${link}`, ...paragraphs.slice(1)].join('\n\n') + '\n';
