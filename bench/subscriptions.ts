@@ -6,7 +6,7 @@
 //
 // Each round starts, as its own child process on loopback and with a fresh database:
 //   A  Gatehouse (bin/gatehouse.js serve), an admin from ADMIN_EMAIL/ADMIN_PASSWORD;
-//   B  bench/baseline-subscription-server.ts: plain graphql-yoga + graphql-ws + yoga's createPubSub.
+//   B  bench/servers/subscription-baseline.ts: plain graphql-yoga + graphql-ws + yoga's createPubSub.
 // This process is the load driver: it opens N WebSockets speaking the graphql-ws protocol
 // (graphql-transport-ws, written directly on `ws` so the driver costs as little as possible),
 // subscribes each (Gatehouse: `maintenanceModeChanged`, baseline: `stateChanged`), waits for every
@@ -26,7 +26,7 @@ import WebSocket from 'ws';
 
 const ROOT = join(import.meta.dirname, '..');
 const GATEHOUSE = join(ROOT, 'bin', 'gatehouse.js');
-const BASELINE = join(ROOT, 'bench', 'baseline-subscription-server.ts');
+const BASELINE = join(ROOT, 'bench', 'servers', 'subscription-baseline.ts');
 const RESULTS = join(ROOT, 'bench', 'results');
 
 const ADMIN_EMAIL = 'bench-admin@example.com';

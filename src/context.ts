@@ -5,8 +5,8 @@ import type { Config } from './config.ts';
 import type { Clock } from './util/clock.ts';
 import type { Orm } from './db/orm.ts';
 import type { User } from './accounts/entities.ts';
-import type { Session } from './sessions/entities.ts';
-import type { AccessToken } from './tokens/entities.ts';
+import type { LiveSession } from './sessions/service.ts';
+import type { LiveAccessToken } from './tokens/service.ts';
 import type { Mailer } from './mail/mailer.ts';
 import type { AuthThrottle } from './auth/throttle.ts';
 import type { ValidatorRegistry } from './validation/registry.ts';
@@ -36,8 +36,8 @@ export interface Services {
 
 /** How the viewer proved who they are on this request. */
 export type Credential =
-  | { kind: 'session'; via: 'cookie' | 'bearer'; session: Session }
-  | { kind: 'token'; via: 'bearer' | 'basic'; token: AccessToken }
+  | { kind: 'session'; via: 'cookie' | 'bearer'; session: LiveSession }
+  | { kind: 'token'; via: 'bearer' | 'basic'; token: LiveAccessToken }
   /** HTTP Basic email + password on this request (AUTH_BACKEND=basic), or a deployer's authenticator. */
   | { kind: 'password'; via: 'basic' | string };
 

@@ -12,6 +12,8 @@ import { PERMISSIONS } from '../access/declarations.ts';
 import { recordAudit } from '../admin/audit.ts';
 import { assertMayManage } from '../admin/users.ts';
 import { AccessToken } from './entities.ts';
+import { User } from '../accounts/entities.ts';
+import { withRowLookup } from '../db/hot-queries.ts';
 
 /** Recognisable by secret scanners: `gth_` and 48 hex digits (192 bits from the CSPRNG). */
 export const TOKEN_PREFIX = 'gth_';
@@ -139,13 +141,34 @@ export async function revokeAccessToken(scope: RequestScope, id: string): Promis
   });
 }
 
+/** What a request knows of the access token it came with: a plain object (see LiveSession). */
+export interface LiveAccessToken {
+  id: string;
+  user: User;
+  /** Permission names the token is limited to; null means everything its owner may do. */
+  permissions: string[] | null;
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
 /**
  * The live token for a raw value (with its owner), or null: unknown, expired, owner disabled, or
  * tokens turned off. Deleting a user deletes their tokens (cascade), so they stop at once.
  */
-export async function findAccessToken(em: EntityManager, services: Services, raw: string): Promise<AccessToken | null> {
+export async function findAccessToken(em: EntityManager, services: Services, raw: string): Promise<LiveAccessToken | null> {
   if (!services.config.allowApiTokens || !TOKEN_PATTERN.test(raw)) return null;
-  const token = await em.findOne(AccessToken, { tokenHash: hashToken(raw) }, { populate: ['user'] });
+  const token = await withRowLookup(em, async (getRow): Promise<LiveAccessToken | null> => {
+    const row = await getRow('select id, user_id, permissions, expires_at, last_used_at from access_tokens where token_hash = ?', [hashToken(raw)]);
+    const userRow = row && (await getRow('select * from users where id = ?', [row['user_id']]));
+    if (!row || !userRow) return null;
+    return {
+      id: row['id'] as string,
+      user: em.map(User, userRow),
+      permissions: row['permissions'] == null ? null : (JSON.parse(row['permissions'] as string) as string[]),
+      expiresAt: row['expires_at'] == null ? null : new Date(row['expires_at'] as number),
+      lastUsedAt: row['last_used_at'] == null ? null : new Date(row['last_used_at'] as number),
+    };
+  });
   const now = services.clock.now();
   if (!token || token.user.disabled || (token.expiresAt && token.expiresAt <= now)) return null;
   if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() >= LAST_USED_INTERVAL_MS) {

@@ -3,7 +3,7 @@
 // yoga's createPubSub. One subscription field that, like `maintenanceModeChanged`, emits the
 // current state on subscribe and then every change; a mutation over HTTP publishes a change.
 //
-//   PORT=4100 node bench/baseline-subscription-server.ts
+//   PORT=4100 node bench/servers/subscription-baseline.ts
 import { createServer } from 'node:http';
 import { createPubSub, createSchema, createYoga } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';

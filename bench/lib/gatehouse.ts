@@ -1,0 +1,78 @@
+// Starting Gatehouse for a benchmark and getting credentials from it over its own API.
+import { join } from 'node:path';
+import { GATEHOUSE_BIN, startProcess, tempDir, type BenchProcess } from './processes.ts';
+
+export const ADMIN_EMAIL = 'bench-admin@example.com';
+export const ADMIN_PASSWORD = 'Bench-admin-password-1234!';
+
+export interface GatehouseOptions {
+  /** An existing database file (default: a fresh one in a temporary directory). */
+  databasePath?: string;
+  env?: Record<string, string>;
+  nodeFlags?: string[];
+}
+
+/** Gatehouse as in production (NODE_ENV=production, warn-level logs) with an admin from the environment. */
+export async function startGatehouse(options: GatehouseOptions = {}): Promise<BenchProcess> {
+  const dir = tempDir('gatehouse');
+  return startProcess({
+    name: 'gatehouse',
+    args: [GATEHOUSE_BIN, 'serve'],
+    cwd: dir,
+    nodeFlags: options.nodeFlags,
+    env: {
+      NODE_ENV: 'production',
+      DATABASE_URL: options.databasePath ?? join(dir, 'bench.db'),
+      ADMIN_EMAIL,
+      ADMIN_PASSWORD,
+      LOG_LEVEL: 'warn',
+      // The benchmarks log in far more often than a person would; the throttle is not what is measured.
+      AUTH_RATE_LIMIT_PER_MINUTE: '10000000',
+      ...options.env,
+    },
+  });
+}
+
+export interface GraphQLResult {
+  data?: any;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+}
+
+export async function graphql(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<any> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+    signal: AbortSignal.timeout(60_000),
+  });
+  const body = (await res.json()) as GraphQLResult;
+  if (body.errors?.length) throw new Error(`GraphQL error: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+/** A session token for the admin (the bearer token `login` returns). */
+export async function adminSession(server: BenchProcess): Promise<string> {
+  const data = await graphql(
+    `${server.origin}/graphql`,
+    `mutation ($email: String!, $password: String!) {
+      login(email: $email, password: $password) { __typename ... on LoginResult { token } }
+    }`,
+    { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
+  );
+  const token = data?.login?.token;
+  if (!token) throw new Error(`admin login failed: ${JSON.stringify(data)}`);
+  return token;
+}
+
+/** A personal access token of the admin, created with the given session. */
+export async function adminAccessToken(server: BenchProcess, session: string): Promise<string> {
+  const data = await graphql(
+    `${server.origin}/graphql`,
+    `mutation { createAccessToken(input: { name: "bench" }) { __typename ... on CreatedAccessToken { token } } }`,
+    {},
+    session,
+  );
+  const token = data?.createAccessToken?.token;
+  if (!token) throw new Error(`createAccessToken failed: ${JSON.stringify(data)}`);
+  return token;
+}

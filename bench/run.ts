@@ -1,0 +1,86 @@
+// `npm run bench`: every benchmark scenario against its baseline measured in the same run, one table.
+//
+//   npm run bench                                  the default set (≈ 10 minutes on 2 cores)
+//   npm run bench -- --quick                       a one-minute smoke run (1 short round each)
+//   npm run bench -- --only requests,login         some scenarios (see --help for names)
+//   npm run bench -- --rounds 5 --duration 20      more and longer rounds
+//
+// Servers run as child processes on loopback; this process drives the load. Timings are printed
+// and written to bench/results/bench-<time>.json, never asserted.
+import { parseArgs } from 'node:util';
+import { formatTable, goalMet, machineDescription, writeResults, type ResultRow, type RunOptions } from './lib/report.ts';
+import { requestScenarios } from './scenarios/requests.ts';
+import { loginScenarios } from './scenarios/login.ts';
+
+interface Scenario {
+  description: string;
+  run(options: RunOptions): Promise<ResultRow[]>;
+}
+
+const SCENARIOS: Record<string, Scenario> = {
+  requests: { description: 'viewer (session, access token) and anonymous maintenance vs bare yoga', run: requestScenarios },
+  login: { description: 'login throughput vs raw argon2; viewer p99 while logins run', run: loginScenarios },
+};
+
+const { values: opts } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+function usage(): string {
+  const names = Object.entries(SCENARIOS).map(([name, s]) => `  ${name.padEnd(18)} ${s.description}`);
+  return `Usage: npm run bench -- [--quick] [--only name,name] [--rounds N] [--duration SECONDS]\n\nScenarios:\n${names.join('\n')}\n`;
+}
+
+function positive(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  if (opts.help) {
+    process.stdout.write(usage());
+    return 0;
+  }
+  const names = opts.only ? opts.only.split(',').map((n) => n.trim()) : Object.keys(SCENARIOS);
+  const unknown = names.filter((n) => !SCENARIOS[n]);
+  if (unknown.length) {
+    process.stderr.write(`Unknown scenario(s): ${unknown.join(', ')}\n\n${usage()}`);
+    return 2;
+  }
+  const options: RunOptions = {
+    quick: opts.quick!,
+    rounds: Math.round(positive(opts.rounds, opts.quick ? 1 : 3, 'rounds')),
+    durationSeconds: positive(opts.duration, opts.quick ? 3 : 10, 'duration'),
+    warmupSeconds: opts.quick ? 1 : 3,
+    log: (line) => process.stdout.write(`${line}\n`),
+  };
+  process.stdout.write(`Gatehouse benchmarks on ${machineDescription()}: ${options.rounds} round(s) of ${options.durationSeconds} s\n`);
+  const started = performance.now();
+  const rows: ResultRow[] = [];
+  for (const name of names) {
+    const t = performance.now();
+    process.stdout.write(`\n${name}: ${SCENARIOS[name]!.description}\n`);
+    rows.push(...(await SCENARIOS[name]!.run(options)));
+    process.stdout.write(`  (${((performance.now() - t) / 1000).toFixed(0)} s)\n`);
+  }
+  const minutes = (performance.now() - started) / 60_000;
+  process.stdout.write(`\n${formatTable(rows)}\n\n${rows.filter(goalMet).length}/${rows.length} goals met in ${minutes.toFixed(1)} min.\n`);
+  const file = writeResults('bench', { options: { ...options, log: undefined, scenarios: names }, minutes, rows });
+  process.stdout.write(`Results: ${file}\n`);
+  return 0;
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  process.stderr.write(`bench failed: ${(error as Error).stack ?? error}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,41 @@
+// Hand-written SQL for the few lookups every authenticated request makes (session and token by
+// hash). MikroORM's findOne builds, compiles and prepares its query anew each time (≈ 0.9 ms here);
+// a statement prepared once and kept costs a few microseconds, and em.map turns the rows into
+// managed entities like a findOne would.
+import type { EntityManager } from '@mikro-orm/sqlite';
+
+type Row = Record<string, unknown>;
+
+interface NativeStatement {
+  get(...params: unknown[]): Row | undefined;
+}
+interface NativeDatabase {
+  prepare(sql: string): NativeStatement;
+}
+
+const statements = new WeakMap<NativeDatabase, Map<string, NativeStatement>>();
+
+function prepared(db: NativeDatabase, sql: string): NativeStatement {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map()));
+  let statement = cache.get(sql);
+  if (!statement) cache.set(sql, (statement = db.prepare(sql)));
+  return statement;
+}
+
+/**
+ * Runs `lookup` with a function answering single-row queries (`?` placeholders). The statements
+ * run while this request holds the database connection, so they never read into another
+ * request's open transaction. Inside a transaction they go through the transaction's connection.
+ */
+export async function withRowLookup<T>(em: EntityManager, lookup: (getRow: (sql: string, params: unknown[]) => Promise<Row | undefined>) => Promise<T>): Promise<T> {
+  const connection = em.getConnection();
+  if (em.isInTransaction()) {
+    return lookup(async (sql, params) => (await connection.execute<Row[]>(sql, params, 'all', em.getTransactionContext()))[0]);
+  }
+  const db = (await connection.getNativeClient()) as NativeDatabase;
+  return connection
+    .getClient()
+    .connection()
+    .execute(() => lookup(async (sql, params) => prepared(db, sql).get(...params)));
+}
