@@ -1,6 +1,7 @@
 // Password hashing: argon2id with OWASP's parameters; verification always costs one argon2 run,
 // so an unknown email and a wrong password take the same time.
 import argon2 from 'argon2';
+import { deprioritizeThreadPool } from '../util/thread-priority.ts';
 
 /** OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1. */
 export const ARGON2_OPTIONS = {
@@ -10,8 +11,10 @@ export const ARGON2_OPTIONS = {
   parallelism: 1,
 } as const;
 
-export function hashPassword(password: string): Promise<string> {
-  return argon2.hash(password, ARGON2_OPTIONS);
+export async function hashPassword(password: string): Promise<string> {
+  const hash = await argon2.hash(password, ARGON2_OPTIONS);
+  deprioritizeThreadPool();
+  return hash;
 }
 
 let dummyHash: Promise<string> | undefined;
@@ -31,6 +34,8 @@ export async function verifyPassword(hash: string | null | undefined, password: 
   } catch {
     // A malformed stored hash never verifies; treating it as a mismatch keeps login answers uniform.
     return false;
+  } finally {
+    deprioritizeThreadPool();
   }
 }
 
