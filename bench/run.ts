@@ -11,6 +11,8 @@ import { parseArgs } from 'node:util';
 import { formatTable, goalMet, machineDescription, writeResults, type ResultRow, type RunOptions } from './lib/report.ts';
 import { requestScenarios } from './scenarios/requests.ts';
 import { loginScenarios } from './scenarios/login.ts';
+import { usersScenario } from './scenarios/users.ts';
+import { subscriptionScenario } from './scenarios/subscriptions.ts';
 
 interface Scenario {
   description: string;
@@ -20,6 +22,9 @@ interface Scenario {
 const SCENARIOS: Record<string, Scenario> = {
   requests: { description: 'viewer (session, access token) and anonymous maintenance vs bare yoga', run: requestScenarios },
   login: { description: 'login throughput vs raw argon2; viewer p99 while logins run', run: loginScenarios },
+  'subscriptions-2k': { description: 'maintenance toggle to 2,000 graphql-ws subscribers; RSS per subscriber', run: subscriptionScenario(2_000, true) },
+  'subscriptions-10k': { description: 'maintenance toggle to 10,000 graphql-ws subscribers', run: subscriptionScenario(10_000, false) },
+  users: { description: 'users page deep in 1M users vs the first page', run: usersScenario },
 };
 
 const { values: opts } = parseArgs({

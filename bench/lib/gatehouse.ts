@@ -51,7 +51,7 @@ export async function graphql(url: string, query: string, variables: Record<stri
 }
 
 /** A session token for the admin (the bearer token `login` returns). */
-export async function adminSession(server: BenchProcess): Promise<string> {
+export async function adminSession(server: Pick<BenchProcess, 'origin'>): Promise<string> {
   const data = await graphql(
     `${server.origin}/graphql`,
     `mutation ($email: String!, $password: String!) {
@@ -65,7 +65,7 @@ export async function adminSession(server: BenchProcess): Promise<string> {
 }
 
 /** A personal access token of the admin, created with the given session. */
-export async function adminAccessToken(server: BenchProcess, session: string): Promise<string> {
+export async function adminAccessToken(server: Pick<BenchProcess, 'origin'>, session: string): Promise<string> {
   const data = await graphql(
     `${server.origin}/graphql`,
     `mutation { createAccessToken(input: { name: "bench" }) { __typename ... on CreatedAccessToken { token } } }`,
