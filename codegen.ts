@@ -16,7 +16,8 @@ const config: CodegenConfig = {
         enumsAsTypes: true,
         useTypeImports: true,
         importExtension: '.ts',
-        scalars: { DateTime: 'string', ID: 'string' },
+        // File: a file part of a multipart request (uploadDatabase); a File or Blob in the client.
+        scalars: { DateTime: 'string', ID: 'string', File: { input: 'Blob', output: 'never' } },
         strictScalars: true,
       },
     },

@@ -1,8 +1,11 @@
 // Environment → typed, validated configuration. The only module that reads process.env;
 // everything else receives a Config.
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from './util/duration.ts';
 import { checkEmail, normalizeEmail } from './accounts/email.ts';
+import { isLoopbackUrl, OAUTH_PROVIDER_IDS, PROVIDERS, type OAuthProviderSettings } from './oauth/providers/catalogue.ts';
+import { parseAllowlistEntry } from './oauth/redirects.ts';
 
 const bool = z
   .string()
@@ -59,6 +62,55 @@ const databaseUrl = z
   .min(1)
   .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^file:/i.test(v), 'expected a SQLite file path or file: URL');
 
+/** An OAUTH_REDIRECT_ALLOWLIST entry: an absolute URL (the redirect must start with it). */
+const redirectPrefix = z.string().transform((value, ctx) => {
+  const parsed = parseAllowlistEntry(value);
+  if ('entry' in parsed) return parsed.entry;
+  ctx.addIssue({ code: 'custom', message: parsed.problem });
+  return z.NEVER;
+});
+
+const oauthCredential = z.string().trim().min(1).max(512);
+const oauthIssuer = z.url({ protocol: /^https?$/, error: 'expected an https URL such as https://login.example.com' }).refine((value) => {
+  // zod runs refinements after a failed check too.
+  const url = URL.canParse(value) ? new URL(value) : null;
+  return !!url && (url.protocol === 'https:' || isLoopbackUrl(url)) && !url.search && !url.hash;
+}, 'expected an https URL without query (http only for an issuer on this machine)');
+
+/**
+ * OAUTH_<ID>_CLIENT_ID and _CLIENT_SECRET turn a provider on (both or neither); Auth0 and `oidc`
+ * also need _ISSUER; `oidc` may be named with OAUTH_OIDC_NAME. Returns the problems as config lines.
+ */
+function oauthProviders(env: Record<string, string | undefined>): { providers: OAuthProviderSettings[]; problems: string[] } {
+  const providers: OAuthProviderSettings[] = [];
+  const problems: string[] = [];
+  for (const id of OAUTH_PROVIDER_IDS) {
+    const prefix = `OAUTH_${id.toUpperCase()}_`;
+    const fields = ['CLIENT_ID', 'CLIENT_SECRET', 'ISSUER', 'NAME'].map((field) => env[prefix + field]);
+    if (fields.every((value) => value === undefined)) continue;
+    const [clientId, clientSecret, issuer, name] = fields;
+    const needsIssuer = PROVIDERS[id].issuer === null;
+    const check = (field: string, schema: z.ZodType<string>, value: string | undefined) => {
+      const parsed = schema.safeParse(value);
+      if (parsed.success) return parsed.data;
+      problems.push(`  ${prefix}${field}: ${value === undefined ? 'required when any ' + prefix + '* is set' : parsed.error.issues[0]!.message}`);
+      return null;
+    };
+    const settings = {
+      id,
+      clientId: check('CLIENT_ID', oauthCredential, clientId),
+      clientSecret: check('CLIENT_SECRET', oauthCredential, clientSecret),
+      issuer: needsIssuer ? check('ISSUER', oauthIssuer, issuer) : null,
+      name: id === 'oidc' && name !== undefined ? check('NAME', z.string().trim().min(1).max(60), name) : PROVIDERS[id].name,
+    };
+    if (!needsIssuer && issuer !== undefined) problems.push(`  ${prefix}ISSUER: ${PROVIDERS[id].name}'s issuer is built in; remove this variable`);
+    if (settings.clientId && settings.clientSecret && (!needsIssuer || settings.issuer) && settings.name) {
+      providers.push(settings as OAuthProviderSettings);
+    }
+  }
+  return { providers, problems };
+}
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -103,6 +155,14 @@ const EnvSchema = z.object({
   ALLOW_API_TOKENS: bool.default(true),
   AUTH_BACKEND: z.enum(['session', 'basic']).default('session'),
   BASIC_AUTH_CACHE_TTL: duration.default(60_000),
+  OAUTH_REDIRECT_ALLOWLIST: list.pipe(z.array(redirectPrefix)).default([]),
+  OAUTH_DEFAULT_REDIRECT: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  /** Where database backups go; default: a `backups` folder beside the database file. */
+  BACKUP_DIR: z.string().trim().min(1).optional(),
+  MAX_UPLOAD_MB: integer(1, 1_048_576).default(512),
+  /** Scheduled backups (e.g. 6h); off when unset. */
+  BACKUP_INTERVAL: duration.optional(),
+  BACKUP_KEEP: positiveInt.default(7),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -144,6 +204,10 @@ export interface Config {
   authBackend: 'session' | 'basic';
   /** How long verified Basic email + password credentials are remembered (so argon2 is not run per request). */
   basicAuthCacheTtlMs: number;
+  /** OAuth / OpenID Connect sign-in: the configured providers and where finished flows may go. */
+  oauth: { providers: OAuthProviderSettings[]; redirectAllowlist: string[]; defaultRedirect: string | null };
+  /** Database administration (SQLite): backups folder, schedule and retention, upload limit. */
+  backup: { dir: string; intervalMs: number | null; keep: number; maxUploadBytes: number };
 }
 
 /** The link a user receives by email for confirming their address or resetting their password. */
@@ -162,21 +226,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // An empty (or blank) variable means unset, as `.env` templates write `SMTP_URL=`.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = EnvSchema.safeParse(cleaned);
-  if (!parsed.success) {
+  const oauth = oauthProviders(cleaned);
+  if (!parsed.success || oauth.problems.length) {
     // The variable name alone: CORS_ORIGINS, not CORS_ORIGINS.0 (the bad entry is in the message).
-    const lines = parsed.error.issues.map((issue) => `  ${String(issue.path[0])}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+    const lines = (parsed.error?.issues ?? []).map((issue) => `  ${String(issue.path[0])}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${[...lines, ...oauth.problems].join('\n')}`);
   }
   const e = parsed.data;
   if (e.ADMIN_PASSWORD !== undefined && e.ADMIN_EMAIL === undefined) {
     throw new ConfigError('Invalid configuration:\n  ADMIN_PASSWORD: set only together with ADMIN_EMAIL');
   }
+  const databasePath = e.DATABASE_URL.replace(/^file:(\/\/)?/, '');
   const publicUrl = e.PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? 'localhost' : e.HOST}:${e.PORT}`;
   return {
     env: e.NODE_ENV,
     host: e.HOST,
     port: e.PORT,
-    databasePath: e.DATABASE_URL.replace(/^file:(\/\/)?/, ''),
+    databasePath,
     publicUrl,
     publicUrlConfigured: e.PUBLIC_URL !== undefined,
     smtpUrl: e.SMTP_URL,
@@ -210,5 +276,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     allowApiTokens: e.ALLOW_API_TOKENS,
     authBackend: e.AUTH_BACKEND,
     basicAuthCacheTtlMs: e.BASIC_AUTH_CACHE_TTL,
+    oauth: { providers: oauth.providers, redirectAllowlist: e.OAUTH_REDIRECT_ALLOWLIST, defaultRedirect: e.OAUTH_DEFAULT_REDIRECT ?? null },
+    backup: {
+      dir: e.BACKUP_DIR ?? join(dirname(databasePath), 'backups'),
+      intervalMs: e.BACKUP_INTERVAL ?? null,
+      keep: e.BACKUP_KEEP,
+      maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
+    },
   };
 }

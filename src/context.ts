@@ -15,6 +15,8 @@ import type { ViewerAccess } from './access/viewer-access.ts';
 import type { SetupGate } from './admin/setup.ts';
 import type { PubSub } from './realtime/pubsub.ts';
 import type { MaintenanceCache } from './maintenance/service.ts';
+import type { DatabaseRuntime } from './database/runtime.ts';
+import type { OAuthProviders } from './oauth/providers/index.ts';
 
 /** Long-lived parts of the running server, shared by every request and by the CLI. */
 export interface Services {
@@ -32,6 +34,10 @@ export interface Services {
   pubsub: PubSub;
   /** The maintenance state as this process last saw it (read by the gate on every operation). */
   maintenance: MaintenanceCache;
+  /** The configured OAuth / OpenID Connect providers. */
+  oauth: OAuthProviders;
+  /** Backups, restores and the gate requests pass while the database file is swapped. */
+  database: DatabaseRuntime;
 }
 
 /** How the viewer proved who they are on this request. */

@@ -14,6 +14,15 @@ export const ERROR_CODES = [
   'NAME_TAKEN',
   'LAST_ADMIN',
   'BUILT_IN_PROTECTED',
+  // OAuth sign-in (src/oauth/errors.ts).
+  'LAST_SIGN_IN_METHOD',
+  // Database administration (src/database/errors.ts).
+  'NOT_SQLITE',
+  'CORRUPT',
+  'INCOMPATIBLE_SCHEMA',
+  'TOO_LARGE',
+  'DATABASE_IN_USE',
+  'UNSUPPORTED_DATABASE',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -1,4 +1,4 @@
-// The `gatehouse` command: serve, schema, and the operator commands each domain adds (user, admin, role, maintenance).
+// The `gatehouse` command: serve, schema, and the operator commands each domain adds (user, admin, role, maintenance, db).
 import { loadConfig, ConfigError } from './config.ts';
 import { AccessError, DomainError, ValidationFailedError } from './errors.ts';
 import { CliFailure, processIO, UsageError } from './cli/io.ts';
@@ -6,6 +6,7 @@ import type { CliCommand } from './cli/operator.ts';
 import { adminCommand, USER_USAGE, userCommand } from './admin/cli.ts';
 import { ROLE_USAGE, roleCommand } from './access/cli.ts';
 import { MAINTENANCE_USAGE, maintenanceCommand } from './maintenance/cli.ts';
+import { DB_USAGE, dbCommand } from './database/cli.ts';
 
 // bin/gatehouse.js checks the Node version before this file (TypeScript) can even be loaded.
 
@@ -19,6 +20,7 @@ Commands:
 ${USER_USAGE}
 ${ROLE_USAGE}
 ${MAINTENANCE_USAGE}
+${DB_USAGE}
 
 Configuration comes from the environment (and .env), as for the server: DATABASE_URL selects the database.
 Exit codes: 0 done, 1 failed, 2 wrong usage.
@@ -47,6 +49,7 @@ const COMMANDS: Record<string, (command: CliCommand) => Promise<number>> = {
   admin: adminCommand,
   role: roleCommand,
   maintenance: maintenanceCommand,
+  db: dbCommand,
 };
 
 /** Prints an expected failure the way an operator wants to read it; returns the exit code. */

@@ -26,6 +26,7 @@ import { bodyRefusal, contentEncodingRefusal, encodingRefusal, hostRefusal, read
 import { createErrorMasker, toGraphQLError } from './http/errors.ts';
 import { AccessError } from './errors.ts';
 import { handleAccountPage } from './accounts/http.ts';
+import { handleOAuthRoute } from './oauth/http.ts';
 import { accessLoader } from './access/viewer-access.ts';
 import { prepareFirstRun } from './admin/setup.ts';
 import { startAuditRetention } from './admin/retention.ts';
@@ -33,6 +34,14 @@ import { maintenanceGatePlugin } from './maintenance/gate.ts';
 import { startMaintenanceWatcher, type MaintenanceWatcher } from './maintenance/watcher.ts';
 import { createConnectionRegistry, endRevokedSubscriptionsPlugin, liveCredentialOf } from './realtime/connections.ts';
 import { revalidateLiveCredentials } from './realtime/revalidate.ts';
+import { isMultipart, multipartParamsPlugin, readMultipart, removeFiles } from './http/multipart.ts';
+import { csrfRefusal } from './http/csrf.ts';
+import { viewerAccess } from './context.ts';
+import { PERMISSIONS } from './access/declarations.ts';
+import { handleDatabaseDownload, uploadBodyRefusal } from './database/http.ts';
+import { startDatabaseAdministration, type DatabaseAdministration } from './database/server-tasks.ts';
+import { DOWNLOAD_PATH } from './database/service.ts';
+import { uploadTempFile } from './database/files.ts';
 
 export interface GatehouseOptions extends ServiceOptions {
   /** Extra authenticators (e.g. LDAP), each at a position in the chain (default: after the built-ins). */
@@ -56,24 +65,31 @@ interface ServerContext {
   requestId: string;
   ip: string;
   responseCookies: string[];
+  /** The parameters of a multipart request, already read (src/http/multipart.ts). */
+  multipart?: Record<string, unknown>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
 export async function createGatehouse(config: Config, options: GatehouseOptions = {}): Promise<Gatehouse> {
   const services = await openServices(config, options);
-  const { logger, orm } = services;
+  // services.orm is read at each use: a restore swaps it (src/database/swap.ts).
+  const { logger, database } = services;
   // Live connections, ended when their credentials are revoked (sockets here, SSE by the plugin).
   const connections = createConnectionRegistry(services.pubsub);
   let auditRetention: { stop(): void };
   let maintenanceWatcher: MaintenanceWatcher;
+  let databaseAdministration: DatabaseAdministration;
   try {
     await prepareFirstRun(services);
     auditRetention = await startAuditRetention(services);
     // Outside writes (the command line, another server) may end credentials of live connections.
     maintenanceWatcher = await startMaintenanceWatcher(services, undefined, () =>
-      revalidateLiveCredentials(orm.em.fork(), services.pubsub, connections.credentials()),
+      revalidateLiveCredentials(services.orm.em.fork(), services.pubsub, connections.credentials()),
     );
+    databaseAdministration = startDatabaseAdministration(services);
+    // A restored database may lack sessions that live connections use: they end at once.
+    database.onReplaced(() => revalidateLiveCredentials(services.orm.em.fork(), services.pubsub, connections.credentials()));
   } catch (error) {
     // A start that fails (e.g. a weak ADMIN_PASSWORD) must not leave the database open.
     await closeServices(services);
@@ -84,7 +100,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   const wsContexts = new WeakSet<object>();
 
   async function buildContext(request: Request, server: ServerContext): Promise<Omit<Context, 'request'>> {
-    const em = orm.em.fork();
+    const em = services.orm.em.fork();
     const outcome = await authenticators.authenticate({ headers: request.headers, ip: server.ip }, { em, services });
     if (outcome.kind === 'invalid') throw authenticationFailure(config, outcome.message, outcome.retryAfter);
     // The basic backend has no anonymous requests: no credentials gets the browser's login dialog.
@@ -120,12 +136,15 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     cors: false,
     // A second line behind bodyRefusal (which reads Content-Length before any byte of the body).
     maxRequestBodySize: config.maxBodyBytes,
+    // Multipart bodies are streamed to disk by readMultipart (handleGraphQL); multipartParamsPlugin hands yoga the result.
+    multipart: false,
     graphiql: config.graphiql ? { title: 'Gatehouse', defaultQuery: '{ viewer { id email } }' } : false,
     renderGraphiQL,
     maskedErrors: { maskError: createErrorMasker(logger, () => requestIds.getStore()) },
     plugins: [
       corsPlugin(config),
       csrfPlugin(config),
+      multipartParamsPlugin(),
       requestParsingPlugin(),
       graphqlLimitsPlugin(config),
       // After graphqlLimitsPlugin: it wraps the parser armor installs.
@@ -166,19 +185,36 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   async function route(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
-    if (path === '/ready') {
-      const ready = await isDatabaseReady(orm);
-      return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', database: ready });
-    }
     if (path === '/graphql') return handleGraphQL(req, res, requestId);
-    if (await handleAccountPage(req, res, { services, ip: clientIp(req, config.trustProxyHops), requestId })) return;
-    sendJson(res, 404, { error: 'Not found.' });
+    const ip = clientIp(req, config.trustProxyHops);
+    if (path === DOWNLOAD_PATH) {
+      const authenticate = (headers: Headers) => buildContext(new Request('http://localhost/', { headers }), { requestId, ip, responseCookies: [] });
+      return handleDatabaseDownload(req, res, { services, authenticate, ip, requestId });
+    }
+    // Through the database gate: held while a restore swaps the database file.
+    await database.gate.run(async () => {
+      if (path === '/ready') {
+        const ready = await isDatabaseReady(services.orm);
+        return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', database: ready });
+      }
+      if (await handleAccountPage(req, res, { services, ip, requestId })) return;
+      if (await handleOAuthRoute(req, res, { services, ip, requestId })) return;
+      sendJson(res, 404, { error: 'Not found.' });
+    });
   }
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
-    const refusal = hostRefusal(req) ?? bodyRefusal(req, config.maxBodyBytes) ?? contentEncodingRefusal(req);
+    const multipart = isMultipart(req);
+    // Multipart bodies get their own limit (uploadBodyRefusal), so here only a well-formed length.
+    const refusal = hostRefusal(req) ?? bodyRefusal(req, multipart ? Number.MAX_SAFE_INTEGER : config.maxBodyBytes) ?? contentEncodingRefusal(req);
     if (refusal) return sendRefusal(res, refusal);
-    if (req.method === 'POST') {
+    const server: ServerContext = { requestId, ip: clientIp(req, config.trustProxyHops), responseCookies: [] };
+    const uploads: string[] = [];
+    if (multipart) {
+      const params = await receiveMultipart(req, res, server, uploads);
+      if (params === null) return;
+      server.multipart = params;
+    } else if (req.method === 'POST') {
       const body = await readBody(req);
       if (body === null) return;
       const badEncoding = encodingRefusal(req, body);
@@ -186,11 +222,60 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       // Yoga (through @whatwg-node/server) takes an already-read body from `req.body`.
       (req as IncomingMessage & { body?: Buffer }).body = body;
     }
-    const server: ServerContext = { requestId, ip: clientIp(req, config.trustProxyHops), responseCookies: [] };
     // Not yoga.handle: on an exception it answers a 500 whose body is the stack trace. Here an
     // exception reaches the generic handler in createServer, which logs it and answers without one.
-    const response = await yoga.handleNodeRequestAndResponse(req, res, server);
+    // Through the database gate until the response exists; streaming it (SSE) does not hold the gate.
+    let response;
+    try {
+      response = await database.gate.run(async () => yoga.handleNodeRequestAndResponse(req, res, server));
+    } finally {
+      // Uploaded files are used up once the operation ran (an accepted one was moved away).
+      await removeFiles(uploads);
+    }
     await sendNodeResponse(response, res, req, true);
+  }
+
+  /**
+   * Streams a multipart body to temporary files (listed in `uploads` for the caller to remove); returns the
+   * GraphQL parameters, or null when it answered already. A body over MAX_BODY_BYTES is an upload,
+   * allowed up to MAX_UPLOAD_MB for a viewer with `database:write` only — decided before it is read.
+   */
+  async function receiveMultipart(req: IncomingMessage, res: ServerResponse, server: ServerContext, uploads: string[]): Promise<Record<string, unknown> | null> {
+    const headers = new Headers(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])));
+    const tooLarge = await uploadBodyRefusal(config, Number(req.headers['content-length']), async () => {
+      // Ambient credentials (a cookie) from another site must not make us store a large body.
+      if (csrfRefusal(config, 'POST', headers) !== null) return false;
+      try {
+        return await database.gate.run(async () => {
+          const scope = await buildContext(new Request('http://localhost/graphql', { headers }), server);
+          return (await viewerAccess(scope)).can(PERMISSIONS.databaseWrite);
+        });
+      } catch (error) {
+        // Bad credentials: no upload allowance (the GraphQL request would fail the same way).
+        if (error instanceof GraphQLError) return false;
+        throw error;
+      }
+    });
+    if (tooLarge) {
+      sendRefusal(res, tooLarge);
+      req.resume();
+      return null;
+    }
+    const outcome = await readMultipart(req, {
+      maxFileBytes: config.backup.maxUploadBytes,
+      maxFieldBytes: config.maxBodyBytes,
+      tempFile: () => uploadTempFile(config),
+    });
+    if (outcome.kind !== 'params') {
+      await removeFiles(outcome.files);
+      if (outcome.kind === 'refused') sendRefusal(res, outcome.refusal);
+      return null;
+    }
+    uploads.push(...outcome.files);
+    // Yoga takes the parameters from the server context (multipartParamsPlugin), not from the body.
+    (req as IncomingMessage & { body?: Buffer }).body = Buffer.alloc(0);
+    req.headers['content-length'] = '0';
+    return outcome.params;
   }
 
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: config.maxBodyBytes });
@@ -223,9 +308,11 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       // operation still authenticates again (onSubscribe), so a revoked session fails at once.
       onConnect: async (ctx) => {
         const upgrade = ctx.extra.request;
-        const outcome = await authenticators.authenticate(
-          { headers: socketHeaders(upgrade, ctx.connectionParams), ip: clientIp(upgrade, config.trustProxyHops) },
-          { em: orm.em.fork(), services },
+        const outcome = await database.gate.run(() =>
+          authenticators.authenticate(
+            { headers: socketHeaders(upgrade, ctx.connectionParams), ip: clientIp(upgrade, config.trustProxyHops) },
+            { em: services.orm.em.fork(), services },
+          ),
         );
         if (outcome.kind === 'invalid') return false;
         if (outcome.kind === 'authenticated') {
@@ -237,37 +324,62 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       },
       onClose: (ctx) => socketRegistrations.get(ctx)?.(),
       onSubscribe: async (ctx, _id, payload) => {
-        const upgrade = ctx.extra.request;
-        const request = new Request('http://localhost/graphql', { headers: socketHeaders(upgrade, ctx.connectionParams) });
-        const server: ServerContext = { requestId: randomUUID(), ip: clientIp(upgrade, config.trustProxyHops), responseCookies: [] };
-        const enveloped = yoga.getEnveloped({ ...server, request, params: payload } as never);
-        let document;
+        // Inside the database gate from the context (its EntityManager) to the end of execution.
+        const ticket = await database.gate.enter();
+        let handedOver = false;
         try {
-          document = enveloped.parse(payload.query);
-        } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError('Invalid query.')];
+          const args = await prepareOperation(ctx, payload);
+          if (Array.isArray(args)) return args;
+          handedOver = true;
+          const { execute, subscribe } = args.rootValue;
+          return {
+            ...args,
+            rootValue: {
+              execute: (a: unknown) => database.gate.within(ticket, async () => execute(a as never)),
+              subscribe: (a: unknown) => database.gate.within(ticket, async () => subscribe(a as never)),
+            },
+          };
+        } finally {
+          if (!handedOver) database.gate.leave(ticket);
         }
-        const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length) return errors;
-        let contextValue;
-        try {
-          contextValue = await enveloped.contextFactory();
-        } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError('Unexpected error.')];
-        }
-        wsContexts.add(contextValue as object);
-        return {
-          schema: enveloped.schema,
-          operationName: payload.operationName,
-          document,
-          variableValues: payload.variables,
-          contextValue,
-          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
-        };
       },
     },
     wsServer,
   );
+
+  /** Parses, validates and builds the context of a graphql-ws operation; errors are returned, not thrown. */
+  async function prepareOperation(
+    ctx: { extra: { request: IncomingMessage }; connectionParams?: Readonly<Record<string, unknown>> | undefined },
+    payload: { query: string; operationName?: string | null | undefined; variables?: Record<string, unknown> | null | undefined },
+  ) {
+    const upgrade = ctx.extra.request;
+    const request = new Request('http://localhost/graphql', { headers: socketHeaders(upgrade, ctx.connectionParams) });
+    const server: ServerContext = { requestId: randomUUID(), ip: clientIp(upgrade, config.trustProxyHops), responseCookies: [] };
+    const enveloped = yoga.getEnveloped({ ...server, request, params: payload } as never);
+    let document;
+    try {
+      document = enveloped.parse(payload.query);
+    } catch (error) {
+      return [error instanceof GraphQLError ? error : new GraphQLError('Invalid query.')];
+    }
+    const errors = enveloped.validate(enveloped.schema, document);
+    if (errors.length) return errors;
+    let contextValue;
+    try {
+      contextValue = await enveloped.contextFactory();
+    } catch (error) {
+      return [error instanceof GraphQLError ? error : new GraphQLError('Unexpected error.')];
+    }
+    wsContexts.add(contextValue as object);
+    return {
+      schema: enveloped.schema,
+      operationName: payload.operationName,
+      document,
+      variableValues: payload.variables,
+      contextValue,
+      rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+    };
+  }
 
   return {
     config,
@@ -287,6 +399,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       }),
     async close() {
       auditRetention.stop();
+      databaseAdministration.stop();
       await maintenanceWatcher.stop();
       connections.close();
       await wsDisposable.dispose();
@@ -325,8 +438,8 @@ function responseCookiesPlugin(): Plugin<{}, ServerContext> {
   };
 }
 
-function sendRefusal(res: ServerResponse, refusal: Refusal): void {
-  sendJson(res, refusal.status, { errors: [{ message: refusal.message, extensions: { code: 'BAD_REQUEST' } }] });
+function sendRefusal(res: ServerResponse, refusal: Refusal & { code?: string }): void {
+  sendJson(res, refusal.status, { errors: [{ message: refusal.message, extensions: { code: refusal.code ?? 'BAD_REQUEST' } }] });
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

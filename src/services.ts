@@ -15,6 +15,9 @@ import type { AccessDeclarations } from './access/declarations.ts';
 import { SetupGate } from './admin/setup.ts';
 import { createInProcessPubSub } from './realtime/pubsub.ts';
 import { MaintenanceCache } from './maintenance/service.ts';
+import { DatabaseRuntime } from './database/runtime.ts';
+import { createOAuthProviders } from './oauth/providers/index.ts';
+import type { OAuthEndpointOverrides } from './oauth/providers/catalogue.ts';
 
 export interface ServiceOptions {
   clock?: Clock;
@@ -23,6 +26,8 @@ export interface ServiceOptions {
   validators?: Validator[];
   /** Permissions and roles declared in code, synced into the database at start. */
   access?: AccessDeclarations;
+  /** Where OAuth providers' endpoints are (tests point them at local stand-in servers). */
+  oauthEndpoints?: OAuthEndpointOverrides;
 }
 
 export function createLogger(config: Config, destination?: NodeJS.WritableStream): Logger {
@@ -51,6 +56,8 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     setup: new SetupGate(config.setupToken, logger),
     pubsub,
     maintenance: new MaintenanceCache(pubsub),
+    oauth: createOAuthProviders(config.oauth.providers, options.oauthEndpoints),
+    database: new DatabaseRuntime(config),
   };
   try {
     await syncAccessDeclarations(orm.em.fork(), clock, options.access);
@@ -67,5 +74,6 @@ export async function closeServices(services: Services): Promise<void> {
   await services.background.settle();
   services.mailer.close();
   await services.pubsub.close();
+  await services.database.close();
   await services.orm.close();
 }

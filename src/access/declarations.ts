@@ -29,6 +29,8 @@ export const PERMISSIONS = {
   rolesWrite: 'roles:write',
   auditRead: 'audit:read',
   maintenanceWrite: 'maintenance:write',
+  databaseRead: 'database:read',
+  databaseWrite: 'database:write',
 } as const;
 
 export const BUILT_IN_PERMISSIONS: PermissionDeclaration[] = [
@@ -38,6 +40,8 @@ export const BUILT_IN_PERMISSIONS: PermissionDeclaration[] = [
   { name: PERMISSIONS.rolesWrite, description: 'Create, edit and delete roles and permissions; assign roles to users.' },
   { name: PERMISSIONS.auditRead, description: 'Read the audit log.' },
   { name: PERMISSIONS.maintenanceWrite, description: 'Turn maintenance mode on and off; keep full access while it is on.' },
+  { name: PERMISSIONS.databaseRead, description: 'List database backups and download a copy of the whole database.' },
+  { name: PERMISSIONS.databaseWrite, description: 'Create, delete and restore database backups; replace the database with an uploaded file.' },
 ];
 
 export const BUILT_IN_ROLES: RoleDeclaration[] = [

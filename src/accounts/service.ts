@@ -182,6 +182,8 @@ export async function reauthenticate(scope: RequestScope, user: User, password: 
   const key = emailKey(user.email);
   services.throttle.assertLoginAllowed(key, scope.ip);
   await scope.em.populate(user, ['passwordHash']);
+  // An account made by OAuth sign-in has no password until its owner sets one through a reset link.
+  if (!user.passwordHash) throw new InvalidCredentialsError('This account has no password yet. Set one with a password reset link (requestPasswordReset), then try again.');
   if (!(await verifyPassword(user.passwordHash, password))) {
     services.throttle.recordLoginFailure(key, scope.ip);
     throw new InvalidCredentialsError(wrongPasswordMessage);

@@ -5,7 +5,7 @@ import { UserRef } from '../accounts/graphql.ts';
 import { clearedSessionCookie, queueSessionCookie, readSessionCookie, sessionCookie } from '../sessions/cookies.ts';
 import { login, logout, type LoginResult } from './service.ts';
 
-const LoginResultRef = builder.objectRef<LoginResult>('LoginResult').implement({
+export const LoginResultRef = builder.objectRef<LoginResult>('LoginResult').implement({
   description:
     'A new session. Browsers also receive it as an HttpOnly cookie; other clients send ' +
     '`Authorization: Bearer <token>`.',

@@ -5,5 +5,6 @@ import { Permission, Role } from '../access/entities.ts';
 import { AuditEvent } from '../admin/entities.ts';
 import { AccessToken } from '../tokens/entities.ts';
 import { SystemSetting } from '../maintenance/entities.ts';
+import { OAuthAccount, OAuthFlow, OAuthLoginCode } from '../oauth/entities.ts';
 
-export const entities = [User, EmailToken, Session, Permission, Role, AuditEvent, AccessToken, SystemSetting];
+export const entities = [User, EmailToken, Session, Permission, Role, AuditEvent, AccessToken, SystemSetting, OAuthAccount, OAuthFlow, OAuthLoginCode];

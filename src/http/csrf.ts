@@ -19,26 +19,31 @@ export function isAllowedOrigin(config: Config, origin: string, host: string | n
 export function csrfPlugin(config: Config): Plugin {
   return {
     onRequest({ request, endResponse, fetchAPI }) {
-      if (!carriesAmbientCredentials(config, request.headers)) return;
-      const origin = request.headers.get('origin');
-      const refuse = (reason: string) =>
-        endResponse(
-          new fetchAPI.Response(JSON.stringify({ errors: [{ message: reason, extensions: { code: 'FORBIDDEN' } }] }), {
-            status: 403,
-            headers: { 'content-type': 'application/json' },
-          }),
-        );
-      if (origin !== null && origin !== 'null' && !isAllowedOrigin(config, origin, request.headers.get('host'))) {
-        return refuse(`Cross-site request refused: origin ${origin} is not allowed.`);
-      }
-      if (origin === 'null') return refuse('Cross-site request refused: opaque origin.');
-      if (request.method !== 'POST') return;
-      const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-      if (PREFLIGHTED_TYPES.includes(type)) return;
-      if (PREFLIGHT_HEADERS.some((h) => request.headers.has(h))) return;
-      return refuse('POST requests with browser credentials (cookie or Basic) must be JSON or carry an x-gatehouse-csrf header.');
+      const reason = csrfRefusal(config, request.method, request.headers);
+      if (reason === null) return;
+      endResponse(
+        new fetchAPI.Response(JSON.stringify({ errors: [{ message: reason, extensions: { code: 'FORBIDDEN' } }] }), {
+          status: 403,
+          headers: { 'content-type': 'application/json' },
+        }),
+      );
     },
   };
+}
+
+/** Why a request must be refused as cross-site, or null. Also checked before a large upload is read. */
+export function csrfRefusal(config: Config, method: string, headers: Headers): string | null {
+  if (!carriesAmbientCredentials(config, headers)) return null;
+  const origin = headers.get('origin');
+  if (origin !== null && origin !== 'null' && !isAllowedOrigin(config, origin, headers.get('host'))) {
+    return `Cross-site request refused: origin ${origin} is not allowed.`;
+  }
+  if (origin === 'null') return 'Cross-site request refused: opaque origin.';
+  if (method !== 'POST') return null;
+  const type = (headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (PREFLIGHTED_TYPES.includes(type)) return null;
+  if (PREFLIGHT_HEADERS.some((h) => headers.has(h))) return null;
+  return 'POST requests with browser credentials (cookie or Basic) must be JSON or carry an x-gatehouse-csrf header.';
 }
 
 /**

@@ -24,6 +24,10 @@ export const MAINTENANCE_ALLOWED_FIELDS: ReadonlySet<string> = new Set([
   'Query.setupStatus',
   'Mutation.login',
   'Mutation.logout',
+  // Signing in through a provider, like `login`: the callback itself lets only those who may run maintenance in.
+  'Query.oauthProviders',
+  'Mutation.startOAuthLogin',
+  'Mutation.completeOAuthLogin',
   'Subscription.maintenanceModeChanged',
   // Only tells a signed-in client that its credentials ended (it may sign out during maintenance too).
   'Subscription.viewerSessionEnded',

@@ -11,7 +11,7 @@ export interface MaintenanceWatcher {
 }
 
 export async function startMaintenanceWatcher(
-  services: Pick<Services, 'orm' | 'maintenance' | 'logger'>,
+  services: Pick<Services, 'orm' | 'maintenance' | 'logger' | 'database'>,
   intervalMs = MAINTENANCE_WATCH_INTERVAL_MS,
   /** Also run after every outside write (e.g. re-checking live connections' credentials). */
   onOutsideWrite: () => Promise<void> = async () => undefined,
@@ -40,7 +40,8 @@ export async function startMaintenanceWatcher(
   }
 
   const timer = setInterval(() => {
-    inFlight ??= check().finally(() => (inFlight = null));
+    // Through the database gate: never on a connection a restore is closing.
+    inFlight ??= services.database.gate.run(check).finally(() => (inFlight = null));
   }, intervalMs);
   // The watcher must never keep a process alive on its own.
   timer.unref();

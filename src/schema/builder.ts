@@ -5,6 +5,7 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import RelayPlugin from '@pothos/plugin-relay';
 import { viewerAccess, type Context } from '../context.ts';
 import { forbidden, unauthenticated } from '../errors.ts';
+import type { UploadedFile } from '../http/multipart.ts';
 
 export interface AuthScopes {
   /** Anyone, signed in or not. Written out so that every field states its rule. */
@@ -32,6 +33,8 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     ID: { Input: string; Output: string };
+    /** Input only: a file part of a multipart request. */
+    File: { Input: UploadedFile; Output: never };
   };
 }>({
   plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin],

@@ -40,7 +40,7 @@ const FieldErrorRef = builder.objectRef<FieldProblem>('FieldError').implement({
 });
 
 /** Registers a domain error class as a GraphQL object implementing Error. */
-function errorType<T extends DomainError>(cls: new (...args: any[]) => T, name: string, description: string) {
+export function errorType<T extends DomainError>(cls: new (...args: any[]) => T, name: string, description: string) {
   return builder.objectType(cls, {
     name,
     description,

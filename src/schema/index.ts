@@ -14,5 +14,7 @@ import '../admin/audit-graphql.ts';
 import '../tokens/graphql.ts';
 import '../maintenance/graphql.ts';
 import '../realtime/graphql.ts';
+import '../oauth/graphql.ts';
+import '../database/graphql.ts';
 
 export const schema = annotateAccessRules(builder.toSchema());
