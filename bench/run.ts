@@ -13,6 +13,7 @@ import { requestScenarios } from './scenarios/requests.ts';
 import { loginScenarios } from './scenarios/login.ts';
 import { usersScenario } from './scenarios/users.ts';
 import { subscriptionScenario } from './scenarios/subscriptions.ts';
+import { backupScenario } from './scenarios/backup.ts';
 
 interface Scenario {
   description: string;
@@ -24,6 +25,7 @@ const SCENARIOS: Record<string, Scenario> = {
   login: { description: 'login throughput vs raw argon2; viewer p99 while logins run', run: loginScenarios },
   'subscriptions-2k': { description: 'maintenance toggle to 2,000 graphql-ws subscribers; RSS per subscriber', run: subscriptionScenario(2_000, true) },
   'subscriptions-10k': { description: 'maintenance toggle to 10,000 graphql-ws subscribers', run: subscriptionScenario(10_000, false) },
+  backup: { description: 'createBackup of a 200 MB database vs better-sqlite3 db.backup(); event-loop stalls', run: backupScenario },
   users: { description: 'users page deep in 1M users vs the first page', run: usersScenario },
 };
 
