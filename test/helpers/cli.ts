@@ -1,9 +1,12 @@
 // Runs the `gatehouse` command as a subprocess, the way an operator or a deployment script does.
 import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const NODE = join(ROOT, 'node_modules', '.bin', 'node');
+// Node's compile cache: each subprocess would otherwise parse and compile every module again (≈ 15% of its start).
+const COMPILE_CACHE = join(tmpdir(), 'gatehouse-test-compile-cache');
 
 export interface CliRun {
   code: number | null;
@@ -16,7 +19,7 @@ export function runGatehouse(args: string[], options: { cwd: string; databasePat
   return new Promise((resolve, reject) => {
     const child = spawn(NODE, [join(ROOT, 'bin/gatehouse.js'), ...args], {
       cwd: options.cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: options.databasePath },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: options.databasePath, NODE_COMPILE_CACHE: COMPILE_CACHE },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
