@@ -23,8 +23,7 @@ import { corsPlugin } from './http/cors.ts';
 import { documentNestingPlugin, graphqlLimitsPlugin } from './http/limits.ts';
 import { requestParsingPlugin } from './http/request-parsing.ts';
 import { bodyRefusal, contentEncodingRefusal, encodingRefusal, hostRefusal, readBody, type Refusal } from './http/request-checks.ts';
-import { createErrorMasker, toGraphQLError } from './http/errors.ts';
-import { AccessError } from './errors.ts';
+import { createErrorMasker } from './http/errors.ts';
 import { handleAccountPage } from './accounts/http.ts';
 import { handleOAuthRoute } from './oauth/http.ts';
 import { accessLoader } from './access/viewer-access.ts';
@@ -34,14 +33,10 @@ import { maintenanceGatePlugin } from './maintenance/gate.ts';
 import { startMaintenanceWatcher, type MaintenanceWatcher } from './maintenance/watcher.ts';
 import { createConnectionRegistry, endRevokedSubscriptionsPlugin, liveCredentialOf } from './realtime/connections.ts';
 import { revalidateLiveCredentials } from './realtime/revalidate.ts';
-import { isMultipart, multipartParamsPlugin, readMultipart, removeFiles } from './http/multipart.ts';
-import { csrfRefusal } from './http/csrf.ts';
-import { viewerAccess } from './context.ts';
-import { PERMISSIONS } from './access/declarations.ts';
-import { handleDatabaseDownload, uploadBodyRefusal } from './database/http.ts';
+import { isMultipart, multipartParamsPlugin, removeFiles } from './http/multipart.ts';
+import { handleDatabaseDownload, receiveUpload } from './database/http.ts';
 import { startDatabaseAdministration, type DatabaseAdministration } from './database/server-tasks.ts';
 import { DOWNLOAD_PATH } from './database/service.ts';
-import { uploadTempFile } from './database/files.ts';
 
 export interface GatehouseOptions extends ServiceOptions {
   /** Extra authenticators (e.g. LDAP), each at a position in the chain (default: after the built-ins). */
@@ -211,7 +206,12 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     const server: ServerContext = { requestId, ip: clientIp(req, config.trustProxyHops), responseCookies: [] };
     const uploads: string[] = [];
     if (multipart) {
-      const params = await receiveMultipart(req, res, server, uploads);
+      const params = await receiveUpload(req, uploads, {
+        config,
+        services,
+        scope: (headers) => buildContext(new Request('http://localhost/graphql', { headers }), server),
+        refuse: (refusal) => sendRefusal(res, refusal),
+      });
       if (params === null) return;
       server.multipart = params;
     } else if (req.method === 'POST') {
@@ -233,49 +233,6 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       await removeFiles(uploads);
     }
     await sendNodeResponse(response, res, req, true);
-  }
-
-  /**
-   * Streams a multipart body to temporary files (listed in `uploads` for the caller to remove); returns the
-   * GraphQL parameters, or null when it answered already. A body over MAX_BODY_BYTES is an upload,
-   * allowed up to MAX_UPLOAD_MB for a viewer with `database:write` only — decided before it is read.
-   */
-  async function receiveMultipart(req: IncomingMessage, res: ServerResponse, server: ServerContext, uploads: string[]): Promise<Record<string, unknown> | null> {
-    const headers = new Headers(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])));
-    const tooLarge = await uploadBodyRefusal(config, Number(req.headers['content-length']), async () => {
-      // Ambient credentials (a cookie) from another site must not make us store a large body.
-      if (csrfRefusal(config, 'POST', headers) !== null) return false;
-      try {
-        return await database.gate.run(async () => {
-          const scope = await buildContext(new Request('http://localhost/graphql', { headers }), server);
-          return (await viewerAccess(scope)).can(PERMISSIONS.databaseWrite);
-        });
-      } catch (error) {
-        // Bad credentials: no upload allowance (the GraphQL request would fail the same way).
-        if (error instanceof GraphQLError) return false;
-        throw error;
-      }
-    });
-    if (tooLarge) {
-      sendRefusal(res, tooLarge);
-      req.resume();
-      return null;
-    }
-    const outcome = await readMultipart(req, {
-      maxFileBytes: config.backup.maxUploadBytes,
-      maxFieldBytes: config.maxBodyBytes,
-      tempFile: () => uploadTempFile(config),
-    });
-    if (outcome.kind !== 'params') {
-      await removeFiles(outcome.files);
-      if (outcome.kind === 'refused') sendRefusal(res, outcome.refusal);
-      return null;
-    }
-    uploads.push(...outcome.files);
-    // Yoga takes the parameters from the server context (multipartParamsPlugin), not from the body.
-    (req as IncomingMessage & { body?: Buffer }).body = Buffer.alloc(0);
-    req.headers['content-length'] = '0';
-    return outcome.params;
   }
 
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: config.maxBodyBytes });

@@ -1,6 +1,6 @@
 // HTTP for database administration: the download route (GET /admin/database/download with a
-// single-use ?token= or an Authorization header), and the body limit of multipart requests, which
-// is MAX_UPLOAD_MB only for a viewer who may replace the database.
+// single-use ?token= or an Authorization header), and receiving multipart requests, whose body
+// limit is MAX_UPLOAD_MB only for a viewer who may replace the database.
 import { open, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
@@ -12,6 +12,9 @@ import { recordAudit } from '../admin/audit.ts';
 import { User } from '../accounts/entities.ts';
 import { accessLoader } from '../access/viewer-access.ts';
 import { UnsupportedDatabaseError } from './errors.ts';
+import { uploadTempFile } from './files.ts';
+import { csrfRefusal } from '../http/csrf.ts';
+import { readMultipart, removeFiles } from '../http/multipart.ts';
 import { DATABASE_AUDIT_ACTIONS, freshScope, takeSnapshot } from './service.ts';
 
 /** Room for the `operations` and `map` fields and the part headers around an uploaded file. */
@@ -152,4 +155,55 @@ export async function uploadBodyRefusal(
       ? `The upload is larger than the limit of ${megabytes} MB (MAX_UPLOAD_MB). Nothing was changed.`
       : `Request body over ${config.maxBodyBytes} bytes (larger uploads need the permission \`${PERMISSIONS.databaseWrite}\`).`,
   };
+}
+
+export interface UploadDeps {
+  config: Config;
+  services: Services;
+  /** The request scope of these headers (the server's authenticators); throws a GraphQLError on bad credentials. */
+  scope(headers: Headers): Promise<RequestScope>;
+  /** Answers the request with a client error. */
+  refuse(refusal: { status: number; message: string; code?: string }): void;
+}
+
+/**
+ * Streams a multipart GraphQL request to temporary files (listed in `uploads` for the caller to
+ * remove once the operation ran) and returns its parameters, or null when it answered already.
+ * A body over MAX_BODY_BYTES is an upload, allowed up to MAX_UPLOAD_MB for a viewer with
+ * `database:write` only — decided from Content-Length before a byte is read.
+ */
+export async function receiveUpload(req: IncomingMessage, uploads: string[], deps: UploadDeps): Promise<Record<string, unknown> | null> {
+  const { config, services } = deps;
+  const headers = new Headers(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])));
+  const tooLarge = await uploadBodyRefusal(config, Number(req.headers['content-length']), async () => {
+    // Ambient credentials (a cookie) from another site must not make us store a large body.
+    if (csrfRefusal(config, 'POST', headers) !== null) return false;
+    try {
+      return await services.database.gate.run(async () => (await viewerAccess(await deps.scope(headers))).can(PERMISSIONS.databaseWrite));
+    } catch (error) {
+      // Bad credentials: no upload allowance (the GraphQL request would fail the same way).
+      if (error instanceof GraphQLError) return false;
+      throw error;
+    }
+  });
+  if (tooLarge) {
+    deps.refuse(tooLarge);
+    req.resume();
+    return null;
+  }
+  const outcome = await readMultipart(req, {
+    maxFileBytes: config.backup.maxUploadBytes,
+    maxFieldBytes: config.maxBodyBytes,
+    tempFile: () => uploadTempFile(config),
+  });
+  if (outcome.kind !== 'params') {
+    await removeFiles(outcome.files);
+    if (outcome.kind === 'refused') deps.refuse(outcome.refusal);
+    return null;
+  }
+  uploads.push(...outcome.files);
+  // Yoga takes the parameters from the server context (multipartParamsPlugin), not from the body.
+  (req as IncomingMessage & { body?: Buffer }).body = Buffer.alloc(0);
+  req.headers['content-length'] = '0';
+  return outcome.params;
 }
