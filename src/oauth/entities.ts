@@ -52,6 +52,8 @@ export const OAuthFlow = defineEntity({
     linkUser: () => p.manyToOne(User).deleteRule('cascade').nullable().index(),
     /** SHA-256 of the secret in the browser-binding cookie, set when the start URL is opened. */
     bindingHash: p.string().length(64).nullable(),
+    /** CODE mode: the app's PKCE-style challenge, base64url(SHA-256(verifier)); the login code redeems only with the verifier. */
+    appChallenge: p.string().length(43).nullable(),
     createdAt: p.datetime(),
     startedAt: p.datetime().nullable(),
     expiresAt: p.datetime().index(),
@@ -67,6 +69,8 @@ export const OAuthLoginCode = defineEntity({
     codeHash: p.string().primary().length(64),
     user: () => p.manyToOne(User).deleteRule('cascade').index(),
     provider: p.string().length(32),
+    /** The app's challenge from the flow: only the app that started the sign-in can redeem the code. */
+    appChallenge: p.string().length(43),
     createdAt: p.datetime(),
     expiresAt: p.datetime().index(),
   },

@@ -1,6 +1,7 @@
 // Pending sign-in flows and one-time login codes in the database, so any instance can finish
 // what another started. Each step is single-use through a conditional write: a start URL opens
 // once (binding the flow to that browser), a state is consumed once, a login code redeems once.
+import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/sqlite';
 import type { Clock } from '../util/clock.ts';
 import { generateToken, hashToken, safeEqual } from '../util/secrets.ts';
@@ -21,6 +22,8 @@ export interface NewFlow {
   mode: OAuthFlowMode;
   redirectTo: string;
   linkUserId?: string;
+  /** CODE mode: base64url(SHA-256(the app's verifier)). */
+  appChallenge?: string;
 }
 
 /** Records a flow; returns the raw token of its start URL (shown once) and when it expires. */
@@ -41,6 +44,7 @@ export async function createFlow(em: EntityManager, clock: Clock, input: NewFlow
     redirectTo: input.redirectTo,
     linkUser: input.linkUserId ?? null,
     bindingHash: null,
+    appChallenge: input.appChallenge ?? null,
     createdAt: now,
     startedAt: null,
     expiresAt,
@@ -95,26 +99,42 @@ export async function takeFlow(
 }
 
 /** A one-time code for a finished sign-in, redeemable once within LOGIN_CODE_TTL_MS. */
-export async function issueLoginCode(em: EntityManager, clock: Clock, user: User, provider: string): Promise<string> {
+export async function issueLoginCode(em: EntityManager, clock: Clock, user: User, provider: string, appChallenge: string): Promise<string> {
   const code = generateToken();
   const now = clock.now();
   await em.insert(OAuthLoginCode, {
     codeHash: hashToken(code),
     user: user.id,
     provider,
+    appChallenge,
     createdAt: now,
     expiresAt: new Date(now.getTime() + LOGIN_CODE_TTL_MS),
   });
   return code;
 }
 
-/** Uses a login code up and returns whose it is; INVALID_TOKEN when unknown or used, TOKEN_EXPIRED when late. */
-export async function redeemLoginCode(em: EntityManager, clock: Clock, code: string): Promise<{ user: User; provider: string }> {
+/** RFC 7636 S256: the challenge an app sends for the verifier it keeps. */
+export function appChallengeOf(verifier: string): string {
+  return createHash('sha256').update(verifier).digest('base64url');
+}
+
+/** A PKCE verifier's form (RFC 7636): 43–128 unreserved characters. */
+export const VERIFIER_SHAPE = /^[A-Za-z0-9._~-]{43,128}$/;
+/** A S256 challenge: 43 base64url characters. */
+export const CHALLENGE_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Uses a login code up and returns whose it is; INVALID_TOKEN when unknown, used, or presented
+ * without the verifier of the app that started the sign-in (so an app that intercepted the
+ * redirect cannot redeem it); TOKEN_EXPIRED when late.
+ */
+export async function redeemLoginCode(em: EntityManager, clock: Clock, code: string, verifier: string): Promise<{ user: User; provider: string }> {
   if (!looksLikeToken(code)) throw new InvalidTokenError();
   const record = await em.findOne(OAuthLoginCode, { codeHash: hashToken(code) }, { populate: ['user'] });
   if (!record) throw new InvalidTokenError();
   // Deleted whatever happens next: a code is never tried twice.
   if ((await em.nativeDelete(OAuthLoginCode, { codeHash: record.codeHash })) !== 1) throw new InvalidTokenError();
+  if (!VERIFIER_SHAPE.test(verifier) || !safeEqual(appChallengeOf(verifier), record.appChallenge)) throw new InvalidTokenError();
   if (record.expiresAt <= clock.now()) throw new TokenExpiredError();
   return { user: record.user, provider: record.provider };
 }

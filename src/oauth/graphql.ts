@@ -104,18 +104,26 @@ builder.mutationFields((t) => ({
       provider: t.arg.string({ required: true, description: 'A provider id from `oauthProviders`.' }),
       redirectTo: t.arg.string({ description: REDIRECT_TO }),
       mode: t.arg({ type: OAuthLoginModeEnum, defaultValue: 'cookie' }),
+      codeChallenge: t.arg.string({
+        description:
+          'CODE mode (required there): base64url(SHA-256(verifier)) of a random verifier the app keeps (43–128 characters, as in PKCE S256). ' +
+          '`completeOAuthLogin` needs the verifier, so another app that intercepts the redirect cannot redeem the code.',
+      }),
     },
-    resolve: (_root, { provider, redirectTo, mode }, ctx) => oauth.startOAuthLogin(ctx, provider, redirectTo, mode ?? 'cookie'),
+    resolve: (_root, { provider, redirectTo, mode, codeChallenge }, ctx) =>
+      oauth.startOAuthLogin(ctx, provider, redirectTo, mode ?? 'cookie', codeChallenge),
   }),
   completeOAuthLogin: t.field({
     type: LoginResultRef,
     nullable: true,
     authScopes: anyone,
-    description: 'Turns the one-time `login_code` of a CODE-mode sign-in into a session (usable once, within 60 seconds).',
+    description:
+      'Turns the one-time `login_code` of a CODE-mode sign-in into a session (usable once, within 60 seconds), given the verifier whose ' +
+      'challenge the sign-in started with. A wrong verifier uses the code up (INVALID_TOKEN).',
     errors: { types: [InvalidTokenError, TokenExpiredError, AccountDisabledError] },
-    args: { code: t.arg.string({ required: true }) },
-    resolve: async (_root, { code }, ctx) => {
-      const result = await oauth.completeOAuthLogin(ctx, code);
+    args: { code: t.arg.string({ required: true }), codeVerifier: t.arg.string({ required: true }) },
+    resolve: async (_root, { code, codeVerifier }, ctx) => {
+      const result = await oauth.completeOAuthLogin(ctx, code, codeVerifier);
       queueSessionCookie(ctx.services.config, ctx.responseCookies, sessionCookie(ctx.services.config, result.token, result.session));
       ctx.viewer = result.user;
       ctx.credential = { kind: 'session', via: 'bearer', session: result.session };

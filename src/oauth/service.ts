@@ -9,7 +9,7 @@ import { createSession } from '../sessions/service.ts';
 import type { LoginResult } from '../auth/service.ts';
 import { OAuthAccount, type OAuthFlowMode } from './entities.ts';
 import { LastSignInMethodError, OAuthFlowError } from './errors.ts';
-import { createFlow, openFlow, redeemLoginCode } from './flows.ts';
+import { CHALLENGE_SHAPE, createFlow, openFlow, redeemLoginCode } from './flows.ts';
 import { allowedRedirect } from './redirects.ts';
 import { OAUTH_AUDIT_ACTIONS } from './sign-in.ts';
 import { callbackUri, defaultTarget, startUrl } from './urls.ts';
@@ -51,12 +51,31 @@ function flowTarget(scope: RequestScope, redirectTo: string | null | undefined, 
 }
 
 /** Starts a sign-in. `cookie`: the callback sets the session cookie; `code`: it hands the app a one-time code. */
-export async function startOAuthLogin(scope: RequestScope, providerId: string, redirectTo: string | null | undefined, mode: SignInMode): Promise<StartedFlow> {
+export async function startOAuthLogin(
+  scope: RequestScope,
+  providerId: string,
+  redirectTo: string | null | undefined,
+  mode: SignInMode,
+  codeChallenge?: string | null,
+): Promise<StartedFlow> {
   scope.services.throttle.consumeIpBudget(scope.ip);
   const provider = requireProvider(scope, providerId);
   const target = flowTarget(scope, redirectTo, mode);
-  const { startToken, expiresAt } = await createFlow(scope.em, scope.services.clock, { provider: provider.id, mode, redirectTo: target });
+  const appChallenge = checkedAppChallenge(mode, codeChallenge);
+  const { startToken, expiresAt } = await createFlow(scope.em, scope.services.clock, { provider: provider.id, mode, redirectTo: target, appChallenge });
   return { url: startUrl(scope.services.config, provider.id, startToken), expiresAt, redirectTo: target };
+}
+
+/** CODE mode needs the app's S256 challenge (the code is redeemable only with its verifier); cookie mode takes none. */
+function checkedAppChallenge(mode: SignInMode, codeChallenge: string | null | undefined): string | undefined {
+  if (mode === 'cookie') {
+    if (codeChallenge != null) throw ValidationFailedError.field('codeChallenge', 'Only a CODE-mode sign-in takes a codeChallenge.');
+    return undefined;
+  }
+  if (codeChallenge == null || !CHALLENGE_SHAPE.test(codeChallenge)) {
+    throw ValidationFailedError.field('codeChallenge', 'A CODE-mode sign-in needs codeChallenge: base64url(SHA-256(a random verifier of 43–128 characters)), as in PKCE (RFC 7636, S256).');
+  }
+  return codeChallenge;
 }
 
 /** Starts linking a provider to the signed-in viewer; finished in a browser signed in as the viewer. */
@@ -90,10 +109,10 @@ export async function openOAuthFlow(scope: RequestScope, providerId: string, sta
 }
 
 /** Redeems the one-time code a non-browser sign-in ended with, for a session. */
-export async function completeOAuthLogin(scope: RequestScope, code: string): Promise<LoginResult> {
+export async function completeOAuthLogin(scope: RequestScope, code: string, codeVerifier: string): Promise<LoginResult> {
   const { em, services } = scope;
   services.throttle.consumeIpBudget(scope.ip);
-  const { user, provider } = await redeemLoginCode(em, services.clock, code);
+  const { user, provider } = await redeemLoginCode(em, services.clock, code, codeVerifier);
   if (user.disabled) throw new AccountDisabledError();
   const issued = await createSession({ em, config: services.config, clock: services.clock }, user, { ip: scope.ip, userAgent: scope.userAgent });
   services.logger.info({ requestId: scope.requestId, userId: user.id, provider }, 'OAuth login succeeded');

@@ -69,7 +69,8 @@ async function finishFlow(
   if (flow.mode === 'link') return linkToSignedInUser(scope, provider, flow, identity, input.browserUserId);
   const user = await signInWithRetry(scope, provider, identity);
   if (flow.mode === 'code') {
-    const code = await issueLoginCode(scope.em, scope.services.clock, user, provider.id);
+    // Code flows always carry the app's challenge (startOAuthLogin requires it).
+    const code = await issueLoginCode(scope.em, scope.services.clock, user, provider.id, flow.appChallenge!);
     return { target: withParams(flow.redirectTo, { login_code: code }) };
   }
   const { config, clock } = scope.services;

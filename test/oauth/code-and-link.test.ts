@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { createConfirmedUser, errorCodes, login, STRONG_PASSWORD, type TestServer } from '../helpers/server.ts';
 import { grantRoles } from '../access/access-helpers.ts';
 import { linkIn } from '../helpers/smtp.ts';
-import { auditActions, Browser, signInWithBrowser, startLogin, startOAuthTest, VIEWER, viewerOf, type OAuthTest } from './oauth-helpers.ts';
+import { APP_CHALLENGE, APP_VERIFIER, auditActions, Browser, signInWithBrowser, startLogin, startOAuthTest, VIEWER, viewerOf, type OAuthTest } from './oauth-helpers.ts';
 
-const COMPLETE = `mutation($code: String!) {
-  completeOAuthLogin(code: $code) {
+const COMPLETE = `mutation($code: String!, $codeVerifier: String!) {
+  completeOAuthLogin(code: $code, codeVerifier: $codeVerifier) {
     __typename
     ... on LoginResult { token user { email } }
     ... on Error { code message }
@@ -43,36 +43,60 @@ describe('OAuth: one-time codes, linking and unlinking', () => {
   test('CODE mode: the app receives login_code, redeemable once for a session token', async () => {
     t.idp.signInAs({ sub: 'mo', email: 'mo@example.com', email_verified: true });
     const browser = new Browser();
-    const ended = await signInWithBrowser(server, browser, { redirectTo: MOBILE, mode: 'CODE' });
+    const ended = await signInWithBrowser(server, browser, { redirectTo: MOBILE, mode: 'CODE', codeChallenge: APP_CHALLENGE });
     assert.equal(ended.url.protocol, 'com.example.app:');
     assert.equal(ended.url.pathname, '/oauth/done');
     const code = ended.params.get('login_code')!;
     assert.match(code, /^[A-Za-z0-9_-]{43}$/);
     assert.equal(browser.cookie(server.url, 'gatehouse_session'), undefined, 'no cookie in CODE mode');
 
-    const redeemed = await server.gql(COMPLETE, { code });
+    const redeemed = await server.gql(COMPLETE, { code, codeVerifier: APP_VERIFIER });
     assert.equal(redeemed.body.data.completeOAuthLogin.__typename, 'LoginResult');
     assert.equal(redeemed.body.data.completeOAuthLogin.user.email, 'mo@example.com');
     const token = redeemed.body.data.completeOAuthLogin.token;
     assert.equal((await server.gql(`{ viewer { email } }`, {}, { token })).body.data.viewer.email, 'mo@example.com');
 
-    const again = await server.gql(COMPLETE, { code });
+    const again = await server.gql(COMPLETE, { code, codeVerifier: APP_VERIFIER });
     assert.equal(again.body.data.completeOAuthLogin.code, 'INVALID_TOKEN');
-    const bogus = await server.gql(COMPLETE, { code: 'not-a-code' });
+    const bogus = await server.gql(COMPLETE, { code: 'not-a-code', codeVerifier: APP_VERIFIER });
     assert.equal(bogus.body.data.completeOAuthLogin.code, 'INVALID_TOKEN');
     const logins = (await auditActions(server, adminToken, 'auth.login')).filter((e: any) => e.actorEmail === 'mo@example.com');
     assert.deepEqual(JSON.parse(logins[0].details), { method: 'oauth', provider: 'oidc' });
   });
 
   test('a login code expires after 60 seconds', async () => {
-    const ended = await signInWithBrowser(server, new Browser(), { redirectTo: MOBILE, mode: 'CODE' });
+    const ended = await signInWithBrowser(server, new Browser(), { redirectTo: MOBILE, mode: 'CODE', codeChallenge: APP_CHALLENGE });
     server.clock.advance(60_001);
-    const late = await server.gql(COMPLETE, { code: ended.params.get('login_code') });
+    const late = await server.gql(COMPLETE, { code: ended.params.get('login_code'), codeVerifier: APP_VERIFIER });
     assert.equal(late.body.data.completeOAuthLogin.code, 'TOKEN_EXPIRED');
   });
 
+  test('a login code redeems only with the verifier of the app that started the sign-in; a wrong one uses it up', async () => {
+    t.idp.signInAs({ sub: 'mo', email: 'mo@example.com', email_verified: true });
+    const ended = await signInWithBrowser(server, new Browser(), { redirectTo: MOBILE, mode: 'CODE', codeChallenge: APP_CHALLENGE });
+    const code = ended.params.get('login_code')!;
+    // Another app that intercepted the redirect has the code but not the verifier.
+    const stolen = await server.gql(COMPLETE, { code, codeVerifier: `x${APP_VERIFIER.slice(1)}` });
+    assert.equal(stolen.body.data.completeOAuthLogin.code, 'INVALID_TOKEN');
+    const rightful = await server.gql(COMPLETE, { code, codeVerifier: APP_VERIFIER });
+    assert.equal(rightful.body.data.completeOAuthLogin.code, 'INVALID_TOKEN', 'a code is never tried twice');
+    const malformed = await server.gql(COMPLETE, { code: 'c'.repeat(43), codeVerifier: 'short' });
+    assert.equal(malformed.body.data.completeOAuthLogin.code, 'INVALID_TOKEN');
+  });
+
+  test('CODE mode needs a codeChallenge; cookie mode takes none', async () => {
+    for (const codeChallenge of [undefined, 'too-short', `${APP_CHALLENGE.slice(1)}=`]) {
+      const { result } = await startLogin(server, { redirectTo: MOBILE, mode: 'CODE', codeChallenge });
+      assert.equal(result.__typename, 'ValidationError', String(codeChallenge));
+      assert.equal(result.fields[0].field, 'codeChallenge');
+    }
+    const { result } = await startLogin(server, { mode: 'COOKIE', codeChallenge: APP_CHALLENGE });
+    assert.equal(result.__typename, 'ValidationError');
+    assert.equal(result.fields[0].field, 'codeChallenge');
+  });
+
   test('CODE mode needs an allowed redirectTo (there is no default app URL configured)', async () => {
-    const { result } = await startLogin(server, { redirectTo: 'https://evil.example.net/', mode: 'CODE' });
+    const { result } = await startLogin(server, { redirectTo: 'https://evil.example.net/', mode: 'CODE', codeChallenge: APP_CHALLENGE });
     assert.equal(result.__typename, 'ValidationError');
     assert.equal(result.fields[0].field, 'redirectTo');
   });

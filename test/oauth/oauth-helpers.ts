@@ -1,5 +1,6 @@
 // Shared by the OAuth tests: a cookie-keeping "browser" made of fetch with manual redirects, a
 // Gatehouse configured with the local OpenID Connect provider, and the sign-in flow driven end to end.
+import { createHash } from 'node:crypto';
 import { parseSetCookie } from 'cookie';
 import { startTestServer, type RequestOptions, type TestServer } from '../helpers/server.ts';
 import type { GatehouseOptions } from '../../src/server.ts';
@@ -94,15 +95,21 @@ export async function startOAuthTest(
   };
 }
 
-const START = `mutation($provider: String!, $redirectTo: String, $mode: OAuthLoginMode) {
-  startOAuthLogin(provider: $provider, redirectTo: $redirectTo, mode: $mode) {
+const START = `mutation($provider: String!, $redirectTo: String, $mode: OAuthLoginMode, $codeChallenge: String) {
+  startOAuthLogin(provider: $provider, redirectTo: $redirectTo, mode: $mode, codeChallenge: $codeChallenge) {
     __typename
     ... on OAuthStart { url expiresAt redirectTo }
     ... on ValidationError { code message fields { field messages } }
   }
 }`;
 
-export async function startLogin(server: TestServer, variables: { provider?: string; redirectTo?: string | null; mode?: 'COOKIE' | 'CODE' } = {}, options: RequestOptions = {}) {
+/** What a mobile app keeps (the verifier) and sends (its S256 challenge) in CODE mode. */
+export const APP_VERIFIER = 'app-verifier-0123456789-abcdefghijklmnopqrstuvwxyz';
+export const APP_CHALLENGE = createHash('sha256').update(APP_VERIFIER).digest('base64url');
+
+type StartVariables = { provider?: string; redirectTo?: string | null; mode?: 'COOKIE' | 'CODE'; codeChallenge?: string | null };
+
+export async function startLogin(server: TestServer, variables: StartVariables = {}, options: RequestOptions = {}) {
   const res = await server.gql(START, { provider: 'oidc', ...variables }, options);
   return { res, result: res.body.data?.startOAuthLogin };
 }
@@ -111,7 +118,7 @@ export async function startLogin(server: TestServer, variables: { provider?: str
 export async function signInWithBrowser(
   server: TestServer,
   browser: Browser,
-  variables: { provider?: string; redirectTo?: string | null; mode?: 'COOKIE' | 'CODE' } = { redirectTo: APP_URL },
+  variables: StartVariables = { redirectTo: APP_URL },
 ) {
   const { result } = await startLogin(server, variables);
   if (result?.__typename !== 'OAuthStart') throw new Error(`startOAuthLogin failed: ${JSON.stringify(result)}`);

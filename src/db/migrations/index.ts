@@ -5,5 +5,6 @@ import { Migration20261123112917_roles_audit } from './Migration20261123112917_r
 import { Migration20261123121112_access_tokens } from './Migration20261123121112_access_tokens.ts';
 import { Migration20261123121855_maintenance } from './Migration20261123121855_maintenance.ts';
 import { Migration20261123141614_oauth } from './Migration20261123141614_oauth.ts';
+import { Migration20261123155034_oauth_app_challenge } from './Migration20261123155034_oauth_app_challenge.ts';
 
-export const migrations: MigrationObject[] = [{ name: 'Migration20261123110218_initial', class: Migration20261123110218_initial }, { name: 'Migration20261123112917_roles_audit', class: Migration20261123112917_roles_audit }, { name: 'Migration20261123121112_access_tokens', class: Migration20261123121112_access_tokens }, { name: 'Migration20261123121855_maintenance', class: Migration20261123121855_maintenance }, { name: 'Migration20261123141614_oauth', class: Migration20261123141614_oauth }];
+export const migrations: MigrationObject[] = [{ name: 'Migration20261123110218_initial', class: Migration20261123110218_initial }, { name: 'Migration20261123112917_roles_audit', class: Migration20261123112917_roles_audit }, { name: 'Migration20261123121112_access_tokens', class: Migration20261123121112_access_tokens }, { name: 'Migration20261123121855_maintenance', class: Migration20261123121855_maintenance }, { name: 'Migration20261123141614_oauth', class: Migration20261123141614_oauth }, { name: 'Migration20261123155034_oauth_app_challenge', class: Migration20261123155034_oauth_app_challenge }];
