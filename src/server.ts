@@ -8,8 +8,6 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { sendNodeResponse } from '@whatwg-node/server';
 import { GraphQLError } from 'graphql';
-import { WebSocketServer } from 'ws';
-import { useServer } from 'graphql-ws/use/ws';
 import type { Config } from './config.ts';
 import type { Context, Services } from './context.ts';
 import { isDatabaseReady } from './db/orm.ts';
@@ -18,7 +16,7 @@ import { createAuthenticatorRegistry, type AuthenticatorOption } from './auth/re
 import { clearedSessionCookie } from './sessions/cookies.ts';
 import { schema } from './schema/index.ts';
 import { clientIp } from './http/client-ip.ts';
-import { csrfPlugin, isAllowedOrigin } from './http/csrf.ts';
+import { csrfPlugin } from './http/csrf.ts';
 import { corsPlugin } from './http/cors.ts';
 import { documentNestingPlugin, graphqlLimitsPlugin } from './http/limits.ts';
 import { requestParsingPlugin } from './http/request-parsing.ts';
@@ -31,7 +29,8 @@ import { prepareFirstRun } from './admin/setup.ts';
 import { startAuditRetention } from './admin/retention.ts';
 import { maintenanceGatePlugin } from './maintenance/gate.ts';
 import { startMaintenanceWatcher, type MaintenanceWatcher } from './maintenance/watcher.ts';
-import { createConnectionRegistry, endRevokedSubscriptionsPlugin, liveCredentialOf } from './realtime/connections.ts';
+import { createConnectionRegistry, endRevokedSubscriptionsPlugin } from './realtime/connections.ts';
+import { attachGraphQLWebSocket } from './realtime/websocket.ts';
 import { revalidateLiveCredentials } from './realtime/revalidate.ts';
 import { isMultipart, multipartParamsPlugin, removeFiles } from './http/multipart.ts';
 import { handleDatabaseDownload, receiveUpload } from './database/http.ts';
@@ -235,108 +234,17 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     await sendNodeResponse(response, res, req, true);
   }
 
-  const wsServer = new WebSocketServer({ noServer: true, maxPayload: config.maxBodyBytes });
-  http.on('upgrade', (req, socket, head) => {
-    const origin = req.headers.origin;
-    const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/graphql' || (origin && !isAllowedOrigin(config, origin, req.headers.host ?? null))) {
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
-      return;
-    }
-    wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req));
+  const webSocket = attachGraphQLWebSocket({
+    http,
+    config,
+    services,
+    yoga,
+    authenticators,
+    connections,
+    wsContexts,
+    connectionInitWaitTimeoutMs: options.wsConnectionInitTimeoutMs ?? 3_000,
+    serverContext: (upgrade) => ({ requestId: randomUUID(), ip: clientIp(upgrade, config.trustProxyHops), responseCookies: [] }) satisfies ServerContext,
   });
-  // The credentials of a socket: connectionParams `authorization`, or the upgrade request's cookie.
-  function socketHeaders(upgrade: IncomingMessage, connectionParams: Record<string, unknown> | undefined): Headers {
-    const headers = new Headers();
-    const authorization = connectionParams?.['authorization'] ?? connectionParams?.['Authorization'];
-    if (typeof authorization === 'string') headers.set('authorization', authorization);
-    if (upgrade.headers.cookie) headers.set('cookie', upgrade.headers.cookie);
-    if (upgrade.headers['user-agent']) headers.set('user-agent', upgrade.headers['user-agent']);
-    return headers;
-  }
-  // Per socket: removes it from the connection registry.
-  const socketRegistrations = new WeakMap<object, () => void>();
-  const wsDisposable = useServer<Record<string, unknown> | undefined>(
-    {
-      connectionInitWaitTimeout: options.wsConnectionInitTimeoutMs ?? 3_000,
-      execute: (args: any) => args.rootValue.execute(args),
-      subscribe: (args: any) => args.rootValue.subscribe(args),
-      // Authenticates once at connection_init: bad credentials close the socket with 4403. Each
-      // operation still authenticates again (onSubscribe), so a revoked session fails at once.
-      onConnect: async (ctx) => {
-        const upgrade = ctx.extra.request;
-        const outcome = await database.gate.run(() =>
-          authenticators.authenticate(
-            { headers: socketHeaders(upgrade, ctx.connectionParams), ip: clientIp(upgrade, config.trustProxyHops) },
-            { em: services.orm.em.fork(), services },
-          ),
-        );
-        if (outcome.kind === 'invalid') return false;
-        if (outcome.kind === 'authenticated') {
-          const credential = liveCredentialOf(outcome.user, outcome.credential);
-          const socket = ctx.extra.socket;
-          if (credential) socketRegistrations.set(ctx, connections.add(credential, () => socket.close(4403, 'Forbidden')));
-        }
-        return true;
-      },
-      onClose: (ctx) => socketRegistrations.get(ctx)?.(),
-      onSubscribe: async (ctx, _id, payload) => {
-        // Inside the database gate from the context (its EntityManager) to the end of execution.
-        const ticket = await database.gate.enter();
-        let handedOver = false;
-        try {
-          const args = await prepareOperation(ctx, payload);
-          if (Array.isArray(args)) return args;
-          handedOver = true;
-          const { execute, subscribe } = args.rootValue;
-          return {
-            ...args,
-            rootValue: {
-              execute: (a: unknown) => database.gate.within(ticket, async () => execute(a as never)),
-              subscribe: (a: unknown) => database.gate.within(ticket, async () => subscribe(a as never)),
-            },
-          };
-        } finally {
-          if (!handedOver) database.gate.leave(ticket);
-        }
-      },
-    },
-    wsServer,
-  );
-
-  /** Parses, validates and builds the context of a graphql-ws operation; errors are returned, not thrown. */
-  async function prepareOperation(
-    ctx: { extra: { request: IncomingMessage }; connectionParams?: Readonly<Record<string, unknown>> | undefined },
-    payload: { query: string; operationName?: string | null | undefined; variables?: Record<string, unknown> | null | undefined },
-  ) {
-    const upgrade = ctx.extra.request;
-    const request = new Request('http://localhost/graphql', { headers: socketHeaders(upgrade, ctx.connectionParams) });
-    const server: ServerContext = { requestId: randomUUID(), ip: clientIp(upgrade, config.trustProxyHops), responseCookies: [] };
-    const enveloped = yoga.getEnveloped({ ...server, request, params: payload } as never);
-    let document;
-    try {
-      document = enveloped.parse(payload.query);
-    } catch (error) {
-      return [error instanceof GraphQLError ? error : new GraphQLError('Invalid query.')];
-    }
-    const errors = enveloped.validate(enveloped.schema, document);
-    if (errors.length) return errors;
-    let contextValue;
-    try {
-      contextValue = await enveloped.contextFactory();
-    } catch (error) {
-      return [error instanceof GraphQLError ? error : new GraphQLError('Unexpected error.')];
-    }
-    wsContexts.add(contextValue as object);
-    return {
-      schema: enveloped.schema,
-      operationName: payload.operationName,
-      document,
-      variableValues: payload.variables,
-      contextValue,
-      rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
-    };
-  }
 
   return {
     config,
@@ -359,9 +267,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       databaseAdministration.stop();
       await maintenanceWatcher.stop();
       connections.close();
-      await wsDisposable.dispose();
-      for (const client of wsServer.clients) client.terminate();
-      wsServer.close();
+      await webSocket.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
         http.closeAllConnections();
