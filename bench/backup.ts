@@ -19,13 +19,13 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { openDatabase } from '../src/db/orm.ts';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, adminSession, graphql } from './lib/gatehouse.ts';
+import { ROOT } from './lib/processes.ts';
+import { median } from './lib/report.ts';
 
-const ROOT = join(import.meta.dirname, '..');
 // Set by the command line below, or by measureBackup() when `npm run bench` runs this scenario.
 let ROUNDS = 5;
 let SIZE_MB = 200;
-const ADMIN_EMAIL = 'bench-admin@example.com';
-const ADMIN_PASSWORD = 'Bench-admin-password-1234!';
 const GOAL_RATIO = 1.2;
 const GOAL_STALL_MS = 150;
 
@@ -115,24 +115,12 @@ async function startServer(databasePath: string): Promise<Server> {
   };
 }
 
-async function graphql(server: Server, query: string, variables: Record<string, unknown>, token?: string): Promise<any> {
-  const res = await fetch(server.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: any; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
-
 // ---------------------------------------------------------------------------------------------
 
 const mb = (bytes: number) => (bytes / (1024 * 1024)).toFixed(0);
 let log = (line: string) => {
   process.stdout.write(`${line}\n`);
 };
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
 const ownLoop = monitorEventLoopDelay({ resolution: 5 });
 ownLoop.enable();
@@ -152,7 +140,7 @@ async function rawBackup(source: string, dest: string): Promise<{ ms: number; st
 async function gatehouseBackup(server: Server, token: string, backupDir: string): Promise<{ ms: number; stallMs: number }> {
   await server.stall();
   const started = performance.now();
-  const data = await graphql(server, 'mutation { createBackup { __typename ... on Backup { name } ... on Error { code message } } }', {}, token);
+  const data = await graphql(server.url, 'mutation { createBackup { __typename ... on Backup { name } ... on Error { code message } } }', {}, token);
   const ms = performance.now() - started;
   const stallMs = await server.stall();
   if (data.createBackup.__typename !== 'Backup') throw new Error(JSON.stringify(data));
@@ -196,7 +184,7 @@ async function backupUnderWrites(server: Server, token: string, backupDir: strin
     while (writing) {
       const started = performance.now();
       try {
-        await graphql(server, 'mutation($n: String!) { updateProfile(input: { displayName: $n }) { __typename } }', { n: `w${ok}` }, token);
+        await graphql(server.url, 'mutation($n: String!) { updateProfile(input: { displayName: $n }) { __typename } }', { n: `w${ok}` }, token);
         ok++;
       } catch {
         failed++;
@@ -235,12 +223,7 @@ async function main(): Promise<BackupMeasurement> {
   copyFileSync(cached, live);
   const server = await startServer(live);
   try {
-    const login = await graphql(
-      server,
-      'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { __typename ... on LoginResult { token } } }',
-      { e: ADMIN_EMAIL, p: ADMIN_PASSWORD },
-    );
-    const token = login.login.token as string;
+    const token = await adminSession(server);
     const backupDir = join(dir, 'backups');
     log(`database: ${mb(statSync(live).size)} MB; server ${server.url}\n`);
     log('round  raw backup (stall)   createBackup (stall) ratio   download: first byte, all (stall)   ratio   idle stall');
