@@ -56,11 +56,17 @@ const origin = z.url({ protocol: /^https?$/, error: 'expected an origin such as 
   return url.origin;
 });
 
-/** SQLite only for now: a URL of another scheme (postgres://…) would become a strange file name. */
+/**
+ * An SQLite file path (or file: URL), or postgres://user:password@host:port/database. A URL of
+ * another scheme would otherwise become a strange file name.
+ */
 const databaseUrl = z
   .string()
   .min(1)
-  .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^file:/i.test(v), 'expected a SQLite file path or file: URL');
+  .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^(file|postgres|postgresql):/i.test(v), 'expected an SQLite file path, a file: URL or a postgres:// URL')
+  .refine((v) => !/^postgres(ql)?:/i.test(v) || (URL.canParse(v) && new URL(v).hostname !== '' && /^\/[^/]+$/.test(new URL(v).pathname)), 'expected postgres://user:password@host:port/database');
+
+const redisUrl = z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' });
 
 /** An OAUTH_REDIRECT_ALLOWLIST entry: an absolute URL (the redirect must start with it). */
 const redirectPrefix = z.string().transform((value, ctx) => {
@@ -116,6 +122,12 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: integer(0, 65535).default(4000),
   DATABASE_URL: databaseUrl.default('data/gatehouse.db'),
+  /** Redis for live events, throttling counters and one-time codes shared by several instances. */
+  REDIS_URL: redisUrl.optional(),
+  /** Prefix of every Redis key and channel: several deployments can share one Redis. */
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only (at most 64)').default('gatehouse:'),
+  /** How often an instance without Redis looks for changes made by other instances (maintenance, revoked credentials). */
+  SYNC_INTERVAL: duration.default(1000),
   PUBLIC_URL: absoluteUrl.optional(),
   SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'expected an smtp:// or smtps:// URL' }).optional(),
   MAIL_FROM: z.string().min(3).default('Gatehouse <no-reply@localhost>'),
@@ -171,7 +183,13 @@ export interface Config {
   env: 'development' | 'production' | 'test';
   host: string;
   port: number;
+  /** The SQLite file, or (for PostgreSQL) the database URL as configured. */
   databasePath: string;
+  databaseDialect: 'sqlite' | 'postgresql';
+  /** Shared backends for several instances; null without REDIS_URL. */
+  redis: { url: string; keyPrefix: string } | null;
+  /** Poll interval for changes made elsewhere (another instance, the command line). */
+  syncIntervalMs: number;
   /** Base URL for links in emails. Without PUBLIC_URL it follows the address the server listens on. */
   publicUrl: string;
   publicUrlConfigured: boolean;
@@ -236,13 +254,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.ADMIN_PASSWORD !== undefined && e.ADMIN_EMAIL === undefined) {
     throw new ConfigError('Invalid configuration:\n  ADMIN_PASSWORD: set only together with ADMIN_EMAIL');
   }
-  const databasePath = e.DATABASE_URL.replace(/^file:(\/\/)?/, '');
+  const databaseDialect = /^postgres(ql)?:/i.test(e.DATABASE_URL) ? 'postgresql' : 'sqlite';
+  const databasePath = databaseDialect === 'postgresql' ? e.DATABASE_URL : e.DATABASE_URL.replace(/^file:(\/\/)?/, '');
+  if (databaseDialect === 'postgresql' && e.BACKUP_INTERVAL !== undefined) {
+    throw new ConfigError('Invalid configuration:\n  BACKUP_INTERVAL: scheduled backups are for an SQLite file; on PostgreSQL schedule pg_dump instead');
+  }
   const publicUrl = e.PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? 'localhost' : e.HOST}:${e.PORT}`;
   return {
     env: e.NODE_ENV,
     host: e.HOST,
     port: e.PORT,
     databasePath,
+    databaseDialect,
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : null,
+    syncIntervalMs: e.SYNC_INTERVAL,
     publicUrl,
     publicUrlConfigured: e.PUBLIC_URL !== undefined,
     smtpUrl: e.SMTP_URL,
@@ -278,7 +303,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     basicAuthCacheTtlMs: e.BASIC_AUTH_CACHE_TTL,
     oauth: { providers: oauth.providers, redirectAllowlist: e.OAUTH_REDIRECT_ALLOWLIST, defaultRedirect: e.OAUTH_DEFAULT_REDIRECT ?? null },
     backup: {
-      dir: e.BACKUP_DIR ?? join(dirname(databasePath), 'backups'),
+      dir: e.BACKUP_DIR ?? join(databaseDialect === 'sqlite' ? dirname(databasePath) : 'data', 'backups'),
       intervalMs: e.BACKUP_INTERVAL ?? null,
       keep: e.BACKUP_KEEP,
       maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,

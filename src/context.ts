@@ -1,9 +1,10 @@
 // The GraphQL context: what every resolver may use. Built once per operation by server.ts.
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/sql';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Clock } from './util/clock.ts';
 import type { Orm } from './db/orm.ts';
+import type { Redis } from './db/redis.ts';
 import type { User } from './accounts/entities.ts';
 import type { LiveSession } from './sessions/service.ts';
 import type { LiveAccessToken } from './tokens/service.ts';
@@ -24,6 +25,8 @@ export interface Services {
   clock: Clock;
   orm: Orm;
   logger: Logger;
+  /** Redis connections when REDIS_URL is set (several instances), else null. */
+  redis: { client: Redis; subscriber: Redis } | null;
   mailer: Mailer;
   throttle: AuthThrottle;
   validators: ValidatorRegistry;

@@ -11,6 +11,7 @@ import { GraphQLError } from 'graphql';
 import type { Config } from './config.ts';
 import type { Context, Services } from './context.ts';
 import { isDatabaseReady } from './db/orm.ts';
+import { isRedisReady } from './db/redis.ts';
 import { closeServices, openServices, type ServiceOptions } from './services.ts';
 import { createAuthenticatorRegistry, type AuthenticatorOption } from './auth/registry.ts';
 import { clearedSessionCookie } from './sessions/cookies.ts';
@@ -66,7 +67,8 @@ interface ServerContext {
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
 export async function createGatehouse(config: Config, options: GatehouseOptions = {}): Promise<Gatehouse> {
-  const services = await openServices(config, options);
+  // The first-run admin (ADMIN_EMAIL) is ensured under the start lock: instances starting together create it once.
+  const services = await openServices(config, options, prepareFirstRun);
   // services.orm is read at each use: a restore swaps it (src/database/swap.ts).
   const { logger, database } = services;
   // Live connections, ended when their credentials are revoked (sockets here, SSE by the plugin).
@@ -75,7 +77,6 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   let maintenanceWatcher: MaintenanceWatcher;
   let databaseAdministration: DatabaseAdministration;
   try {
-    await prepareFirstRun(services);
     auditRetention = await startAuditRetention(services);
     // Outside writes (the command line, another server) may end credentials of live connections.
     maintenanceWatcher = await startMaintenanceWatcher(services, undefined, () =>
@@ -188,8 +189,10 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     // Through the database gate: held while a restore swaps the database file.
     await database.gate.run(async () => {
       if (path === '/ready') {
-        const ready = await isDatabaseReady(services.orm);
-        return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', database: ready });
+        // Every configured backend: an instance that cannot reach Redis would miss events and share no counters.
+        const [database, redis] = await Promise.all([isDatabaseReady(services.orm), services.redis ? isRedisReady(services.redis.client).then((ok) => ok && services.redis!.subscriber.status === 'ready') : null]);
+        const ready = database && redis !== false;
+        return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', database, ...(redis === null ? {} : { redis }) });
       }
       if (await handleAccountPage(req, res, { services, ip, requestId })) return;
       if (await handleOAuthRoute(req, res, { services, ip, requestId })) return;

@@ -7,13 +7,15 @@ import { systemClock, type Clock } from './util/clock.ts';
 import { BackgroundTasks } from './util/background.ts';
 import { openDatabase } from './db/orm.ts';
 import { createMailer } from './mail/mailer.ts';
-import { AuthThrottle } from './auth/throttle.ts';
+import { createAuthThrottle } from './auth/throttle.ts';
 import { createValidatorRegistry } from './validation/rules.ts';
 import type { Validator } from './validation/registry.ts';
 import { syncAccessDeclarations } from './access/sync.ts';
 import type { AccessDeclarations } from './access/declarations.ts';
 import { SetupGate } from './admin/setup.ts';
-import { createInProcessPubSub } from './realtime/pubsub.ts';
+import { createInProcessPubSub, createRedisPubSub, type PubSub } from './realtime/pubsub.ts';
+import { closeRedis, openRedis, type Redis } from './db/redis.ts';
+import { withDatabaseLock } from './db/locks.ts';
 import { MaintenanceCache } from './maintenance/service.ts';
 import { DatabaseRuntime } from './database/runtime.ts';
 import { createOAuthProviders } from './oauth/providers/index.ts';
@@ -39,18 +41,65 @@ export function createLogger(config: Config, destination?: NodeJS.WritableStream
   return destination ? pino(options, destination) : pino(options);
 }
 
-export async function openServices(config: Config, options: ServiceOptions = {}): Promise<Services> {
+/** Redis connections: commands (and publishing), and one in subscriber mode for events. */
+async function openSharedBackends(config: Config, logger: Logger): Promise<{ redis: Services['redis']; pubsub: PubSub }> {
+  if (!config.redis) return { redis: null, pubsub: createInProcessPubSub() };
+  const client = await openRedis(config.redis, logger, 'commands');
+  let subscriber: Redis | null = null;
+  try {
+    subscriber = await openRedis(config.redis, logger, 'events');
+    const pubsub = await createRedisPubSub({ publisher: client, subscriber, keyPrefix: config.redis.keyPrefix, logger });
+    await pubsub.ready();
+    return { redis: { client, subscriber }, pubsub };
+  } catch (error) {
+    await closeRedis(client);
+    if (subscriber) await closeRedis(subscriber);
+    throw error;
+  }
+}
+
+/**
+ * Opens everything. `atStart` runs once the services are ready, under the same lock as the
+ * migrations: instances starting together on one PostgreSQL database take turns.
+ */
+export async function openServices(config: Config, options: ServiceOptions = {}, atStart?: (services: Services) => Promise<void>): Promise<Services> {
   const logger = options.logger ?? createLogger(config);
   const clock = options.clock ?? systemClock;
-  const orm = await openDatabase(config.databasePath);
-  const pubsub = createInProcessPubSub();
+  const { redis, pubsub } = await openSharedBackends(config, logger);
+  return withDatabaseLock(config.databasePath, 'start', async () => {
+    let orm;
+    try {
+      orm = await openDatabase(config.databasePath);
+    } catch (error) {
+      if (redis) await Promise.all([closeRedis(redis.client), closeRedis(redis.subscriber)]);
+      throw error;
+    }
+    const services = assemble(config, options, { logger, clock, orm, redis, pubsub });
+    try {
+      await syncAccessDeclarations(orm.em.fork(), clock, options.access);
+      await services.maintenance.reload(orm.em.fork());
+      await atStart?.(services);
+    } catch (error) {
+      await closeServices(services);
+      throw error;
+    }
+    return services;
+  });
+}
+
+function assemble(
+  config: Config,
+  options: ServiceOptions,
+  { logger, clock, orm, redis, pubsub }: Pick<Services, 'logger' | 'clock' | 'orm' | 'redis' | 'pubsub'>,
+): Services {
   const services: Services = {
     config,
     clock,
     orm,
     logger,
+    redis,
     mailer: createMailer(config, logger),
-    throttle: new AuthThrottle(config.throttle, clock),
+    throttle: createAuthThrottle(config.throttle, clock, redis && config.redis ? { client: redis.client, keyPrefix: config.redis.keyPrefix } : null),
     validators: createValidatorRegistry(options.validators),
     background: new BackgroundTasks(logger),
     setup: new SetupGate(config.setupToken, logger),
@@ -59,13 +108,6 @@ export async function openServices(config: Config, options: ServiceOptions = {})
     oauth: createOAuthProviders(config.oauth.providers, options.oauthEndpoints),
     database: new DatabaseRuntime(config),
   };
-  try {
-    await syncAccessDeclarations(orm.em.fork(), clock, options.access);
-    await services.maintenance.reload(orm.em.fork());
-  } catch (error) {
-    await closeServices(services);
-    throw error;
-  }
   return services;
 }
 
@@ -76,4 +118,6 @@ export async function closeServices(services: Services): Promise<void> {
   await services.pubsub.close();
   await services.database.close();
   await services.orm.close();
+  // Last: anything published while closing (e.g. the command line's revocations) still goes out.
+  if (services.redis) await Promise.all([closeRedis(services.redis.client), closeRedis(services.redis.subscriber)]);
 }

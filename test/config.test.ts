@@ -75,7 +75,11 @@ describe('loadConfig', () => {
     ['GRAPHIQL', 'nah'],
     ['SESSION_COOKIE_NAME', 'a;b'],
     ['CONFIRM_EMAIL_URL', 'https://app.example/confirm'],
-    ['DATABASE_URL', 'postgres://db.example/gatehouse'],
+    ['DATABASE_URL', 'mysql://db.example/gatehouse'],
+    ['DATABASE_URL', 'postgres://db.example/'],
+    ['DATABASE_URL', 'postgres:///gatehouse'],
+    ['REDIS_URL', 'http://cache.example:6379'],
+    ['REDIS_KEY_PREFIX', 'a b'],
   ];
   for (const [variable, value] of badValues) {
     test(`${variable}=${value} is refused with a message naming ${variable}`, () => {
@@ -111,6 +115,26 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ DATABASE_URL: '/var/lib/gatehouse/db.sqlite' }).databasePath, '/var/lib/gatehouse/db.sqlite');
     assert.equal(loadConfig({ DATABASE_URL: 'file:data/app.db' }).databasePath, 'data/app.db');
     assert.equal(loadConfig({ DATABASE_URL: 'file:///tmp/app.db' }).databasePath, '/tmp/app.db');
+    assert.equal(loadConfig({ DATABASE_URL: 'file:data/app.db' }).databaseDialect, 'sqlite');
+  });
+
+  test('DATABASE_URL: postgres:// selects PostgreSQL; REDIS_URL the shared backends', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://gh:secret@db.internal:5432/gatehouse', REDIS_URL: 'redis://cache.internal:6379/2' });
+    assert.equal(config.databaseDialect, 'postgresql');
+    assert.equal(config.databasePath, 'postgres://gh:secret@db.internal:5432/gatehouse');
+    assert.deepEqual(config.redis, { url: 'redis://cache.internal:6379/2', keyPrefix: 'gatehouse:' });
+    assert.equal(loadConfig({ DATABASE_URL: 'postgresql://db.internal/gatehouse' }).databaseDialect, 'postgresql');
+    assert.equal(loadConfig({}).redis, null);
+    assert.equal(loadConfig({ REDIS_URL: 'rediss://cache.internal', REDIS_KEY_PREFIX: 'app1:' }).redis?.keyPrefix, 'app1:');
+  });
+
+  test('BACKUP_INTERVAL is refused on PostgreSQL, naming pg_dump', () => {
+    assert.match(refused({ DATABASE_URL: 'postgres://db.internal/gatehouse', BACKUP_INTERVAL: '6h' }, 'BACKUP_INTERVAL'), /pg_dump/);
+  });
+
+  test('a bad DATABASE_URL is refused without echoing its password', () => {
+    const message = refused({ DATABASE_URL: 'postgres://gh:hunter2@db.internal/' }, 'DATABASE_URL');
+    assert.doesNotMatch(message, /hunter2/);
   });
 
   test('CORS_ORIGINS: a comma-separated list of origins, normalised as browsers send them', () => {

@@ -1,8 +1,9 @@
 // Invariants of the access model that several services must respect.
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/sql';
 import { User } from '../accounts/entities.ts';
 import { LastAdminError } from '../errors.ts';
 import { ADMIN_ROLE } from './declarations.ts';
+import { lockInTransaction } from '../db/locks.ts';
 
 /** Active (not disabled) holders of the admin role. */
 export async function countActiveAdmins(em: EntityManager, exceptUserId?: string): Promise<number> {
@@ -18,6 +19,8 @@ export async function countActiveAdmins(em: EntityManager, exceptUserId?: string
  * role from, disabling or deleting `userId` (only matters when that user is an active admin now).
  */
 export async function assertNotLastAdmin(em: EntityManager, userId: string): Promise<void> {
+  // Two demotions at once on PostgreSQL would each see the other admin still active: they take turns.
+  if (em.isInTransaction()) await lockInTransaction(em, 'admins');
   const target = await em.findOne(User, { id: userId, disabled: false, roles: { name: ADMIN_ROLE } });
   if (!target) return;
   if ((await countActiveAdmins(em, userId)) === 0) throw new LastAdminError();

@@ -1,7 +1,7 @@
 // Roles and permissions: listing, creating, editing and deleting them, and assigning roles to users.
 // Services take a scope (the request's, or the CLI's) and know nothing of GraphQL. Every change is audited.
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/sql';
 import { isOperator, type RequestScope } from '../context.ts';
 import { User } from '../accounts/entities.ts';
 import { recordAudit, type AuditScope } from '../admin/audit.ts';

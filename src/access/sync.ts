@@ -1,7 +1,7 @@
 // Brings declared permissions and roles into the database at start: creates what is missing,
 // refreshes descriptions, and adds declared permissions to declared roles. It never removes
 // what an admin added through the API.
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/sql';
 import type { Clock } from '../util/clock.ts';
 import { Permission, Role } from './entities.ts';
 import {

@@ -1,6 +1,6 @@
 // What the viewer may do, read fresh from the database once per request (a role removed now takes
 // effect on the next request) and only when a rule asks.
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/sql';
 import type { Role } from './entities.ts';
 import type { User } from '../accounts/entities.ts';
 import { ADMIN_ROLE } from './declarations.ts';

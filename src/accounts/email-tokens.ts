@@ -1,6 +1,7 @@
 // Single-use, expiring tokens sent by email (confirmation, password reset). Only the SHA-256 is
 // stored; consuming is one conditional UPDATE, so two concurrent uses succeed exactly once.
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/sql';
+import { lockInTransaction } from '../db/locks.ts';
 import type { Clock } from '../util/clock.ts';
 import { generateToken, hashToken } from '../util/secrets.ts';
 import { InvalidTokenError, TokenExpiredError } from '../errors.ts';
@@ -27,6 +28,26 @@ export async function issueEmailToken(
   });
   await em.flush();
   return token;
+}
+
+/**
+ * Like issueEmailToken, unless a token of this purpose was issued less than `intervalMs` ago: then
+ * null. Check and issue hold a lock, so simultaneous requests (on any instance) send one email.
+ */
+export async function issueEmailTokenUnlessRecent(
+  em: EntityManager,
+  clock: Clock,
+  user: User,
+  purpose: EmailTokenPurpose,
+  ttlMs: number,
+  intervalMs: number,
+): Promise<string | null> {
+  return em.transactional(async (tx) => {
+    await lockInTransaction(tx, `email-token:${user.id}:${purpose}`);
+    const last = await lastIssuedAt(tx, user.id, purpose);
+    if (last !== null && clock.now().getTime() - last.getTime() < intervalMs) return null;
+    return issueEmailToken(tx, clock, user, purpose, ttlMs);
+  });
 }
 
 /** When the newest token of this purpose was sent, to space out repeated emails. */

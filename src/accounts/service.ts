@@ -14,7 +14,7 @@ import { User } from './entities.ts';
 import { checkEmail, emailKey, normalizeEmail } from './email.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import { normalizeProfile, type ProfileInput } from './profile.ts';
-import { consumeToken, findUsableToken, issueEmailToken, lastIssuedAt } from './email-tokens.ts';
+import { consumeToken, findUsableToken, issueEmailToken, issueEmailTokenUnlessRecent } from './email-tokens.ts';
 import { confirmEmailMessage, resetPasswordMessage } from '../mail/templates.ts';
 import { emailLink } from '../config.ts';
 import { checkPasswordStrength } from '../validation/password.ts';
@@ -45,7 +45,7 @@ export async function findUserByEmail(scope: Pick<RequestScope, 'em'>, email: st
 
 export async function register(scope: RequestScope, input: RegisterInput): Promise<User> {
   const { em, services } = scope;
-  services.throttle.consumeIpBudget(scope.ip);
+  await services.throttle.consumeIpBudget(scope.ip);
   const email = normalizeEmail(input.email);
   const { values: profile, problems } = normalizeProfile(input);
   const emailProblem = checkEmail(email);
@@ -78,9 +78,14 @@ export async function register(scope: RequestScope, input: RegisterInput): Promi
   return user;
 }
 
-export async function sendConfirmation(scope: RequestScope, user: User): Promise<void> {
+/** Emails a new confirmation link; with `spaced`, not when one went out within the last minute. */
+export async function sendConfirmation(scope: RequestScope, user: User, options: { spaced?: boolean } = {}): Promise<void> {
   const { em, services } = scope;
-  const token = await issueEmailToken(em, services.clock, user, 'confirm-email', services.config.ttl.emailConfirmation);
+  const ttl = services.config.ttl.emailConfirmation;
+  const token = options.spaced
+    ? await issueEmailTokenUnlessRecent(em, services.clock, user, 'confirm-email', ttl, EMAIL_RESEND_INTERVAL_MS)
+    : await issueEmailToken(em, services.clock, user, 'confirm-email', ttl);
+  if (token === null) return;
   const link = emailLink(services.config, 'confirmEmail', token);
   const hours = Math.round(services.config.ttl.emailConfirmation / 3_600_000);
   const message = confirmEmailMessage(user.email, link, hours);
@@ -89,7 +94,7 @@ export async function sendConfirmation(scope: RequestScope, user: User): Promise
 
 export async function confirmEmail(scope: RequestScope, token: string): Promise<User> {
   const { em, services } = scope;
-  services.throttle.consumeIpBudget(scope.ip);
+  await services.throttle.consumeIpBudget(scope.ip);
   const record = await findUsableToken(em, services.clock, token, 'confirm-email');
   await consumeToken(em, services.clock, record);
   const user = record.user;
@@ -107,44 +112,36 @@ export async function confirmEmail(scope: RequestScope, token: string): Promise<
  * in the same time, whatever the case: the lookup and sending happen after the response.
  */
 export async function resendConfirmation(scope: RequestScope, email: string): Promise<void> {
-  scope.services.throttle.consumeIpBudget(scope.ip);
+  await scope.services.throttle.consumeIpBudget(scope.ip);
   const em = scope.em.fork();
   scope.services.background.run('resend confirmation', async () => {
     const user = await findUserByEmail({ em }, email);
     if (!user || user.disabled || user.emailConfirmedAt) return;
-    if (await sentRecently(scope, em, user.id, 'confirm-email')) return;
-    await sendConfirmation({ ...scope, em }, user);
+    await sendConfirmation({ ...scope, em }, user, { spaced: true });
   });
 }
 
 /** For a signed-in viewer: a new confirmation link for their own address. */
 export async function resendViewerConfirmation(scope: RequestScope, user: User): Promise<void> {
   if (user.emailConfirmedAt) throw new EmailAlreadyConfirmedError();
-  if (await sentRecently(scope, scope.em, user.id, 'confirm-email')) return;
-  await sendConfirmation(scope, user);
-}
-
-async function sentRecently(scope: RequestScope, em: RequestScope['em'], userId: string, purpose: 'confirm-email' | 'reset-password') {
-  const last = await lastIssuedAt(em, userId, purpose);
-  return last !== null && scope.services.clock.now().getTime() - last.getTime() < EMAIL_RESEND_INTERVAL_MS;
+  await sendConfirmation(scope, user, { spaced: true });
 }
 
 /** Like resendConfirmation: same answer and timing whether or not the account exists. */
 export async function requestPasswordReset(scope: RequestScope, email: string): Promise<void> {
   const { services } = scope;
-  services.throttle.consumeIpBudget(scope.ip);
+  await services.throttle.consumeIpBudget(scope.ip);
   const em = scope.em.fork();
   services.background.run('password reset email', async () => {
     const user = await findUserByEmail({ em }, email);
     if (!user || user.disabled) return;
-    const throttled = await sentRecently(scope, em, user.id, 'reset-password');
+    const token = await issueEmailTokenUnlessRecent(em, services.clock, user, 'reset-password', services.config.ttl.passwordReset, EMAIL_RESEND_INTERVAL_MS);
     // Here, after the answer: recording only matched requests must not change what the client sees.
     await recordAudit(
       { ...scope, em },
-      { action: AUDIT_ACTIONS.requestPasswordReset, ...(scope.viewer ? {} : { actorEmail: normalizeEmail(email) }), targetType: 'user', targetId: user.id, details: { emailSent: !throttled } },
+      { action: AUDIT_ACTIONS.requestPasswordReset, ...(scope.viewer ? {} : { actorEmail: normalizeEmail(email) }), targetType: 'user', targetId: user.id, details: { emailSent: token !== null } },
     );
-    if (throttled) return;
-    const token = await issueEmailToken(em, services.clock, user, 'reset-password', services.config.ttl.passwordReset);
+    if (token === null) return;
     const link = emailLink(services.config, 'resetPassword', token);
     const minutes = Math.round(services.config.ttl.passwordReset / 60_000);
     await services.mailer.send(resetPasswordMessage(user.email, link, minutes));
@@ -154,7 +151,7 @@ export async function requestPasswordReset(scope: RequestScope, email: string): 
 /** Sets a new password from an emailed token; ends every session of the user. Does not log in. */
 export async function resetPassword(scope: RequestScope, token: string, newPassword: string): Promise<User> {
   const { em, services } = scope;
-  services.throttle.consumeIpBudget(scope.ip);
+  await services.throttle.consumeIpBudget(scope.ip);
   const record = await findUsableToken(em, services.clock, token, 'reset-password');
   const user = record.user;
   const problems = passwordProblems('newPassword', newPassword, profileInputs(user));
@@ -180,15 +177,15 @@ export async function resetPassword(scope: RequestScope, token: string, newPassw
 export async function reauthenticate(scope: RequestScope, user: User, password: string, wrongPasswordMessage: string): Promise<void> {
   const { services } = scope;
   const key = emailKey(user.email);
-  services.throttle.assertLoginAllowed(key, scope.ip);
+  await services.throttle.assertLoginAllowed(key, scope.ip);
   await scope.em.populate(user, ['passwordHash']);
   // An account made by OAuth sign-in has no password until its owner sets one through a reset link.
   if (!user.passwordHash) throw new InvalidCredentialsError('This account has no password yet. Set one with a password reset link (requestPasswordReset), then try again.');
   if (!(await verifyPassword(user.passwordHash, password))) {
-    services.throttle.recordLoginFailure(key, scope.ip);
+    await services.throttle.recordLoginFailure(key, scope.ip);
     throw new InvalidCredentialsError(wrongPasswordMessage);
   }
-  services.throttle.recordLoginSuccess(key, scope.ip);
+  await services.throttle.recordLoginSuccess(key, scope.ip);
 }
 
 /** Changes the viewer's password after checking the current one; ends their other sessions. */

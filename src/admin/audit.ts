@@ -1,6 +1,6 @@
 // Recording and reading audit events. Every service that changes accounts, access or settings calls
 // `recordAudit`; the log is append-only (nothing updates or deletes rows but retention.ts).
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/sql';
 import type { FilterQuery } from '@mikro-orm/core';
 import type { RequestScope } from '../context.ts';
 import { AccessError } from '../errors.ts';

@@ -1,6 +1,6 @@
 // Audit log retention: events older than AUDIT_RETENTION_DAYS are deleted at start and then once a
 // day. This is the only deletion the append-only log knows.
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/sql';
 import type { Services } from '../context.ts';
 import { AuditEvent } from './entities.ts';
 

@@ -3,7 +3,7 @@
 // who finds a fresh deployment first cannot claim it. ADMIN_EMAIL / ADMIN_PASSWORD create or ensure
 // an admin at start instead.
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/sql';
 import type { Logger } from 'pino';
 import type { RequestScope, Services } from '../context.ts';
 import { ConfigError } from '../config.ts';
@@ -16,6 +16,7 @@ import { ADMIN_ROLE } from '../access/declarations.ts';
 import { defaultRole } from '../access/sync.ts';
 import { passwordProblems } from '../accounts/service.ts';
 import { generateToken, hashToken, safeEqual } from '../util/secrets.ts';
+import { lockInTransaction } from '../db/locks.ts';
 import { AUDIT_ACTIONS, recordAudit, systemAuditScope, type AuditScope } from './audit.ts';
 
 /** A wrong setup token. Shown as InvalidTokenError (code INVALID_TOKEN), with a message that says where to look. */
@@ -115,7 +116,7 @@ async function createAdminUser(em: EntityManager, services: Pick<Services, 'cloc
  */
 export async function completeSetup(scope: RequestScope, input: CompleteSetupInput): Promise<User> {
   const { services } = scope;
-  services.throttle.consumeIpBudget(scope.ip);
+  await services.throttle.consumeIpBudget(scope.ip);
   if (!(await needsSetup(scope.em))) throw forbidden(ALREADY_SET_UP);
   if (!services.setup.accepts(input.setupToken)) {
     services.logger.warn({ requestId: scope.requestId, ip: scope.ip }, 'completeSetup refused: wrong setup token');
@@ -128,7 +129,8 @@ export async function completeSetup(scope: RequestScope, input: CompleteSetupInp
 
   const user = await services.setup.exclusive(() =>
     scope.em.transactional(async (tx) => {
-      // Checked again inside the lock and the transaction: another call may have won meanwhile.
+      // Checked again inside the locks and the transaction: another call (or instance) may have won meanwhile.
+      await lockInTransaction(tx, 'setup');
       if (!(await needsSetup(tx))) throw forbidden(ALREADY_SET_UP);
       const admin = await createAdminUser(tx, services, email, passwordHash);
       try {

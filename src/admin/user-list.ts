@@ -1,7 +1,7 @@
 // The admin user list: search and filters, in a stable order (createdAt, id), paginated by keyset
 // on the users(created_at, id) index, so any page costs one index range scan however deep it is.
 import { raw, type FilterQuery } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/sql';
 import { AccessError } from '../errors.ts';
 import { User } from '../accounts/entities.ts';
 

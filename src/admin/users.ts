@@ -4,7 +4,7 @@
 // `roles:write` (checked here) and then follow access/service.ts `assignRoles` and its rules; and
 // no one acts on an account that holds permissions they lack (only admins manage admins).
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/sql';
 import { isOperator, viewerAccess, type RequestScope } from '../context.ts';
 import { publishRevoked } from '../realtime/pubsub.ts';
 import { EmailTakenError, forbidden, notFound, ValidationFailedError, type FieldProblem } from '../errors.ts';

@@ -2,7 +2,7 @@
 // user", or "these credentials are invalid"; the registry tries them in position order and the
 // first that recognises the request decides. The built-in cookie, bearer and Basic authenticators
 // are registered the same way a deployer's (e.g. LDAP) is: one object with one method.
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/sql';
 import type { Credential, Services } from '../context.ts';
 import type { User } from '../accounts/entities.ts';
 import { findSessionByToken } from '../sessions/service.ts';

@@ -37,7 +37,7 @@ export function createBasicPasswordAuthenticator(): Authenticator {
       try {
         // The per-IP budget `login` spends too: without it one address could try one password on
         // every account (each account's own throttle never sees a second failure).
-        services.throttle.consumeIpBudget(request.ip);
+        await services.throttle.consumeIpBudget(request.ip);
         const user = await verifyCredentials(scope, header.username, header.password);
         if (verified.size >= MAX_CACHED) verified.clear();
         verified.set(id, { userId: user.id, until: now + services.config.basicAuthCacheTtlMs });

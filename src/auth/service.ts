@@ -18,16 +18,16 @@ export interface LoginResult extends IssuedSession {
 export async function verifyCredentials(scope: RequestScope, email: string, password: string): Promise<User> {
   const { em, services } = scope;
   const key = emailKey(email);
-  services.throttle.assertLoginAllowed(key, scope.ip);
+  await services.throttle.assertLoginAllowed(key, scope.ip);
   const user = await em.findOne(User, { emailKey: key }, { populate: ['passwordHash'] });
   if (!(await verifyPassword(user?.passwordHash, password)) || !user) {
-    services.throttle.recordLoginFailure(key, scope.ip);
+    await services.throttle.recordLoginFailure(key, scope.ip);
     services.logger.info({ requestId: scope.requestId, ip: scope.ip }, 'login failed');
     // Recorded whether or not the account exists, so the answer takes the same time either way.
     await auditLoginFailure(scope, email, user, 'invalid_credentials');
     throw new InvalidCredentialsError();
   }
-  services.throttle.recordLoginSuccess(key, scope.ip);
+  await services.throttle.recordLoginSuccess(key, scope.ip);
   // Status is revealed only to someone who knows the password.
   if (user.disabled) {
     await auditLoginFailure(scope, email, user, 'account_disabled');
@@ -45,7 +45,7 @@ export async function verifyCredentials(scope: RequestScope, email: string, pass
 }
 
 export async function login(scope: RequestScope, email: string, password: string): Promise<LoginResult> {
-  scope.services.throttle.consumeIpBudget(scope.ip);
+  await scope.services.throttle.consumeIpBudget(scope.ip);
   const user = await verifyCredentials(scope, email, password);
   const issued = await createSession(
     { em: scope.em, config: scope.services.config, clock: scope.services.clock },

@@ -5,9 +5,8 @@
 // and column the entities need. A file failing any check is deleted; the live database is untouched.
 import { copyFile, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import type { MikroORM } from '@mikro-orm/sqlite';
 import { ReferenceKind } from '@mikro-orm/core';
-import { openDatabase } from '../db/orm.ts';
+import { openDatabase, type Orm } from '../db/orm.ts';
 import { migrations as knownMigrations } from '../db/migrations/index.ts';
 import { CorruptDatabaseError, IncompatibleSchemaError, NotSqliteError } from './errors.ts';
 import { fsyncFile, sideFiles, tempFile } from './files.ts';
@@ -116,7 +115,7 @@ async function checkContent(worker: DatabaseWorker, path: string, sizeBytes: num
  * fails halfway on a migration; then checks every table and column the entities map.
  */
 async function migrate(path: string, applied: string[]): Promise<string[]> {
-  let orm: MikroORM;
+  let orm: Orm;
   try {
     orm = await openDatabase(path);
   } catch (error) {
@@ -133,7 +132,7 @@ async function migrate(path: string, applied: string[]): Promise<string[]> {
   return knownMigrations.map((m) => m.name).filter((name) => !applied.includes(name));
 }
 
-async function missingColumns(orm: MikroORM): Promise<string[]> {
+async function missingColumns(orm: Orm): Promise<string[]> {
   const connection = orm.em.getConnection();
   const problems: string[] = [];
   for (const meta of orm.getMetadata().getAll().values()) {

@@ -86,6 +86,7 @@ export async function deleteBackup(scope: RequestScope, name: string): Promise<B
 
 export async function restoreBackup(scope: RequestScope, name: string, options: { force?: boolean } = {}): Promise<DatabaseReplaced> {
   await assertMay(scope, PERMISSIONS.databaseWrite);
+  sqliteFile(scope.services.config);
   const { catalog } = scope.services.database;
   const backup = await catalog.find(checkBackupName(name));
   if (!backup) throw notFound('Backup');

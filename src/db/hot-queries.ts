@@ -1,8 +1,9 @@
 // Hand-written SQL for the few lookups every authenticated request makes (session and token by
 // hash). MikroORM's findOne builds, compiles and prepares its query anew each time (≈ 0.9 ms here);
 // a statement prepared once and kept costs a few microseconds, and em.map turns the rows into
-// managed entities like a findOne would.
-import type { EntityManager } from '@mikro-orm/sqlite';
+// managed entities like a findOne would. On PostgreSQL the queries go through the pool (the
+// driver has no synchronous prepared statements to keep).
+import type { EntityManager } from '@mikro-orm/sql';
 
 type Row = Record<string, unknown>;
 
@@ -30,12 +31,12 @@ function prepared(db: NativeDatabase, sql: string): NativeStatement {
  */
 export async function withRowLookup<T>(em: EntityManager, lookup: (getRow: (sql: string, params: unknown[]) => Promise<Row | undefined>) => Promise<T>): Promise<T> {
   const connection = em.getConnection();
-  if (em.isInTransaction()) {
+  const db = em.isInTransaction() ? null : ((await connection.getNativeClient()) as Partial<NativeDatabase>);
+  if (typeof db?.prepare !== 'function') {
     return lookup(async (sql, params) => (await connection.execute<Row[]>(sql, params, 'all', em.getTransactionContext()))[0]);
   }
-  const db = (await connection.getNativeClient()) as NativeDatabase;
   return connection
     .getClient()
     .connection()
-    .execute(() => lookup(async (sql, params) => prepared(db, sql).get(...params)));
+    .execute(() => lookup(async (sql, params) => prepared(db as NativeDatabase, sql).get(...params)));
 }

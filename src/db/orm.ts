@@ -1,22 +1,43 @@
-// MikroORM on SQLite: one connection (better-sqlite3), WAL, busy timeout, foreign keys; migrations at start.
+// MikroORM on the configured database. The default is an SQLite file (one better-sqlite3
+// connection, WAL, busy timeout, foreign keys); a postgres:// URL selects PostgreSQL, for several
+// instances on one database. Each dialect has its own migrations, applied at start.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { MikroORM, type Options } from '@mikro-orm/sqlite';
+import type { EntityManager, MikroORM as SqlMikroORM, Options as SqlOptions } from '@mikro-orm/sql';
+import { MikroORM as SqliteMikroORM } from '@mikro-orm/sqlite';
+import { MikroORM as PostgreSqlMikroORM, PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
+import type { MigrationObject } from '@mikro-orm/core';
 import { entities } from './entities.ts';
-import { migrations } from './migrations/index.ts';
+import { migrations as sqliteMigrations } from './migrations/index.ts';
+import { migrations as postgresqlMigrations } from './migrations/postgresql/index.ts';
 
-export type Orm = MikroORM;
+export type Orm = SqlMikroORM;
+export type DatabaseDialect = 'sqlite' | 'postgresql';
 
-export function ormOptions(databasePath: string): Options {
+/** postgres:// (or postgresql://) is PostgreSQL; anything else is an SQLite file path or file: URL. */
+export function dialectOf(location: string): DatabaseDialect {
+  return /^postgres(ql)?:\/\//i.test(location) ? 'postgresql' : 'sqlite';
+}
+
+export function dialectOfOrm(orm: Orm): DatabaseDialect {
+  return dialectOfEm(orm.em);
+}
+
+export function dialectOfEm(em: EntityManager): DatabaseDialect {
+  return em.getPlatform() instanceof PostgreSqlPlatform ? 'postgresql' : 'sqlite';
+}
+
+export function migrationsFor(dialect: DatabaseDialect): MigrationObject[] {
+  return dialect === 'postgresql' ? postgresqlMigrations : sqliteMigrations;
+}
+
+function common(dialect: DatabaseDialect, migrationsList = migrationsFor(dialect)) {
   return {
-    dbName: databasePath,
     entities,
     extensions: [Migrator],
-    // better-sqlite3 option: wait up to 5 s for a lock instead of failing with SQLITE_BUSY.
-    driverOptions: { timeout: 5000 },
     migrations: {
-      migrationsList: migrations,
+      migrationsList,
       snapshot: false,
       snapshotOnMigrate: false,
       silent: true,
@@ -29,13 +50,43 @@ export function ormOptions(databasePath: string): Options {
   };
 }
 
-/** Opens the database (creating its folder), applies pragmas and pending migrations. */
-export async function openDatabase(databasePath: string): Promise<Orm> {
-  if (databasePath !== ':memory:') mkdirSync(dirname(databasePath), { recursive: true });
-  const orm = await MikroORM.init(ormOptions(databasePath));
-  await applyPragmas(orm);
-  await orm.migrator.up();
+export function ormOptions(location: string, migrationsList?: MigrationObject[]): SqlOptions {
+  if (dialectOf(location) === 'postgresql') {
+    return {
+      ...common('postgresql', migrationsList),
+      clientUrl: location,
+      // A pool per instance; PostgreSQL's default max_connections (100) leaves room for several.
+      pool: { min: 0, max: 10 },
+    } as SqlOptions;
+  }
+  return {
+    ...common('sqlite', migrationsList),
+    dbName: location,
+    // better-sqlite3 option: wait up to 5 s for a lock instead of failing with SQLITE_BUSY.
+    driverOptions: { timeout: 5000 },
+  } as SqlOptions;
+}
+
+/** Connects (creating an SQLite file's folder), applies SQLite's pragmas and pending migrations. */
+export async function openDatabase(location: string): Promise<Orm> {
+  const orm = await connectDatabase(location);
+  try {
+    if (dialectOfOrm(orm) === 'sqlite') await applyPragmas(orm);
+    await orm.migrator.up();
+  } catch (error) {
+    await orm.close();
+    throw error;
+  }
   return orm;
+}
+
+/** Connects without migrating. */
+export async function connectDatabase(location: string, migrationsList?: MigrationObject[]): Promise<Orm> {
+  if (dialectOf(location) === 'postgresql') {
+    return (await PostgreSqlMikroORM.init(ormOptions(location, migrationsList) as never)) as unknown as Orm;
+  }
+  if (location !== ':memory:') mkdirSync(dirname(location), { recursive: true });
+  return (await SqliteMikroORM.init(ormOptions(location, migrationsList) as never)) as unknown as Orm;
 }
 
 export async function applyPragmas(orm: Orm): Promise<void> {

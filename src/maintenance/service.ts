@@ -1,7 +1,7 @@
 // Maintenance mode: the persisted state (a `system_settings` row), the rules for changing it, and
 // the in-memory copy the gate reads on every operation (no database read per request). Every
 // change that reaches the copy is published on the `maintenance:changed` topic.
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/sql';
 import { Repeater } from 'graphql-yoga';
 import { isOperator, viewerAccess, type RequestScope, type Services } from '../context.ts';
 import { forbidden, ValidationFailedError, type FieldProblem } from '../errors.ts';
@@ -61,6 +61,20 @@ export async function readMaintenanceState(em: EntityManager): Promise<Maintenan
 
 const time = (date: Date | null) => date?.getTime() ?? null;
 
+/** A state that crossed instances as JSON (dates as ISO strings), or null when it is not one. */
+function reviveMaintenanceState(payload: unknown): MaintenanceState | null {
+  const value = payload as Record<string, unknown> | null;
+  if (!value || typeof value.enabled !== 'boolean') return null;
+  const date = (v: unknown) => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? new Date(v) : null);
+  return {
+    enabled: value.enabled,
+    message: typeof value.message === 'string' ? value.message : null,
+    endsAt: date(value.endsAt),
+    updatedAt: date(value.updatedAt),
+    updatedBy: typeof value.updatedBy === 'string' ? value.updatedBy : null,
+  };
+}
+
 export function sameMaintenanceState(a: MaintenanceState, b: MaintenanceState): boolean {
   return (
     a.enabled === b.enabled &&
@@ -82,6 +96,18 @@ export class MaintenanceCache {
   readonly #pubsub: PubSub;
   constructor(pubsub: PubSub) {
     this.#pubsub = pubsub;
+    // A change announced by another instance: taken here and given to this instance's subscribers.
+    pubsub.receive('maintenance:changed', (payload) => {
+      const state = reviveMaintenanceState(payload);
+      if (!state) return;
+      // An older state arriving late (two instances changing it at once) does not win; the poll
+      // converges every instance on what is stored.
+      if ((time(state.updatedAt) ?? 0) < (time(this.#current.updatedAt) ?? 0)) return;
+      if (sameMaintenanceState(state, this.#current)) return;
+      this.#current = state;
+      this.#generation++;
+      this.#pubsub.publishLocal('maintenance:changed', state);
+    });
   }
 
   get current(): MaintenanceState {

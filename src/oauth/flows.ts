@@ -2,7 +2,7 @@
 // what another started. Each step is single-use through a conditional write: a start URL opens
 // once (binding the flow to that browser), a state is consumed once, a login code redeems once.
 import { createHash } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/sql';
 import type { Clock } from '../util/clock.ts';
 import { generateToken, hashToken, safeEqual } from '../util/secrets.ts';
 import { InvalidTokenError, TokenExpiredError } from '../errors.ts';

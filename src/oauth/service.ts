@@ -58,7 +58,7 @@ export async function startOAuthLogin(
   mode: SignInMode,
   codeChallenge?: string | null,
 ): Promise<StartedFlow> {
-  scope.services.throttle.consumeIpBudget(scope.ip);
+  await scope.services.throttle.consumeIpBudget(scope.ip);
   const provider = requireProvider(scope, providerId);
   const target = flowTarget(scope, redirectTo, mode);
   const appChallenge = checkedAppChallenge(mode, codeChallenge);
@@ -111,7 +111,7 @@ export async function openOAuthFlow(scope: RequestScope, providerId: string, sta
 /** Redeems the one-time code a non-browser sign-in ended with, for a session. */
 export async function completeOAuthLogin(scope: RequestScope, code: string, codeVerifier: string): Promise<LoginResult> {
   const { em, services } = scope;
-  services.throttle.consumeIpBudget(scope.ip);
+  await services.throttle.consumeIpBudget(scope.ip);
   const { user, provider } = await redeemLoginCode(em, services.clock, code, codeVerifier);
   if (user.disabled) throw new AccountDisabledError();
   const issued = await createSession({ em, config: services.config, clock: services.clock }, user, { ip: scope.ip, userAgent: scope.userAgent });

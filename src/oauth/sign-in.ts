@@ -40,7 +40,7 @@ export interface CallbackOutcome {
 /** Handles GET /auth/oauth/<provider>/callback. Failures are OAuthFlowErrors carrying the flow's target. */
 export async function finishOAuthCallback(scope: RequestScope, input: CallbackInput): Promise<CallbackOutcome> {
   const { services } = scope;
-  services.throttle.consumeIpBudget(scope.ip);
+  await services.throttle.consumeIpBudget(scope.ip);
   const provider = services.oauth.get(input.provider);
   if (!provider) throw new OAuthFlowError('unknown_provider');
   const flow = await takeFlow(scope.em, services.clock, provider.id, input.query.get('state'), input.bindingSecret);

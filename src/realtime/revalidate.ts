@@ -2,7 +2,7 @@
 // not arrive as events here. After such a write, the live connections' credentials are checked
 // against the database and every one that no longer holds is announced as revoked, exactly as
 // if a service here had ended it.
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/sql';
 import { User } from '../accounts/entities.ts';
 import { Session } from '../sessions/entities.ts';
 import { AccessToken } from '../tokens/entities.ts';

@@ -1,6 +1,6 @@
 // Session store: create, validate (one indexed lookup), slide, list and revoke.
 // Revocation deletes the row, so it takes effect on the very next request.
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/sql';
 import type { Config } from '../config.ts';
 import type { Clock } from '../util/clock.ts';
 import { generateToken, hashToken } from '../util/secrets.ts';

@@ -2,7 +2,7 @@
 // used on every token-authenticated request (one indexed read; lastUsedAt written at most once a
 // minute per token, so using a token costs about what using a session does).
 import { randomBytes } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/sqlite';
+import type { EntityManager } from '@mikro-orm/sql';
 import { isOperator, viewerAccess, type RequestScope, type Services } from '../context.ts';
 import { publishRevoked } from '../realtime/pubsub.ts';
 import { AccessError, forbidden, notFound, ValidationFailedError, type FieldProblem } from '../errors.ts';
@@ -164,7 +164,8 @@ export async function findAccessToken(em: EntityManager, services: Services, raw
     return {
       id: row['id'] as string,
       user: em.map(User, userRow),
-      permissions: row['permissions'] == null ? null : (JSON.parse(row['permissions'] as string) as string[]),
+      // JSON text on SQLite; PostgreSQL's jsonb arrives parsed.
+      permissions: row['permissions'] == null ? null : ((typeof row['permissions'] === 'string' ? JSON.parse(row['permissions']) : row['permissions']) as string[]),
       expiresAt: row['expires_at'] == null ? null : new Date(row['expires_at'] as number),
       lastUsedAt: row['last_used_at'] == null ? null : new Date(row['last_used_at'] as number),
     };

@@ -1,5 +1,6 @@
 // Permissions and roles a deployer declares in TypeScript: present after start, marked builtIn,
 // not deletable or renamable, and synced again (without undoing admin changes) on the next start.
+import { testDatabaseEnvFor } from '../helpers/backends.ts';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -86,9 +87,9 @@ describe('access declared by the deployer', () => {
       NODE_ENV: 'test',
       PORT: '0',
       HOST: '127.0.0.1',
-      DATABASE_URL: join(server.dir, 'gatehouse.db'),
       SMTP_URL: `smtp://127.0.0.1:${server.mail.port}`,
       LOG_LEVEL: 'silent',
+      ...(await testDatabaseEnvFor(join(server.dir, 'gatehouse.db'))),
     });
     const restarted = await createGatehouse(config, { access: DECLARED });
     try {

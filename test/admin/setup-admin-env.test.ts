@@ -1,6 +1,7 @@
 // ADMIN_EMAIL / ADMIN_PASSWORD at start: create a confirmed admin, or give an existing account the
 // admin role without touching its password; weak or missing passwords stop the start. Plus the
 // configuration checks of the setup and audit variables.
+import { testDatabaseEnvFor } from '../helpers/backends.ts';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,7 +19,7 @@ const ensureEvents = (server: TestServer) =>
 
 /** Starts Gatehouse on `databasePath` without the test harness (for starts that must fail). */
 async function startRefused(databasePath: string, env: Record<string, string>): Promise<ConfigError> {
-  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', DATABASE_URL: databasePath, LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({ NODE_ENV: 'test', PORT: '0', LOG_LEVEL: 'silent', ...env, ...(await testDatabaseEnvFor(databasePath)) });
   let caught: unknown;
   try {
     const gatehouse = await createGatehouse(config);

@@ -1,5 +1,6 @@
 // The operator command line, run as a subprocess against a temporary database, the way an
 // operator (or a deployment script) runs it.
+import { testDatabaseEnvFor } from '../helpers/backends.ts';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runGatehouse } from '../helpers/cli.ts';
@@ -23,7 +24,7 @@ describe('gatehouse operator commands', () => {
 
   /** Reads the database the commands wrote, through the same services the server uses. */
   async function inspect<T>(read: (em: Awaited<ReturnType<typeof openServices>>['orm']['em']) => Promise<T>): Promise<T> {
-    const services = await openServices(loadConfig({ DATABASE_URL: database, LOG_LEVEL: 'silent' }));
+    const services = await openServices(loadConfig({ LOG_LEVEL: 'silent', ...(await testDatabaseEnvFor(database)) }));
     try {
       return await read(services.orm.em.fork());
     } finally {

@@ -29,7 +29,7 @@ describe('database backups', () => {
   let backupDir: string;
 
   before(async () => {
-    server = await startTestServer();
+    server = await startTestServer({}, {}, { keepSqlite: true });
     admin = await createAdmin(server, 'backup.admin@example.com');
     user = await createConfirmedUser(server, 'backup.user@example.com');
     backupDir = server.gatehouse.config.backup.dir;
@@ -179,7 +179,7 @@ describe('scheduled backups', () => {
   let admin: { token: string; userId: string };
 
   before(async () => {
-    server = await startTestServer({ BACKUP_INTERVAL: '6h', BACKUP_KEEP: '2' });
+    server = await startTestServer({ BACKUP_INTERVAL: '6h', BACKUP_KEEP: '2' }, {}, { keepSqlite: true });
     admin = await createAdmin(server, 'schedule.admin@example.com');
   });
   after(() => server.close());

@@ -15,7 +15,7 @@ import { fileChecksums, otherAppDatabase } from './database-helpers.ts';
 describe('gatehouse db', () => {
   let dir: string;
   let databasePath: string;
-  const run = (...args: string[]) => runGatehouse(['db', ...args], { cwd: dir, databasePath });
+  const run = (...args: string[]) => runGatehouse(['db', ...args], { cwd: dir, databasePath, keepSqlite: true });
 
   function emails(): string[] {
     const db = new Database(databasePath, { readonly: true });
@@ -29,7 +29,7 @@ describe('gatehouse db', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-db-cli-'));
     databasePath = join(dir, 'gatehouse.db');
-    const server = await startTestServer({ DATABASE_URL: databasePath });
+    const server = await startTestServer({ DATABASE_URL: databasePath }, {}, { keepSqlite: true });
     try {
       await createAdmin(server, 'cli.admin@example.com');
     } finally {
@@ -65,7 +65,7 @@ describe('gatehouse db', () => {
   });
 
   test('db restore <name> replaces the database (after a safety backup) when no server runs on it', async () => {
-    const server = await startTestServer({ DATABASE_URL: databasePath });
+    const server = await startTestServer({ DATABASE_URL: databasePath }, {}, { keepSqlite: true });
     try {
       await createConfirmedUser(server, 'later@example.com');
     } finally {
@@ -82,7 +82,7 @@ describe('gatehouse db', () => {
   });
 
   test('db restore refuses while a server runs on the database; --force goes ahead and says to restart it', async () => {
-    const server = await startTestServer({ DATABASE_URL: databasePath });
+    const server = await startTestServer({ DATABASE_URL: databasePath }, {}, { keepSqlite: true });
     try {
       await createConfirmedUser(server, 'while-serving@example.com');
       const before = fileChecksums(databasePath, ['audit_events']);

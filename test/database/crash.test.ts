@@ -38,7 +38,7 @@ interface Fixture {
 async function buildFixture(): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-crash-'));
   const live = join(dir, 'live', 'gatehouse.db');
-  const server = await startTestServer({ DATABASE_URL: live });
+  const server = await startTestServer({ DATABASE_URL: live }, {}, { keepSqlite: true });
   let backupName: string;
   let token: string;
   try {

@@ -19,7 +19,7 @@ describe('downloading the database', () => {
   let downloadUrl: string;
 
   before(async () => {
-    server = await startTestServer();
+    server = await startTestServer({}, {}, { keepSqlite: true });
     admin = await createAdmin(server, 'download.admin@example.com');
     user = await createConfirmedUser(server, 'download.user@example.com');
     scratch = mkdtempSync(join(tmpdir(), 'gatehouse-download-'));

@@ -28,7 +28,7 @@ describe('restoring a backup', () => {
   const clients: Client[] = [];
 
   before(async () => {
-    server = await startTestServer();
+    server = await startTestServer({}, {}, { keepSqlite: true });
     admin = await createAdmin(server, 'restore.admin@example.com');
   });
   after(async () => {

@@ -34,7 +34,7 @@ describe('uploading a database', () => {
   let good: string;
 
   before(async () => {
-    server = await startTestServer({ MAX_UPLOAD_MB: '2' });
+    server = await startTestServer({ MAX_UPLOAD_MB: '2' }, {}, { keepSqlite: true });
     admin = await createAdmin(server, 'upload.admin@example.com');
     user = await createConfirmedUser(server, 'upload.user@example.com');
     await createConfirmedUser(server, 'backup-time@example.com');

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { testDatabaseEnvFor } from './backends.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const NODE = join(ROOT, 'node_modules', '.bin', 'node');
@@ -15,11 +16,13 @@ export interface CliRun {
 }
 
 /** `gatehouse <args>` against `databasePath`, with `stdin` written to it (then closed). */
-export function runGatehouse(args: string[], options: { cwd: string; databasePath: string; stdin?: string }): Promise<CliRun> {
+export async function runGatehouse(args: string[], options: { cwd: string; databasePath: string; stdin?: string; keepSqlite?: boolean }): Promise<CliRun> {
+  // On PostgreSQL the file path names the test's database (test/helpers/backends.ts).
+  const database = options.keepSqlite ? { DATABASE_URL: options.databasePath } : await testDatabaseEnvFor(options.databasePath);
   return new Promise((resolve, reject) => {
     const child = spawn(NODE, [join(ROOT, 'bin/gatehouse.js'), ...args], {
       cwd: options.cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: options.databasePath, NODE_COMPILE_CACHE: COMPILE_CACHE },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...database, NODE_COMPILE_CACHE: COMPILE_CACHE },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createGatehouse, type Gatehouse, type GatehouseOptions } from '../../src/server.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 import { MailCatcher, linkIn } from './smtp.ts';
+import { testDatabase } from './backends.ts';
 
 export interface GqlResponse<T = any> {
   status: number;
@@ -33,23 +34,37 @@ export interface TestServer {
 
 export const STRONG_PASSWORD = 'correct horse battery staple';
 
-export async function startTestServer(env: Record<string, string> = {}, options: GatehouseOptions = {}): Promise<TestServer> {
+export interface HarnessOptions {
+  /** Stay on an SQLite file even when the suite runs on PostgreSQL (for SQLite file operations). */
+  keepSqlite?: boolean;
+}
+
+export async function startTestServer(env: Record<string, string> = {}, options: GatehouseOptions = {}, harness: HarnessOptions = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
   const mail = new MailCatcher();
   const smtpUrl = await mail.start();
   const clock = new ManualClock();
+  // A test naming its own DATABASE_URL (to restart a server on it) keeps that database afterwards.
+  const database = await testDatabase(env.DATABASE_URL ?? join(dir, 'gatehouse.db'), { fresh: env.DATABASE_URL === undefined, keepSqlite: harness.keepSqlite });
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
     HOST: '127.0.0.1',
-    DATABASE_URL: join(dir, 'gatehouse.db'),
     SMTP_URL: smtpUrl,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     // Most tests make many auth requests from 127.0.0.1; throttling tests lower this again.
     AUTH_RATE_LIMIT_PER_MINUTE: '10000',
     ...env,
+    ...database.env,
   });
-  const gatehouse = await createGatehouse(config, { clock, ...options });
+  let gatehouse: Gatehouse;
+  try {
+    gatehouse = await createGatehouse(config, { clock, ...options });
+  } catch (error) {
+    await mail.close();
+    await database.release();
+    throw error;
+  }
   const url = await gatehouse.listen();
   const origin = new URL(url).origin;
 
@@ -83,6 +98,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     async close() {
       await gatehouse.close();
       await mail.close();
+      await database.release();
       rmSync(dir, { recursive: true, force: true });
     },
   };

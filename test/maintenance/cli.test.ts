@@ -1,5 +1,6 @@
 // `gatehouse maintenance on | off | status` as an operator runs it: a subprocess against a
 // temporary database, exit codes, output, the audit trail, and the state a server then starts with.
+import { testDatabaseEnvFor } from '../helpers/backends.ts';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runGatehouse } from '../helpers/cli.ts';
@@ -57,7 +58,7 @@ describe('gatehouse maintenance', () => {
       updatedBy: null,
     });
 
-    const services = await openServices(loadConfig({ DATABASE_URL: database, LOG_LEVEL: 'silent' }));
+    const services = await openServices(loadConfig({ LOG_LEVEL: 'silent', ...(await testDatabaseEnvFor(database)) }));
     try {
       const events = await services.orm.em.fork().find(AuditEvent, { action: { $in: ['maintenance.on', 'maintenance.off'] } });
       assert.deepEqual(

@@ -8,7 +8,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createConfirmedUser, login, startTestServer, type TestServer } from '../helpers/server.ts';
 import { runGatehouse } from '../helpers/cli.ts';
-import { DatabaseSync } from 'node:sqlite';
+import { writeFromOutside } from '../helpers/backends.ts';
 import { Session } from '../../src/sessions/entities.ts';
 import { CHANGED, createAdmin, EventQueue, setMaintenance, sseSubscribe, wsSubscribe, type SseStream } from '../maintenance/maintenance-helpers.ts';
 import { createToken, REVOKE_TOKEN, UPDATE_USER } from '../tokens/token-helpers.ts';
@@ -153,12 +153,7 @@ describe('live connections and their credentials', () => {
     const sessionId = await currentSessionId(token);
     // A write through another connection (as a second server or a script would make): nothing is
     // published in this process; the server must notice it in the database.
-    const outside = new DatabaseSync(server.gatehouse.config.databasePath);
-    try {
-      outside.prepare('delete from sessions where id = ?').run(sessionId);
-    } finally {
-      outside.close();
-    }
+    await writeFromOutside(server.gatehouse.config.databasePath, 'delete from sessions where id = ?', [sessionId]);
     assert.equal(await revoked.closes.next(CLOSE_TIMEOUT_MS), 4403);
     await assert.rejects(kept.closes.next(500), /no event/);
     assert.equal(await server.gatehouse.services.orm.em.fork().count(Session, { id: sessionId }), 0);

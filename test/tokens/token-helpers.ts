@@ -1,6 +1,7 @@
 // Shared by the access-token, Basic-backend and authenticator tests: the GraphQL documents, HTTP
 // Basic headers, token creation over the API, and set-up that goes around the API under test
 // (accounts made by the operator's service, admins and roles given in the database).
+import { TEST_DIALECT } from '../helpers/backends.ts';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import type { RequestScope } from '../../src/context.ts';
@@ -126,7 +127,9 @@ export async function createAccount(
 /** Every row of every table, as text: for proving a secret is stored nowhere. */
 export async function databaseDump(server: TestServer): Promise<{ tables: string[]; text: string }> {
   const connection = server.gatehouse.services.orm.em.getConnection();
-  const tables = (await connection.execute<Array<{ name: string }>>(`select name from sqlite_master where type = 'table'`)).map((row) => row.name);
+  const listTables =
+    TEST_DIALECT === 'postgresql' ? `select table_name as name from information_schema.tables where table_schema = 'public'` : `select name from sqlite_master where type = 'table'`;
+  const tables = (await connection.execute<Array<{ name: string }>>(listTables)).map((row) => row.name);
   const parts: string[] = [];
   for (const table of tables) {
     const rows = await connection.execute(`select * from "${table.replaceAll('"', '""')}"`);

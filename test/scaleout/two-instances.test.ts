@@ -1,0 +1,390 @@
+// Several instances behind one address: two `gatehouse serve` processes on one PostgreSQL
+// database, with Redis (events and throttling counters shared) and without it (changes noticed
+// by polling every SYNC_INTERVAL). Runs in the PostgreSQL + Redis pass (scripts/test-backends.sh).
+import { after, before, describe, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createClient, type Client } from 'graphql-ws';
+import { Redis } from 'ioredis';
+import WebSocket from 'ws';
+import { POSTGRES_ADMIN_URL, REDIS_URL } from '../helpers/backends.ts';
+import { STRONG_PASSWORD } from '../helpers/server.ts';
+import { CHANGED, EventQueue, SET_MAINTENANCE, wsSubscribe, type LiveResult } from '../maintenance/maintenance-helpers.ts';
+import { dropDatabase, ensureDatabase } from '../../src/db/postgresql-admin.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const NODE = join(ROOT, 'node_modules', '.bin', 'node');
+const LAUNCHER = join(ROOT, 'bin', 'gatehouse.js');
+/** Every wait for something to happen is bounded by this; nothing here asserts how fast it was. */
+const WAIT_MS = 5000;
+/** Loading the sources takes a few seconds of CPU per process; four start at once on a busy machine. */
+const START_TIMEOUT_MS = 30_000;
+const ADMIN_EMAIL = 'scaleout.admin@example.com';
+const VIEWER = '{ viewer { email } }';
+const ENDED = 'subscription { viewerSessionEnded { reason } }';
+const LOGIN = `mutation($email: String!, $password: String!) {
+  login(email: $email, password: $password) { __typename ... on LoginResult { token } ... on Error { code } }
+}`;
+
+const skipRedis = POSTGRES_ADMIN_URL && REDIS_URL ? false : 'needs TEST_DATABASE_URL and TEST_REDIS_URL (scripts/test-backends.sh start)';
+const skipPolling = POSTGRES_ADMIN_URL ? false : 'needs TEST_DATABASE_URL (scripts/test-backends.sh start)';
+
+interface Instance {
+  name: string;
+  url: string;
+  wsUrl: string;
+  child: ChildProcess;
+}
+
+/** Starts `gatehouse serve` as its own process; resolves with its URL once it listens. */
+async function startInstance(name: string, cwd: string, vars: Record<string, string>): Promise<Instance> {
+  const child = spawn(NODE, [LAUNCHER, 'serve'], {
+    cwd, // a folder of its own: no .env of the checkout is read
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      NODE_ENV: 'test',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      ADMIN_EMAIL,
+      ADMIN_PASSWORD: STRONG_PASSWORD,
+      // Only the per-(account, IP) failure delay is under test: the per-IP request budget stays out of the way.
+      AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+      ...vars,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // Even if this test process dies without running its `after` hooks, no server outlives it.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
+  // Kept for the message of a failed start; read on afterwards so the pipes never fill up.
+  let output = '';
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // never returned to the caller: nobody else would stop it
+      reject(new Error(`${name} did not listen within ${START_TIMEOUT_MS} ms:\n${output}`));
+    }, START_TIMEOUT_MS);
+    lines.on('line', (line) => {
+      output += `${line}\n`;
+      const found = /"url":"([^"]+)"/.exec(line)?.[1];
+      if (found) {
+        clearTimeout(timer);
+        resolve(found);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before listening:\n${output}`));
+    });
+  });
+  return { name, url, wsUrl: url.replace(/^http/, 'ws'), child };
+}
+
+/** SIGTERM, then SIGKILL if the process is still there after a while. */
+async function stopInstance(instance: Instance | undefined): Promise<void> {
+  if (!instance || instance.child.exitCode !== null || instance.child.signalCode !== null) return;
+  const exited = once(instance.child, 'exit');
+  instance.child.kill('SIGTERM');
+  const timer = setTimeout(() => instance.child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function gql(instance: Instance, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<any> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(instance.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  const text = await res.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${instance.name}: non-JSON answer ${res.status}: ${text.slice(0, 200)}`);
+  }
+}
+
+/** 'LoginResult', an error __typename, or the extensions.code of a GraphQL error. */
+async function loginOutcome(instance: Instance, email: string, password: string): Promise<{ outcome: string; token?: string }> {
+  const body = await gql(instance, LOGIN, { email, password });
+  if (body.errors?.length) return { outcome: String(body.errors[0].extensions?.code) };
+  return { outcome: body.data.login.__typename, token: body.data.login.token };
+}
+
+async function loginAdmin(instance: Instance): Promise<string> {
+  const { outcome, token } = await loginOutcome(instance, ADMIN_EMAIL, STRONG_PASSWORD);
+  assert.equal(outcome, 'LoginResult', `admin login on ${instance.name}`);
+  return token!;
+}
+
+async function setMaintenance(instance: Instance, token: string, enabled: boolean): Promise<void> {
+  const body = await gql(instance, SET_MAINTENANCE, { enabled, message: enabled ? 'Scaling out' : null }, token);
+  assert.equal(body.data?.setMaintenanceMode?.__typename, 'MaintenanceState', JSON.stringify(body));
+}
+
+/** The next value of a live client, or a failure naming what did not arrive. */
+async function next<T>(queue: EventQueue<T>, what: string): Promise<T> {
+  try {
+    return await queue.next(WAIT_MS);
+  } catch (error) {
+    throw new Error(`${what}: ${(error as Error).message}`);
+  }
+}
+
+interface LiveSocket {
+  client: Client;
+  closes: EventQueue<number>;
+}
+
+/** A graphql-ws connection authenticated at connection_init; resolves once acknowledged. */
+async function openSocket(instance: Instance, clients: Client[], token?: string): Promise<LiveSocket> {
+  const closes = new EventQueue<number>();
+  const acks = new EventQueue<true>();
+  const client = createClient({
+    url: instance.wsUrl,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: false,
+    onNonLazyError: () => undefined,
+    ...(token ? { connectionParams: { authorization: `Bearer ${token}` } } : {}),
+    on: {
+      connected: () => acks.push(true),
+      closed: (event) => closes.push((event as { code: number }).code),
+    },
+  });
+  clients.push(client);
+  await next(acks, `connection_ack from ${instance.name}`);
+  return { client, closes };
+}
+
+/** Runs one query over the socket: once answered, subscriptions sent before it are registered. */
+async function socketQuery(socket: LiveSocket, query: string): Promise<LiveResult> {
+  const { events, stop } = wsSubscribe(socket.client, query);
+  try {
+    return await next(events, `answer to ${query}`);
+  } finally {
+    stop();
+  }
+}
+
+/**
+ * A maintenance toggle on `from` reaches a `maintenanceModeChanged` subscriber on `to` (on, then off).
+ * Returns the observed delivery times (from sending the mutation to receiving the event).
+ */
+async function maintenanceTravels(from: Instance, to: Instance, token: string, clients: Client[]): Promise<number[]> {
+  const socket = await openSocket(to, clients);
+  const { events, stop } = wsSubscribe(socket.client, CHANGED);
+  try {
+    // The subscription answers the current state first: from then on it is registered.
+    assert.deepEqual(await next(events, `initial maintenanceModeChanged on ${to.name}`), {
+      data: { maintenanceModeChanged: { enabled: false, message: null, endsAt: null } },
+    });
+    const latencies: number[] = [];
+    for (const enabled of [true, false]) {
+      const started = performance.now();
+      await setMaintenance(from, token, enabled);
+      const event = await next(events, `maintenanceModeChanged(enabled: ${enabled}) on ${to.name} after the toggle on ${from.name}`);
+      latencies.push(performance.now() - started);
+      assert.deepEqual(event, { data: { maintenanceModeChanged: { enabled, message: enabled ? 'Scaling out' : null, endsAt: null } } });
+    }
+    return latencies;
+  } finally {
+    stop();
+  }
+}
+
+/**
+ * Logging out on `other` closes the live connection of that session on `home` (after
+ * viewerSessionEnded with `reason`). Returns the times from sending the logout to the event and to the close.
+ */
+async function logoutClosesSocket(home: Instance, other: Instance, reason: string, clients: Client[]): Promise<{ event: number; close: number }> {
+  const token = await loginAdmin(home);
+  const socket = await openSocket(home, clients, token);
+  const ended = wsSubscribe(socket.client, ENDED);
+  assert.deepEqual(await socketQuery(socket, VIEWER), { data: { viewer: { email: ADMIN_EMAIL } } });
+
+  const started = performance.now();
+  assert.deepEqual(await gql(other, 'mutation { logout }', {}, token), { data: { logout: true } });
+  const event = await next(ended.events, `viewerSessionEnded on ${home.name} after logout on ${other.name}`);
+  const eventMs = performance.now() - started;
+  assert.deepEqual(event, { data: { viewerSessionEnded: { reason } } });
+  assert.equal(await next(socket.closes, `close of ${home.name}'s socket after logout on ${other.name}`), 4403);
+  return { event: eventMs, close: performance.now() - started };
+}
+
+const ms = (values: number[]) => values.map((v) => `${v.toFixed(0)} ms`).join(', ');
+
+interface Pair {
+  /** A and B once both listen (rejects naming the one that did not start). */
+  ready: Promise<readonly [Instance, Instance]>;
+  /** Live clients the tests opened, disposed of at the end. */
+  clients: Client[];
+  /** Stops whatever started and drops the database (and the Redis keys). */
+  stop(): Promise<void>;
+}
+
+/** Two instances on a fresh PostgreSQL database (and Redis, when `redis` is set), started at once. */
+function startPair(label: string, redis: boolean, vars: Record<string, string>): Pair {
+  const dir = mkdtempSync(join(tmpdir(), `gatehouse-scaleout-${label}-`));
+  const database = `gh_scaleout_${randomBytes(6).toString('hex')}`;
+  const prefix = `gh-scaleout-${randomBytes(6).toString('hex')}:`;
+  const started: Instance[] = [];
+  const clients: Client[] = [];
+  const ready = (async () => {
+    const env: Record<string, string> = { DATABASE_URL: await ensureDatabase(POSTGRES_ADMIN_URL!, database), ...vars };
+    if (redis) Object.assign(env, { REDIS_URL: REDIS_URL!, REDIS_KEY_PREFIX: prefix });
+    // Both at once: migrations and the first-run admin happen under the start lock, once.
+    const outcomes = await Promise.allSettled(
+      ['A', 'B'].map(async (name) => {
+        const instance = await startInstance(name, mkdtempSync(join(dir, `${name}-`)), env);
+        started.push(instance);
+        return instance;
+      }),
+    );
+    const failed = outcomes.find((o) => o.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    return [started.find((i) => i.name === 'A')!, started.find((i) => i.name === 'B')!] as const;
+  })();
+  // Reported by the tests awaiting it; stop() must not throw it again.
+  const settled = ready.catch(() => undefined);
+  return {
+    ready,
+    clients,
+    async stop() {
+      await settled;
+      await Promise.allSettled(clients.map((c) => c.dispose()));
+      await Promise.allSettled(started.map(stopInstance));
+      await dropDatabase(POSTGRES_ADMIN_URL!, database);
+      if (redis) await deleteKeys(prefix);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The keys the instances left in Redis (throttling counters). */
+async function deleteKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL!);
+  try {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [nextCursor, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = nextCursor;
+      keys.push(...found);
+    } while (cursor !== '0');
+    if (keys.length) await redis.del(...keys);
+  } finally {
+    await redis.quit();
+  }
+}
+
+async function assertOneAdmin(a: Instance, b: Instance): Promise<string> {
+  const token = await loginAdmin(a);
+  const body = await gql(b, `{ all: users { totalCount } admins: users(role: "admin") { edges { node { email } } } }`, {}, token);
+  assert.deepEqual(body, { data: { all: { totalCount: 1 }, admins: { edges: [{ node: { email: ADMIN_EMAIL } }] } } });
+  return token;
+}
+
+const pairs: { redis?: Pair; polling?: Pair } = {};
+before(() => {
+  // Both pairs start together: loading the sources is most of a start, and no test runs meanwhile.
+  // With Redis, polling is pushed out of the way: whatever reaches the other instance came through Redis.
+  if (!skipRedis) pairs.redis = startPair('redis', true, { SYNC_INTERVAL: '1h' });
+  if (!skipPolling) pairs.polling = startPair('polling', false, { SYNC_INTERVAL: '200ms' });
+});
+after(async () => {
+  await Promise.all(Object.values(pairs).map((pair) => pair.stop()));
+});
+
+describe('two instances on one PostgreSQL database and one Redis', { skip: skipRedis }, () => {
+  let a: Instance;
+  let b: Instance;
+  let clients: Client[];
+  before(async () => {
+    [a, b] = await pairs.redis!.ready;
+    clients = pairs.redis!.clients;
+  });
+
+  test('both started together; exactly one admin was created', async () => {
+    await assertOneAdmin(a, b);
+  });
+
+  test('/ready on both checks the database and Redis', async () => {
+    for (const instance of [a, b]) {
+      const res = await fetch(new URL('/ready', instance.url));
+      assert.equal(res.status, 200, instance.name);
+      assert.deepEqual(await res.json(), { status: 'ready', database: true, redis: true }, instance.name);
+    }
+  });
+
+  test('a session created by login on A works on B', async () => {
+    const token = await loginAdmin(a);
+    assert.deepEqual(await gql(b, VIEWER, {}, token), { data: { viewer: { email: ADMIN_EMAIL } } });
+  });
+
+  test("logout on B closes A's WebSocket of that session (viewerSessionEnded, then 4403)", async (t: TestContext) => {
+    const took = await logoutClosesSocket(a, b, 'LOGOUT', clients);
+    t.diagnostic(`logout on B → viewerSessionEnded on A: ${ms([took.event])}; socket closed (4403): ${ms([took.close])}`);
+  });
+
+  test('a maintenance toggle on A reaches a maintenanceModeChanged subscriber on B', async (t: TestContext) => {
+    const latencies = await maintenanceTravels(a, b, await loginAdmin(a), clients);
+    t.diagnostic(`maintenance on / off on A → event on B: ${ms(latencies)}`);
+  });
+
+  test('failed logins spread over A and B are throttled together', async (t: TestContext) => {
+    const email = 'scaleout.target@example.com'; // unknown emails are throttled like known ones
+    for (const [instance, times] of [[a, 3], [b, 2]] as const) {
+      for (let i = 0; i < times; i++) {
+        const { outcome } = await loginOutcome(instance, email, 'not the password at all');
+        assert.equal(outcome, 'InvalidCredentialsError', `failure ${i + 1} on ${instance.name}`);
+      }
+    }
+    // The 5th failure (default LOGIN_FAILURES_BEFORE_DELAY) starts a 1 s delay: ask both at once, now.
+    const fifth = performance.now();
+    const answers = await Promise.all([a, b].map((instance) => loginOutcome(instance, email, STRONG_PASSWORD)));
+    t.diagnostic(`attempts after the 5th failure answered within ${(performance.now() - fifth).toFixed(0)} ms`);
+    assert.deepEqual(
+      answers.map((answer) => answer.outcome),
+      ['RATE_LIMITED', 'RATE_LIMITED'],
+      '3 failures on A + 2 on B must count as 5 for the account and IP',
+    );
+  });
+});
+
+describe('two instances on one PostgreSQL database without Redis', { skip: skipPolling }, () => {
+  let a: Instance;
+  let b: Instance;
+  let clients: Client[];
+  before(async () => {
+    [a, b] = await pairs.polling!.ready;
+    clients = pairs.polling!.clients;
+  });
+
+  test('/ready checks the database only', async () => {
+    for (const instance of [a, b]) {
+      const res = await fetch(new URL('/ready', instance.url));
+      assert.equal(res.status, 200, instance.name);
+      assert.deepEqual(await res.json(), { status: 'ready', database: true }, instance.name);
+    }
+  });
+
+  test('a maintenance toggle on A reaches a subscriber on B by polling', async (t: TestContext) => {
+    const token = await assertOneAdmin(a, b);
+    const latencies = await maintenanceTravels(a, b, token, clients);
+    t.diagnostic(`maintenance on / off on A → event on B (SYNC_INTERVAL=200ms): ${ms(latencies)}`);
+  });
+
+  test("logout on B closes A's WebSocket once A re-checks its connections' credentials", async (t: TestContext) => {
+    // B's logout is not announced to A: A finds the session gone from the database, hence SESSION_REVOKED.
+    const took = await logoutClosesSocket(a, b, 'SESSION_REVOKED', clients);
+    t.diagnostic(`logout on B → viewerSessionEnded on A (SYNC_INTERVAL=200ms): ${ms([took.event])}; socket closed (4403): ${ms([took.close])}`);
+  });
+});
