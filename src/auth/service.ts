@@ -9,6 +9,7 @@ import { hashPassword, needsRehash, verifyPassword } from '../accounts/passwords
 import { createSession, revokeSession, type IssuedSession } from '../sessions/service.ts';
 import { AUDIT_ACTIONS, recordAudit } from '../admin/audit.ts';
 import { redactAccessTokens } from '../tokens/service.ts';
+import { withRowLookup } from '../db/hot-queries.ts';
 
 export interface LoginResult extends IssuedSession {
   user: User;
@@ -19,7 +20,11 @@ export async function verifyCredentials(scope: RequestScope, email: string, pass
   const { em, services } = scope;
   const key = emailKey(email);
   await services.throttle.assertLoginAllowed(key, scope.ip);
-  const user = await em.findOne(User, { emailKey: key }, { populate: ['passwordHash'] });
+  // Hand-written lookup (src/db/hot-queries.ts): every login makes it, and findOne rebuilds its query each time.
+  const user = await withRowLookup(em, async (getRow) => {
+    const row = await getRow('select * from users where email_key = ?', [key]);
+    return row ? em.map(User, row) : null;
+  });
   if (!(await verifyPassword(user?.passwordHash, password)) || !user) {
     await services.throttle.recordLoginFailure(key, scope.ip);
     services.logger.info({ requestId: scope.requestId, ip: scope.ip }, 'login failed');
