@@ -10,6 +10,7 @@ import { sendNodeResponse } from '@whatwg-node/server';
 import { GraphQLError } from 'graphql';
 import type { Config } from './config.ts';
 import type { Context, Services } from './context.ts';
+import type { EntityManager } from '@mikro-orm/sql';
 import { isDatabaseReady } from './db/orm.ts';
 import { isRedisReady } from './db/redis.ts';
 import { closeServices, openServices, type ServiceOptions } from './services.ts';
@@ -94,9 +95,15 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   // Contexts of operations over graphql-ws: their socket is closed as a whole, not each subscription.
   const wsContexts = new WeakSet<object>();
 
-  async function buildContext(request: Request, server: ServerContext): Promise<Omit<Context, 'request'>> {
-    const em = services.orm.em.fork();
-    const outcome = await authenticators.authenticate({ headers: request.headers, ip: server.ip }, { em, services });
+  /**
+   * The context of one operation, built onto `target`. Its EntityManager is forked on first use
+   * (an enumerable getter on `target`), so an anonymous request that reads no data forks none.
+   */
+  async function buildContext(request: Request, server: ServerContext, target: object = {}): Promise<Omit<Context, 'request'>> {
+    let forked: EntityManager | undefined;
+    const em = () => (forked ??= services.orm.em.fork());
+    const context = Object.defineProperty(target, 'em', { get: em, enumerable: true, configurable: true }) as { em: EntityManager };
+    const outcome = await authenticators.authenticate({ headers: request.headers, ip: server.ip }, { services, get em() { return em(); } });
     if (outcome.kind === 'invalid') throw authenticationFailure(config, outcome.message, outcome.retryAfter);
     // The basic backend has no anonymous requests: no credentials gets the browser's login dialog.
     if (outcome.kind === 'none' && config.authBackend === 'basic') throw authenticationFailure(config, 'Sign in with HTTP Basic.');
@@ -107,9 +114,9 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       credential?.kind === 'token' && credential.token.permissions
         ? { userId: credential.token.user.id, permissions: credential.token.permissions }
         : undefined;
-    return {
+    // Assigned, not spread: spreading would call the `em` getter.
+    return Object.assign(context, {
       services,
-      em,
       viewer: authenticated ? outcome.user : null,
       credential,
       ip: server.ip,
@@ -117,7 +124,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       requestId: server.requestId,
       responseCookies: server.responseCookies,
       loadAccess: accessLoader(em, restriction),
-    };
+    });
   }
 
   const yoga = createYoga<ServerContext, Context>({
@@ -126,11 +133,18 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     landingPage: false,
     batching: false,
     logging: false,
-    context: ({ request, ...server }) => buildContext(request, server as ServerContext) as Promise<Context>,
+    // Built onto yoga's own context object: yoga merges a returned object with Object.assign,
+    // which would call the lazy `em` getter. Returning nothing new leaves the getter in place.
+    context: async (initial) => {
+      await buildContext(initial.request, initial as unknown as ServerContext, initial);
+      return {} as Context;
+    },
     // corsPlugin below replaces yoga's CORS, which echoed a listed origin to unlisted ones.
     cors: false,
-    // A second line behind bodyRefusal (which reads Content-Length before any byte of the body).
-    maxRequestBodySize: config.maxBodyBytes,
+    // Off: handleGraphQL has already read the body, bounded by bodyRefusal (a Content-Length is
+    // required, and Node delivers no byte past it). Yoga's check re-streamed every body through a
+    // TransformStream, about 7% of the CPU of a small request.
+    maxRequestBodySize: false,
     // Multipart bodies are streamed to disk by readMultipart (handleGraphQL); multipartParamsPlugin hands yoga the result.
     multipart: false,
     graphiql: config.graphiql ? { title: 'Gatehouse', defaultQuery: '{ viewer { id email } }' } : false,

@@ -35,7 +35,7 @@ export function accessFromRoles(roles: Role[]): ViewerAccess {
 
 /** A per-request loader: each user's access is read at most once. */
 export function accessLoader(
-  em: EntityManager,
+  em: EntityManager | (() => EntityManager),
   restriction?: { userId: string; permissions: readonly string[] },
 ): (user: User | null) => Promise<ViewerAccess> {
   const loaded = new Map<string, Promise<ViewerAccess>>();
@@ -43,7 +43,7 @@ export function accessLoader(
     if (!user) return Promise.resolve(NO_ACCESS);
     let access = loaded.get(user.id);
     if (!access) {
-      const full = loadViewerAccess(em, user);
+      const full = loadViewerAccess(typeof em === 'function' ? em() : em, user);
       access = restriction?.userId === user.id ? full.then((a) => restrictAccess(a, restriction.permissions)) : full;
       loaded.set(user.id, access);
     }

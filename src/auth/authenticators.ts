@@ -102,10 +102,12 @@ export const basicTokenAuthenticator: Authenticator = {
 /** The HttpOnly session cookie set by `login`. */
 export const cookieSessionAuthenticator: Authenticator = {
   name: 'cookie',
-  async authenticate(request, { em, services }) {
+  async authenticate(request, deps) {
+    const { services } = deps;
     const token = readSessionCookie(services.config, request.headers.get('cookie'));
     if (token === null) return NOT_MINE;
-    const session = await findSessionByToken({ em, config: services.config, clock: services.clock }, token);
+    // deps.em read only now: a request without credentials never forks an EntityManager.
+    const session = await findSessionByToken({ em: deps.em, config: services.config, clock: services.clock }, token);
     if (!session) return { kind: 'stale-cookie' };
     return { kind: 'authenticated', user: session.user, credential: { kind: 'session', via: 'cookie', session } };
   },

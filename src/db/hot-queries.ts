@@ -40,3 +40,17 @@ export async function withRowLookup<T>(em: EntityManager, lookup: (getRow: (sql:
     .connection()
     .execute(() => lookup(async (sql, params) => prepared(db as NativeDatabase, sql).get(...params)));
 }
+
+/**
+ * Splits a joined row into the columns read under `prefix` (as `<prefix>column`, prefix removed)
+ * and the rest, e.g. a session's own columns and its user's row for em.map.
+ */
+export function splitRow(row: Row, prefix: string): { own: Row; rest: Row } {
+  const own: Row = {};
+  const rest: Row = {};
+  for (const key in row) {
+    if (key.startsWith(prefix)) own[key.slice(prefix.length)] = row[key];
+    else rest[key] = row[key];
+  }
+  return { own, rest };
+}

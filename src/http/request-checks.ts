@@ -36,16 +36,22 @@ export function bodyRefusal(req: IncomingMessage, maxBytes: number): Refusal | n
 }
 
 /** The whole body (its size is already bounded by bodyRefusal), or null when the client went away. */
-export async function readBody(req: IncomingMessage): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  try {
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-  } catch (error) {
-    // An aborted upload ends the request; there is no one left to answer.
-    if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || req.destroyed) return null;
-    throw error;
-  }
-  return Buffer.concat(chunks);
+export function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  // Events rather than `for await`: the async iterator costs measurably on every small request.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      // An aborted upload ends the request; there is no one left to answer.
+      if (error.code === 'ECONNRESET' || req.destroyed) resolve(null);
+      else reject(error);
+    });
+    // The client went away before the end (no 'end' will come).
+    req.on('close', () => {
+      if (!req.complete) resolve(null);
+    });
+  });
 }
 
 /** Compressed request bodies are not supported: decompressing would bypass the size limit. */

@@ -6,7 +6,7 @@ import type { Clock } from '../util/clock.ts';
 import { generateToken, hashToken } from '../util/secrets.ts';
 import { Session } from './entities.ts';
 import { User } from '../accounts/entities.ts';
-import { withRowLookup } from '../db/hot-queries.ts';
+import { splitRow, withRowLookup } from '../db/hot-queries.ts';
 
 /** lastSeenAt/expiresAt are written at most this often per session, not on every request. */
 const SLIDE_INTERVAL_MS = 60_000;
@@ -75,15 +75,20 @@ export interface LiveSession {
 export async function findSessionByToken({ em, config, clock }: SessionDeps, token: string): Promise<LiveSession | null> {
   if (token.length < 20 || token.length > 200) return null;
   const session = await withRowLookup(em, async (getRow): Promise<LiveSession | null> => {
-    const row = await getRow('select id, user_id, created_at, last_seen_at, expires_at from sessions where token_hash = ?', [hashToken(token)]);
-    const userRow = row && (await getRow('select * from users where id = ?', [row['user_id']]));
-    if (!row || !userRow) return null;
+    // One statement for the session and its user (this runs on every authenticated request).
+    const row = await getRow(
+      'select s.id as "s$id", s.created_at as "s$created_at", s.last_seen_at as "s$last_seen_at", s.expires_at as "s$expires_at", u.* ' +
+        'from sessions s join users u on u.id = s.user_id where s.token_hash = ?',
+      [hashToken(token)],
+    );
+    if (!row) return null;
+    const { own, rest } = splitRow(row, 's$');
     return {
-      id: row['id'] as string,
-      user: em.map(User, userRow),
-      createdAt: new Date(row['created_at'] as number),
-      lastSeenAt: new Date(row['last_seen_at'] as number),
-      expiresAt: new Date(row['expires_at'] as number),
+      id: own['id'] as string,
+      user: em.map(User, rest),
+      createdAt: new Date(own['created_at'] as number),
+      lastSeenAt: new Date(own['last_seen_at'] as number),
+      expiresAt: new Date(own['expires_at'] as number),
     };
   });
   if (!session) return null;

@@ -13,7 +13,7 @@ import { recordAudit } from '../admin/audit.ts';
 import { assertMayManage } from '../admin/users.ts';
 import { AccessToken } from './entities.ts';
 import { User } from '../accounts/entities.ts';
-import { withRowLookup } from '../db/hot-queries.ts';
+import { splitRow, withRowLookup } from '../db/hot-queries.ts';
 
 /** Recognisable by secret scanners: `gth_` and 48 hex digits (192 bits from the CSPRNG). */
 export const TOKEN_PREFIX = 'gth_';
@@ -158,16 +158,22 @@ export interface LiveAccessToken {
 export async function findAccessToken(em: EntityManager, services: Services, raw: string): Promise<LiveAccessToken | null> {
   if (!services.config.allowApiTokens || !TOKEN_PATTERN.test(raw)) return null;
   const token = await withRowLookup(em, async (getRow): Promise<LiveAccessToken | null> => {
-    const row = await getRow('select id, user_id, permissions, expires_at, last_used_at from access_tokens where token_hash = ?', [hashToken(raw)]);
-    const userRow = row && (await getRow('select * from users where id = ?', [row['user_id']]));
-    if (!row || !userRow) return null;
+    // One statement for the token and its owner (this runs on every token-authenticated request).
+    const row = await getRow(
+      'select t.id as "t$id", t.permissions as "t$permissions", t.expires_at as "t$expires_at", t.last_used_at as "t$last_used_at", u.* ' +
+        'from access_tokens t join users u on u.id = t.user_id where t.token_hash = ?',
+      [hashToken(raw)],
+    );
+    if (!row) return null;
+    const { own, rest } = splitRow(row, 't$');
+    const permissions = own['permissions'];
     return {
-      id: row['id'] as string,
-      user: em.map(User, userRow),
+      id: own['id'] as string,
+      user: em.map(User, rest),
       // JSON text on SQLite; PostgreSQL's jsonb arrives parsed.
-      permissions: row['permissions'] == null ? null : ((typeof row['permissions'] === 'string' ? JSON.parse(row['permissions']) : row['permissions']) as string[]),
-      expiresAt: row['expires_at'] == null ? null : new Date(row['expires_at'] as number),
-      lastUsedAt: row['last_used_at'] == null ? null : new Date(row['last_used_at'] as number),
+      permissions: permissions == null ? null : ((typeof permissions === 'string' ? JSON.parse(permissions) : permissions) as string[]),
+      expiresAt: own['expires_at'] == null ? null : new Date(own['expires_at'] as number),
+      lastUsedAt: own['last_used_at'] == null ? null : new Date(own['last_used_at'] as number),
     };
   });
   const now = services.clock.now();

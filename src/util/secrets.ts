@@ -1,5 +1,5 @@
 // Random tokens and their stored form. Tokens come from the CSPRNG; only their SHA-256 is stored.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** 256 bits from the CSPRNG, base64url encoded (43 characters), optionally with a recognisable prefix. */
 export function generateToken(prefix = ''): string {
@@ -8,7 +8,8 @@ export function generateToken(prefix = ''): string {
 
 /** The stored form of a token: hex SHA-256. Lookups go by this value, never by the raw token. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  // One-shot crypto.hash: no Hash object per call (this runs on every authenticated request).
+  return hash('sha256', token, 'hex');
 }
 
 /** Constant-time string comparison (length leaks, content does not). */
