@@ -19,7 +19,8 @@ export async function startGatehouse(options: GatehouseOptions = {}): Promise<Be
     name: 'gatehouse',
     args: [GATEHOUSE_BIN, 'serve'],
     cwd: dir,
-    nodeFlags: options.nodeFlags,
+    // BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=prof") profiles Gatehouse in any scenario.
+    nodeFlags: [...(options.nodeFlags ?? []), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])],
     env: {
       NODE_ENV: 'production',
       DATABASE_URL: options.databasePath ?? join(dir, 'bench.db'),
