@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, type DatabaseDialect } from '../src/db/orm.ts';
+import { openDatabase } from '../src/db/orm.ts';
+import type { DatabaseDialect } from '../src/db/dialect.ts';
 import { dropDatabase, ensureDatabase } from '../src/db/postgresql-admin.ts';
 
 const name = process.argv[2] ?? 'change';

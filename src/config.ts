@@ -3,6 +3,7 @@
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from './util/duration.ts';
+import { dialectOf } from './db/dialect.ts';
 import { checkEmail, normalizeEmail } from './accounts/email.ts';
 import { isLoopbackUrl, OAUTH_PROVIDER_IDS, PROVIDERS, type OAuthProviderSettings } from './oauth/providers/catalogue.ts';
 import { parseAllowlistEntry } from './oauth/redirects.ts';
@@ -254,7 +255,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.ADMIN_PASSWORD !== undefined && e.ADMIN_EMAIL === undefined) {
     throw new ConfigError('Invalid configuration:\n  ADMIN_PASSWORD: set only together with ADMIN_EMAIL');
   }
-  const databaseDialect = /^postgres(ql)?:/i.test(e.DATABASE_URL) ? 'postgresql' : 'sqlite';
+  const databaseDialect = dialectOf(e.DATABASE_URL);
   const databasePath = databaseDialect === 'postgresql' ? e.DATABASE_URL : e.DATABASE_URL.replace(/^file:(\/\/)?/, '');
   if (databaseDialect === 'postgresql' && e.BACKUP_INTERVAL !== undefined) {
     throw new ConfigError('Invalid configuration:\n  BACKUP_INTERVAL: scheduled backups are for an SQLite file; on PostgreSQL schedule pg_dump instead');

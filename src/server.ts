@@ -204,7 +204,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     await database.gate.run(async () => {
       if (path === '/ready') {
         // Every configured backend: an instance that cannot reach Redis would miss events and share no counters.
-        const [database, redis] = await Promise.all([isDatabaseReady(services.orm), services.redis ? isRedisReady(services.redis.client).then((ok) => ok && services.redis!.subscriber.status === 'ready') : null]);
+        const [database, redis] = await Promise.all([isDatabaseReady(services.orm), services.redis ? isRedisReady(services.redis) : null]);
         const ready = database && redis !== false;
         return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', database, ...(redis === null ? {} : { redis }) });
       }

@@ -52,10 +52,15 @@ async function openSharedBackends(config: Config, logger: Logger): Promise<{ red
     await pubsub.ready();
     return { redis: { client, subscriber }, pubsub };
   } catch (error) {
-    await closeRedis(client);
-    if (subscriber) await closeRedis(subscriber);
+    await closeSharedBackends({ client, subscriber });
     throw error;
   }
+}
+
+/** After the commands already sent are answered (a command line's last publish still goes out). */
+async function closeSharedBackends(redis: { client: Redis; subscriber: Redis | null } | null): Promise<void> {
+  if (!redis) return;
+  await Promise.all([closeRedis(redis.client), redis.subscriber && closeRedis(redis.subscriber)]);
 }
 
 /**
@@ -66,25 +71,22 @@ export async function openServices(config: Config, options: ServiceOptions = {},
   const logger = options.logger ?? createLogger(config);
   const clock = options.clock ?? systemClock;
   const { redis, pubsub } = await openSharedBackends(config, logger);
-  return withDatabaseLock(config.databasePath, 'start', async () => {
-    let orm;
-    try {
-      orm = await openDatabase(config.databasePath);
-    } catch (error) {
-      if (redis) await Promise.all([closeRedis(redis.client), closeRedis(redis.subscriber)]);
-      throw error;
-    }
-    const services = assemble(config, options, { logger, clock, orm, redis, pubsub });
-    try {
+  let services: Services | null = null;
+  try {
+    return await withDatabaseLock(config.databasePath, 'start', async () => {
+      const orm = await openDatabase(config.databasePath);
+      services = assemble(config, options, { logger, clock, orm, redis, pubsub });
       await syncAccessDeclarations(orm.em.fork(), clock, options.access);
       await services.maintenance.reload(orm.em.fork());
       await atStart?.(services);
-    } catch (error) {
-      await closeServices(services);
-      throw error;
-    }
-    return services;
-  });
+      return services;
+    });
+  } catch (error) {
+    // A start that fails (no database, a weak ADMIN_PASSWORD…) leaves nothing open.
+    if (services) await closeServices(services);
+    else await closeSharedBackends(redis);
+    throw error;
+  }
 }
 
 function assemble(
@@ -119,5 +121,5 @@ export async function closeServices(services: Services): Promise<void> {
   await services.database.close();
   await services.orm.close();
   // Last: anything published while closing (e.g. the command line's revocations) still goes out.
-  if (services.redis) await Promise.all([closeRedis(services.redis.client), closeRedis(services.redis.subscriber)]);
+  await closeSharedBackends(services.redis);
 }

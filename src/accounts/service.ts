@@ -11,6 +11,7 @@ import {
   type FieldProblem,
 } from '../errors.ts';
 import { User } from './entities.ts';
+import { withRowLookup } from '../db/hot-queries.ts';
 import { checkEmail, emailKey, normalizeEmail } from './email.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import { normalizeProfile, type ProfileInput } from './profile.ts';
@@ -39,8 +40,15 @@ export function profileInputs(user: Pick<User, 'email' | 'displayName' | 'firstN
   return [user.email, user.displayName, user.firstName, user.lastName].filter((v): v is string => !!v);
 }
 
-export async function findUserByEmail(scope: Pick<RequestScope, 'em'>, email: string): Promise<User | null> {
-  return scope.em.findOne(User, { emailKey: emailKey(email) });
+/**
+ * The account of an address, with its password hash. Hand-written (src/db/hot-queries.ts): every
+ * login makes this lookup, and findOne rebuilds its query each time.
+ */
+export async function findUserByEmail({ em }: Pick<RequestScope, 'em'>, email: string): Promise<User | null> {
+  return withRowLookup(em, async (getRow) => {
+    const row = await getRow('select * from users where email_key = ?', [emailKey(email)]);
+    return row ? em.map(User, row) : null;
+  });
 }
 
 export async function register(scope: RequestScope, input: RegisterInput): Promise<User> {

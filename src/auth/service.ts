@@ -4,12 +4,12 @@ import { currentSessionId, type RequestScope } from '../context.ts';
 import { publishRevoked } from '../realtime/pubsub.ts';
 import { AccountDisabledError, EmailNotConfirmedError, InvalidCredentialsError } from '../errors.ts';
 import { User } from '../accounts/entities.ts';
+import { findUserByEmail } from '../accounts/service.ts';
 import { emailKey } from '../accounts/email.ts';
 import { hashPassword, needsRehash, verifyPassword } from '../accounts/passwords.ts';
 import { createSession, revokeSession, type IssuedSession } from '../sessions/service.ts';
 import { AUDIT_ACTIONS, recordAudit } from '../admin/audit.ts';
 import { redactAccessTokens } from '../tokens/service.ts';
-import { withRowLookup } from '../db/hot-queries.ts';
 
 export interface LoginResult extends IssuedSession {
   user: User;
@@ -20,11 +20,7 @@ export async function verifyCredentials(scope: RequestScope, email: string, pass
   const { em, services } = scope;
   const key = emailKey(email);
   await services.throttle.assertLoginAllowed(key, scope.ip);
-  // Hand-written lookup (src/db/hot-queries.ts): every login makes it, and findOne rebuilds its query each time.
-  const user = await withRowLookup(em, async (getRow) => {
-    const row = await getRow('select * from users where email_key = ?', [key]);
-    return row ? em.map(User, row) : null;
-  });
+  const user = await findUserByEmail(scope, email);
   if (!(await verifyPassword(user?.passwordHash, password)) || !user) {
     await services.throttle.recordLoginFailure(key, scope.ip);
     services.logger.info({ requestId: scope.requestId, ip: scope.ip }, 'login failed');

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Config } from '../config.ts';
 import { UnsupportedDatabaseError } from './errors.ts';
+import { dialectOf } from '../db/dialect.ts';
 
 /**
  * The live database file. Backups, restores, uploads and downloads copy and replace a SQLite file;
@@ -15,7 +16,7 @@ import { UnsupportedDatabaseError } from './errors.ts';
  */
 export function sqliteFile(config: Pick<Config, 'databasePath'>): string {
   const path = config.databasePath;
-  if (/^postgres(ql)?:\/\//i.test(path)) {
+  if (dialectOf(path) === 'postgresql') {
     throw new UnsupportedDatabaseError(
       'Gatehouse backs up, restores, uploads and downloads SQLite databases only. On PostgreSQL use pg_dump to back up and download, and pg_restore to restore.',
     );

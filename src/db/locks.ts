@@ -2,8 +2,9 @@
 // transaction is already exclusive; on PostgreSQL an advisory lock makes a check-then-insert
 // (e.g. "no account yet → create the first admin") safe when two instances run it at once.
 import type { EntityManager } from '@mikro-orm/sql';
-import pg from 'pg';
-import { dialectOf, dialectOfEm } from './orm.ts';
+import { dialectOf } from './dialect.ts';
+import { dialectOfEm } from './orm.ts';
+import { withPgClient } from './postgresql-admin.ts';
 
 /** Key of a named lock in PostgreSQL's advisory lock space (a stable 32-bit hash). */
 const LOCK_SQL = "select pg_advisory_xact_lock(hashtext('gatehouse:' || ?))";
@@ -20,13 +21,9 @@ export async function lockInTransaction(tx: EntityManager, name: string): Promis
  */
 export async function withDatabaseLock<T>(location: string, name: string, task: () => Promise<T>): Promise<T> {
   if (dialectOf(location) !== 'postgresql') return task();
-  const client = new pg.Client({ connectionString: location });
-  await client.connect();
-  try {
+  // The session ending (the client closed afterwards) releases the lock.
+  return withPgClient(location, async (client) => {
     await client.query("select pg_advisory_lock(hashtext('gatehouse:' || $1))", [name]);
-    return await task();
-  } finally {
-    // Ending the session releases the lock.
-    await client.end();
-  }
+    return task();
+  });
 }

@@ -7,18 +7,12 @@ import type { EntityManager, MikroORM as SqlMikroORM, Options as SqlOptions } fr
 import { MikroORM as SqliteMikroORM } from '@mikro-orm/sqlite';
 import { MikroORM as PostgreSqlMikroORM, PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
-import type { MigrationObject } from '@mikro-orm/core';
 import { entities } from './entities.ts';
+import { dialectOf, type DatabaseDialect } from './dialect.ts';
 import { migrations as sqliteMigrations } from './migrations/index.ts';
 import { migrations as postgresqlMigrations } from './migrations/postgresql/index.ts';
 
 export type Orm = SqlMikroORM;
-export type DatabaseDialect = 'sqlite' | 'postgresql';
-
-/** postgres:// (or postgresql://) is PostgreSQL; anything else is an SQLite file path or file: URL. */
-export function dialectOf(location: string): DatabaseDialect {
-  return /^postgres(ql)?:\/\//i.test(location) ? 'postgresql' : 'sqlite';
-}
 
 export function dialectOfOrm(orm: Orm): DatabaseDialect {
   return dialectOfEm(orm.em);
@@ -28,16 +22,12 @@ export function dialectOfEm(em: EntityManager): DatabaseDialect {
   return em.getPlatform() instanceof PostgreSqlPlatform ? 'postgresql' : 'sqlite';
 }
 
-export function migrationsFor(dialect: DatabaseDialect): MigrationObject[] {
-  return dialect === 'postgresql' ? postgresqlMigrations : sqliteMigrations;
-}
-
-function common(dialect: DatabaseDialect, migrationsList = migrationsFor(dialect)) {
+function common(dialect: DatabaseDialect) {
   return {
     entities,
     extensions: [Migrator],
     migrations: {
-      migrationsList,
+      migrationsList: dialect === 'postgresql' ? postgresqlMigrations : sqliteMigrations,
       snapshot: false,
       snapshotOnMigrate: false,
       silent: true,
@@ -50,17 +40,17 @@ function common(dialect: DatabaseDialect, migrationsList = migrationsFor(dialect
   };
 }
 
-export function ormOptions(location: string, migrationsList?: MigrationObject[]): SqlOptions {
+export function ormOptions(location: string): SqlOptions {
   if (dialectOf(location) === 'postgresql') {
     return {
-      ...common('postgresql', migrationsList),
+      ...common('postgresql'),
       clientUrl: location,
       // A pool per instance; PostgreSQL's default max_connections (100) leaves room for several.
       pool: { min: 0, max: 10 },
     } as SqlOptions;
   }
   return {
-    ...common('sqlite', migrationsList),
+    ...common('sqlite'),
     dbName: location,
     // better-sqlite3 option: wait up to 5 s for a lock instead of failing with SQLITE_BUSY.
     driverOptions: { timeout: 5000 },
@@ -80,13 +70,10 @@ export async function openDatabase(location: string): Promise<Orm> {
   return orm;
 }
 
-/** Connects without migrating. */
-export async function connectDatabase(location: string, migrationsList?: MigrationObject[]): Promise<Orm> {
-  if (dialectOf(location) === 'postgresql') {
-    return (await PostgreSqlMikroORM.init(ormOptions(location, migrationsList) as never)) as unknown as Orm;
-  }
+async function connectDatabase(location: string): Promise<Orm> {
+  if (dialectOf(location) === 'postgresql') return (await PostgreSqlMikroORM.init(ormOptions(location) as never)) as unknown as Orm;
   if (location !== ':memory:') mkdirSync(dirname(location), { recursive: true });
-  return (await SqliteMikroORM.init(ormOptions(location, migrationsList) as never)) as unknown as Orm;
+  return (await SqliteMikroORM.init(ormOptions(location) as never)) as unknown as Orm;
 }
 
 export async function applyPragmas(orm: Orm): Promise<void> {

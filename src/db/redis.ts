@@ -54,8 +54,9 @@ export async function closeRedis(client: Redis): Promise<void> {
   }
 }
 
-export async function isRedisReady(client: Redis): Promise<boolean> {
-  if (client.status !== 'ready') return false;
+/** Both connections are up and the server answers. */
+export async function isRedisReady({ client, subscriber }: { client: Redis; subscriber: Redis }): Promise<boolean> {
+  if (client.status !== 'ready' || subscriber.status !== 'ready') return false;
   try {
     return (await client.ping()) === 'PONG';
   } catch {

@@ -23,11 +23,10 @@ export async function startMaintenanceWatcher(
   const sqlite = dialectOfOrm(services.orm) === 'sqlite';
   // Read through services.orm each time: a restore may swap the connection underneath.
   const dataVersion = async (): Promise<unknown> => {
-    if (!sqlite) return null;
     const rows = await services.orm.em.getConnection().execute<Array<{ data_version: number }>>('pragma data_version');
     return rows[0]?.data_version;
   };
-  let seen = await dataVersion();
+  let seen = sqlite ? await dataVersion() : null;
   let inFlight: Promise<void> | null = null;
 
   async function check(): Promise<void> {

@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import { isAbsolute } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import pg from 'pg';
-import { dropDatabase, ensureDatabase } from '../../src/db/postgresql-admin.ts';
+import { dialectOf } from '../../src/db/dialect.ts';
+import { dropDatabase, ensureDatabase, withPgClient } from '../../src/db/postgresql-admin.ts';
 
 export const POSTGRES_ADMIN_URL = process.env.TEST_DATABASE_URL || null;
 export const REDIS_URL = process.env.TEST_REDIS_URL || null;
@@ -63,15 +63,9 @@ function isLocalPath(value: string): boolean {
  * script) would: nothing is published in the test's server. `?` placeholders on both dialects.
  */
 export async function writeFromOutside(databasePath: string, sql: string, params: Array<string | number | null>): Promise<void> {
-  if (/^postgres(ql)?:/.test(databasePath)) {
-    const client = new pg.Client({ connectionString: databasePath });
-    await client.connect();
-    try {
-      let n = 0;
-      await client.query(sql.replace(/\?/g, () => `$${++n}`), params);
-    } finally {
-      await client.end();
-    }
+  if (dialectOf(databasePath) === 'postgresql') {
+    let n = 0;
+    await withPgClient(databasePath, (client) => client.query(sql.replace(/\?/g, () => `$${++n}`), params));
     return;
   }
   const outside = new DatabaseSync(databasePath);
