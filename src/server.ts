@@ -33,6 +33,7 @@ import { maintenanceGatePlugin } from './maintenance/gate.ts';
 import { startMaintenanceWatcher, type MaintenanceWatcher } from './maintenance/watcher.ts';
 import { createConnectionRegistry, endRevokedSubscriptionsPlugin } from './realtime/connections.ts';
 import { attachGraphQLWebSocket } from './realtime/websocket.ts';
+import { createSharedSubscriptions } from './realtime/shared-subscriptions.ts';
 import { revalidateLiveCredentials } from './realtime/revalidate.ts';
 import { isMultipart, multipartParamsPlugin, removeFiles } from './http/multipart.ts';
 import { handleDatabaseDownload, receiveUpload } from './database/http.ts';
@@ -51,6 +52,8 @@ export interface Gatehouse {
   services: Services;
   http: Server;
   yoga: YogaServerInstance<ServerContext, Context>;
+  /** Subscriptions executed once per event for their subscribers (src/realtime/shared-subscriptions.ts). */
+  sharedSubscriptions: { readonly groups: number };
   /** Starts listening; resolves with the GraphQL endpoint URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -94,6 +97,8 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   const authenticators = createAuthenticatorRegistry(config, options.authenticators);
   // Contexts of operations over graphql-ws: their socket is closed as a whole, not each subscription.
   const wsContexts = new WeakSet<object>();
+  // Subscriptions whose events are executed once for every subscriber with the same access.
+  const sharedSubscriptions = createSharedSubscriptions();
 
   /**
    * The context of one operation, built onto `target`. Its EntityManager is forked on first use
@@ -162,6 +167,8 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       maintenanceGatePlugin(),
       endRevokedSubscriptionsPlugin(connections, wsContexts),
       responseCookiesPlugin(),
+      // Last: subscribers join a shared execution only after every plugin above let them through.
+      sharedSubscriptions.plugin,
     ],
   });
 
@@ -268,6 +275,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     services,
     http,
     yoga,
+    sharedSubscriptions,
     listen: () =>
       new Promise((resolve, reject) => {
         http.once('error', reject);

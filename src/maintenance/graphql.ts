@@ -3,6 +3,7 @@
 import { builder } from '../schema/builder.ts';
 import { ValidationFailedError } from '../errors.ts';
 import { PERMISSIONS } from '../access/declarations.ts';
+import { SHARED_PER_ACCESS } from '../realtime/shared-subscriptions.ts';
 import { maintenanceStates, MAINTENANCE_MESSAGE_MAX, setMaintenanceMode, type MaintenanceState } from './service.ts';
 
 const anyone = { public: true } as const;
@@ -73,5 +74,7 @@ builder.subscriptionFields((t) => ({
       'Over graphql-ws on /graphql or over SSE (`Accept: text/event-stream`).',
     subscribe: (_root, _args, ctx) => maintenanceStates(ctx.services),
     resolve: (state) => state,
+    // The same for every viewer with the same permissions: executed once per event for all of them.
+    extensions: SHARED_PER_ACCESS,
   }),
 }));

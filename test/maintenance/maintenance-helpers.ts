@@ -117,9 +117,9 @@ export interface SseStream {
 
 /** GraphQL over SSE (yoga): POST (JSON body) or GET (query string) with Accept: text/event-stream. */
 export async function sseSubscribe(
-  server: TestServer,
+  server: Pick<TestServer, 'url'>,
   query: string,
-  options: { method?: 'GET' | 'POST'; token?: string; headers?: Record<string, string> } = {},
+  options: { method?: 'GET' | 'POST'; token?: string; headers?: Record<string, string>; variables?: Record<string, unknown> } = {},
 ): Promise<SseStream> {
   const controller = new AbortController();
   const headers: Record<string, string> = { accept: 'text/event-stream', ...options.headers };
@@ -127,11 +127,14 @@ export async function sseSubscribe(
   const method = options.method ?? 'POST';
   const res =
     method === 'GET'
-      ? await fetch(`${server.url}?query=${encodeURIComponent(query)}`, { headers, signal: controller.signal })
+      ? await fetch(`${server.url}?query=${encodeURIComponent(query)}${options.variables ? `&variables=${encodeURIComponent(JSON.stringify(options.variables))}` : ''}`, {
+          headers,
+          signal: controller.signal,
+        })
       : await fetch(server.url, {
           method: 'POST',
           headers: { ...headers, 'content-type': 'application/json' },
-          body: JSON.stringify({ query }),
+          body: JSON.stringify({ query, variables: options.variables }),
           signal: controller.signal,
         });
   const events = new EventQueue<LiveResult>();
