@@ -12,6 +12,8 @@ interface NativeStatement {
 }
 interface NativeDatabase {
   prepare(sql: string): NativeStatement;
+  /** better-sqlite3: whether a transaction is open on the connection. */
+  readonly inTransaction: boolean;
 }
 
 const statements = new WeakMap<NativeDatabase, Map<string, NativeStatement>>();
@@ -25,9 +27,9 @@ function prepared(db: NativeDatabase, sql: string): NativeStatement {
 }
 
 /**
- * Runs `lookup` with a function answering single-row queries (`?` placeholders). The statements
- * run while this request holds the database connection, so they never read into another
- * request's open transaction. Inside a transaction they go through the transaction's connection.
+ * Runs `lookup` with a function answering single-row queries (`?` placeholders). A statement never
+ * reads into another request's open transaction, and inside a transaction it goes through the
+ * transaction's connection.
  */
 export async function withRowLookup<T>(em: EntityManager, lookup: (getRow: (sql: string, params: unknown[]) => Promise<Row | undefined>) => Promise<T>): Promise<T> {
   const connection = em.getConnection();
@@ -35,10 +37,17 @@ export async function withRowLookup<T>(em: EntityManager, lookup: (getRow: (sql:
   if (typeof db?.prepare !== 'function') {
     return lookup(async (sql, params) => (await connection.execute<Row[]>(sql, params, 'all', em.getTransactionContext()))[0]);
   }
-  return connection
-    .getClient()
-    .connection()
-    .execute(() => lookup(async (sql, params) => prepared(db as NativeDatabase, sql).get(...params)));
+  const native = db as NativeDatabase;
+  return lookup(async (sql, params) => {
+    // better-sqlite3 runs a statement synchronously: with no transaction open on the connection,
+    // none can begin before the statement ends, so it reads committed data at once. While another
+    // request's transaction is open, it waits for the connection like any query (after the commit).
+    if (!native.inTransaction) return prepared(native, sql).get(...params);
+    return connection
+      .getClient()
+      .connection()
+      .execute(async () => prepared(native, sql).get(...params));
+  });
 }
 
 /**

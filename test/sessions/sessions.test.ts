@@ -3,6 +3,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Session } from '../../src/sessions/entities.ts';
 import { createConfirmedUser, errorCodes, login, startTestServer, STRONG_PASSWORD, type GqlResponse, type TestServer } from '../helpers/server.ts';
 
 const DAY = 24 * 3600_000;
@@ -297,6 +299,32 @@ describe('sessions', () => {
     const [moved] = await sessionsOf(server, token);
     assert.equal(Date.parse(moved!.lastSeenAt), server.clock.now().getTime());
     assert.ok(Date.parse(moved!.expiresAt) > Date.parse(initial!.expiresAt));
+  });
+
+  test('a request never sees an uncommitted change: a session deleted by a transaction that rolls back keeps working', async () => {
+    const { token, userId } = await createConfirmedUser(server, 'sess.uncommitted@example.com');
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let deleted!: () => void;
+    const didDelete = new Promise<void>((resolve) => (deleted = resolve));
+    const transaction = server.gatehouse.services.orm.em
+      .fork()
+      .transactional(async (tx) => {
+        assert.equal(await tx.nativeDelete(Session, { user: userId }), 1);
+        deleted();
+        await held;
+        throw new Error('rolled back');
+      })
+      .catch((error: Error) => error);
+    await didDelete;
+    // Made while the deletion is uncommitted (on SQLite it waits for the connection; on PostgreSQL it reads the committed row).
+    const request = server.gql(VIEWER, {}, { token });
+    await delay(200);
+    release();
+    assert.match((await transaction).message, /rolled back/);
+    const res = await request;
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.deepEqual(res.body, { data: { viewer: { id: userId, email: 'sess.uncommitted@example.com' } } });
   });
 
   test("anonymous viewer is null, so nobody else reaches a user's sessions", async () => {
