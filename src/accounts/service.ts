@@ -11,7 +11,7 @@ import {
   type FieldProblem,
 } from '../errors.ts';
 import { User } from './entities.ts';
-import { withRowLookup } from '../db/hot-queries.ts';
+import { entityFromRow, withRowLookup } from '../db/hot-queries.ts';
 import { checkEmail, emailKey, normalizeEmail } from './email.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import { normalizeProfile, type ProfileInput } from './profile.ts';
@@ -47,7 +47,7 @@ export function profileInputs(user: Pick<User, 'email' | 'displayName' | 'firstN
 export async function findUserByEmail({ em }: Pick<RequestScope, 'em'>, email: string): Promise<User | null> {
   return withRowLookup(em, async (getRow) => {
     const row = await getRow('select * from users where email_key = ?', [emailKey(email)]);
-    return row ? em.map(User, row) : null;
+    return row ? entityFromRow(em, User, row) : null;
   });
 }
 

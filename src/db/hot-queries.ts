@@ -1,8 +1,9 @@
 // Hand-written SQL for the few lookups every authenticated request makes (session and token by
 // hash). MikroORM's findOne builds, compiles and prepares its query anew each time (≈ 0.9 ms here);
-// a statement prepared once and kept costs a few microseconds, and em.map turns the rows into
-// managed entities like a findOne would. On PostgreSQL the queries go through the pool (the
+// a statement prepared once and kept costs a few microseconds, and `entityFromRow` turns a row
+// into a managed entity the way findOne does. On PostgreSQL the queries go through the pool (the
 // driver has no synchronous prepared statements to keep).
+import type { EntityName } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sql';
 
 type Row = Record<string, unknown>;
@@ -62,4 +63,14 @@ export function splitRow(row: Row, prefix: string): { own: Row; rest: Row } {
     else rest[key] = row[key];
   }
   return { own, rest };
+}
+
+/**
+ * A managed entity from a database row, hydrated exactly as `em.findOne` hydrates its result
+ * (column names to properties, then the entity factory, which registers it with its snapshot).
+ * `em.map` would also re-compute the snapshot and cascade a merge: a third more time per request.
+ */
+export function entityFromRow<T extends object>(em: EntityManager, entityName: EntityName<T>, row: Row): T {
+  const data = em.getDriver().mapResult(row as never, em.getMetadata().get(entityName));
+  return em.getEntityFactory().create(entityName, data as never, { merge: true, convertCustomTypes: true });
 }

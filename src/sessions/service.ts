@@ -6,7 +6,7 @@ import type { Clock } from '../util/clock.ts';
 import { generateToken, hashToken } from '../util/secrets.ts';
 import { Session } from './entities.ts';
 import { User } from '../accounts/entities.ts';
-import { splitRow, withRowLookup } from '../db/hot-queries.ts';
+import { entityFromRow, splitRow, withRowLookup } from '../db/hot-queries.ts';
 
 /** lastSeenAt/expiresAt are written at most this often per session, not on every request. */
 const SLIDE_INTERVAL_MS = 60_000;
@@ -85,7 +85,7 @@ export async function findSessionByToken({ em, config, clock }: SessionDeps, tok
     const { own, rest } = splitRow(row, 's$');
     return {
       id: own['id'] as string,
-      user: em.map(User, rest),
+      user: entityFromRow(em, User, rest),
       createdAt: new Date(own['created_at'] as number),
       lastSeenAt: new Date(own['last_seen_at'] as number),
       expiresAt: new Date(own['expires_at'] as number),

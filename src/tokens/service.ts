@@ -13,7 +13,7 @@ import { recordAudit } from '../admin/audit.ts';
 import { assertMayManage } from '../admin/users.ts';
 import { AccessToken } from './entities.ts';
 import { User } from '../accounts/entities.ts';
-import { splitRow, withRowLookup } from '../db/hot-queries.ts';
+import { entityFromRow, splitRow, withRowLookup } from '../db/hot-queries.ts';
 
 /** Recognisable by secret scanners: `gth_` and 48 hex digits (192 bits from the CSPRNG). */
 export const TOKEN_PREFIX = 'gth_';
@@ -169,7 +169,7 @@ export async function findAccessToken(em: EntityManager, services: Services, raw
     const permissions = own['permissions'];
     return {
       id: own['id'] as string,
-      user: em.map(User, rest),
+      user: entityFromRow(em, User, rest),
       // JSON text on SQLite; PostgreSQL's jsonb arrives parsed.
       permissions: permissions == null ? null : ((typeof permissions === 'string' ? JSON.parse(permissions) : permissions) as string[]),
       expiresAt: own['expires_at'] == null ? null : new Date(own['expires_at'] as number),
