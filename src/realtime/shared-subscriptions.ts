@@ -13,8 +13,10 @@ import { Kind, getOperationAST, type DocumentNode, type ExecutionResult, type Gr
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { viewerAccess, type RequestScope } from '../context.ts';
 
+const SHARED_EXTENSION = 'gatehouseSharedPerAccess';
+
 /** Field extension: the field's events depend only on the event and the viewer's permissions. */
-export const SHARED_PER_ACCESS = { gatehouseSharedPerAccess: true } as const;
+export const SHARED_PER_ACCESS = { [SHARED_EXTENSION]: true } as const;
 
 /** Members handed an event per macrotask, so a large fan-out lets other I/O (and its own writes) through. */
 const DELIVERY_CHUNK = 512;
@@ -211,7 +213,7 @@ export function createSharedSubscriptions(): SharedSubscriptions {
       const field = rootField(args);
       if (!field) return;
       const definition = args.schema.getSubscriptionType()?.getFields()[field];
-      if (definition?.extensions?.['gatehouseSharedPerAccess'] !== true) return;
+      if (definition?.extensions?.[SHARED_EXTENSION] !== true) return;
       const key = JSON.stringify([args.operationName ?? null, args.variableValues ?? null, await accessKey(args.contextValue as unknown as RequestScope)]);
       const underlying = subscribeFn as SubscribeFn;
       setSubscribeFn(async (subscribeArgs) => {
