@@ -55,7 +55,7 @@ export async function withRowLookup<T>(em: EntityManager, lookup: (getRow: (sql:
  * Splits a joined row into the columns read under `prefix` (as `<prefix>column`, prefix removed)
  * and the rest, e.g. a session's own columns and its user's row for em.map.
  */
-export function splitRow(row: Row, prefix: string): { own: Row; rest: Row } {
+function splitRow(row: Row, prefix: string): { own: Row; rest: Row } {
   const own: Row = {};
   const rest: Row = {};
   for (const key in row) {
@@ -73,4 +73,21 @@ export function splitRow(row: Row, prefix: string): { own: Row; rest: Row } {
 export function entityFromRow<T extends object>(em: EntityManager, entityName: EntityName<T>, row: Row): T {
   const data = em.getDriver().mapResult(row as never, em.getMetadata().get(entityName));
   return em.getEntityFactory().create(entityName, data as never, { merge: true, convertCustomTypes: true });
+}
+
+/**
+ * One row joined with an owning entity (`<prefix>column` for the row's own columns, the entity's
+ * columns unprefixed), read with a prepared lookup: the own columns, and the entity hydrated.
+ */
+export async function findJoinedRow<T extends object>(
+  em: EntityManager,
+  entityName: EntityName<T>,
+  prefix: string,
+  sql: string,
+  params: unknown[],
+): Promise<{ own: Row; entity: T } | null> {
+  const row = await withRowLookup(em, (getRow) => getRow(sql, params));
+  if (!row) return null;
+  const { own, rest } = splitRow(row, prefix);
+  return { own, entity: entityFromRow(em, entityName, rest) };
 }

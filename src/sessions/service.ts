@@ -6,7 +6,7 @@ import type { Clock } from '../util/clock.ts';
 import { generateToken, hashToken } from '../util/secrets.ts';
 import { Session } from './entities.ts';
 import { User } from '../accounts/entities.ts';
-import { entityFromRow, splitRow, withRowLookup } from '../db/hot-queries.ts';
+import { findJoinedRow } from '../db/hot-queries.ts';
 
 /** lastSeenAt/expiresAt are written at most this often per session, not on every request. */
 const SLIDE_INTERVAL_MS = 60_000;
@@ -74,23 +74,22 @@ export interface LiveSession {
 /** Returns the live session for a raw token (with its user), or null. Expired sessions are deleted. */
 export async function findSessionByToken({ em, config, clock }: SessionDeps, token: string): Promise<LiveSession | null> {
   if (token.length < 20 || token.length > 200) return null;
-  const session = await withRowLookup(em, async (getRow): Promise<LiveSession | null> => {
-    // One statement for the session and its user (this runs on every authenticated request).
-    const row = await getRow(
-      'select s.id as "s$id", s.created_at as "s$created_at", s.last_seen_at as "s$last_seen_at", s.expires_at as "s$expires_at", u.* ' +
-        'from sessions s join users u on u.id = s.user_id where s.token_hash = ?',
-      [hashToken(token)],
-    );
-    if (!row) return null;
-    const { own, rest } = splitRow(row, 's$');
-    return {
-      id: own['id'] as string,
-      user: entityFromRow(em, User, rest),
-      createdAt: new Date(own['created_at'] as number),
-      lastSeenAt: new Date(own['last_seen_at'] as number),
-      expiresAt: new Date(own['expires_at'] as number),
-    };
-  });
+  // One statement for the session and its user (this runs on every authenticated request).
+  const found = await findJoinedRow(
+    em,
+    User,
+    's$',
+    'select s.id as "s$id", s.created_at as "s$created_at", s.last_seen_at as "s$last_seen_at", s.expires_at as "s$expires_at", u.* ' +
+      'from sessions s join users u on u.id = s.user_id where s.token_hash = ?',
+    [hashToken(token)],
+  );
+  const session: LiveSession | null = found && {
+    id: found.own['id'] as string,
+    user: found.entity,
+    createdAt: new Date(found.own['created_at'] as number),
+    lastSeenAt: new Date(found.own['last_seen_at'] as number),
+    expiresAt: new Date(found.own['expires_at'] as number),
+  };
   if (!session) return null;
   const now = clock.now();
   if (session.expiresAt <= now) {

@@ -13,7 +13,7 @@ import { recordAudit } from '../admin/audit.ts';
 import { assertMayManage } from '../admin/users.ts';
 import { AccessToken } from './entities.ts';
 import { User } from '../accounts/entities.ts';
-import { entityFromRow, splitRow, withRowLookup } from '../db/hot-queries.ts';
+import { findJoinedRow } from '../db/hot-queries.ts';
 
 /** Recognisable by secret scanners: `gth_` and 48 hex digits (192 bits from the CSPRNG). */
 export const TOKEN_PREFIX = 'gth_';
@@ -157,25 +157,24 @@ export interface LiveAccessToken {
  */
 export async function findAccessToken(em: EntityManager, services: Services, raw: string): Promise<LiveAccessToken | null> {
   if (!services.config.allowApiTokens || !TOKEN_PATTERN.test(raw)) return null;
-  const token = await withRowLookup(em, async (getRow): Promise<LiveAccessToken | null> => {
-    // One statement for the token and its owner (this runs on every token-authenticated request).
-    const row = await getRow(
-      'select t.id as "t$id", t.permissions as "t$permissions", t.expires_at as "t$expires_at", t.last_used_at as "t$last_used_at", u.* ' +
-        'from access_tokens t join users u on u.id = t.user_id where t.token_hash = ?',
-      [hashToken(raw)],
-    );
-    if (!row) return null;
-    const { own, rest } = splitRow(row, 't$');
-    const permissions = own['permissions'];
-    return {
-      id: own['id'] as string,
-      user: entityFromRow(em, User, rest),
-      // JSON text on SQLite; PostgreSQL's jsonb arrives parsed.
-      permissions: permissions == null ? null : ((typeof permissions === 'string' ? JSON.parse(permissions) : permissions) as string[]),
-      expiresAt: own['expires_at'] == null ? null : new Date(own['expires_at'] as number),
-      lastUsedAt: own['last_used_at'] == null ? null : new Date(own['last_used_at'] as number),
-    };
-  });
+  // One statement for the token and its owner (this runs on every token-authenticated request).
+  const found = await findJoinedRow(
+    em,
+    User,
+    't$',
+    'select t.id as "t$id", t.permissions as "t$permissions", t.expires_at as "t$expires_at", t.last_used_at as "t$last_used_at", u.* ' +
+      'from access_tokens t join users u on u.id = t.user_id where t.token_hash = ?',
+    [hashToken(raw)],
+  );
+  const permissions = found?.own['permissions'];
+  const token: LiveAccessToken | null = found && {
+    id: found.own['id'] as string,
+    user: found.entity,
+    // JSON text on SQLite; PostgreSQL's jsonb arrives parsed.
+    permissions: permissions == null ? null : ((typeof permissions === 'string' ? JSON.parse(permissions) : permissions) as string[]),
+    expiresAt: found.own['expires_at'] == null ? null : new Date(found.own['expires_at'] as number),
+    lastUsedAt: found.own['last_used_at'] == null ? null : new Date(found.own['last_used_at'] as number),
+  };
   const now = services.clock.now();
   if (!token || token.user.disabled || (token.expiresAt && token.expiresAt <= now)) return null;
   if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() >= LAST_USED_INTERVAL_MS) {

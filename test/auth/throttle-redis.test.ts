@@ -12,6 +12,7 @@ import type { ThrottleStore } from '../../src/auth/throttle-policy.ts';
 import { closeRedis, openRedis, type Redis } from '../../src/db/redis.ts';
 import { RateLimitedError } from '../../src/errors.ts';
 import { ManualClock } from '../../src/util/clock.ts';
+import { seededRandom } from '../helpers/random.ts';
 
 const REDIS_URL = process.env.TEST_REDIS_URL || null;
 const SETTINGS: ThrottleSettings = { authRequestsPerMinute: 5, failuresBeforeDelay: 3, maxDelayMs: 60_000, maxFailuresPerHour: 10 };
@@ -187,7 +188,7 @@ describe('throttling counters shared through Redis', { skip: REDIS_URL ? false :
     const settings: ThrottleSettings = { authRequestsPerMinute: 4, failuresBeforeDelay: 2, maxDelayMs: 8000, maxFailuresPerHour: 5 };
     const memory: ThrottleStore = new MemoryThrottleStore(settings);
     const redis: ThrottleStore = new RedisThrottleStore(settings, client, prefix);
-    const random = seeded(20300101);
+    const random = seededRandom(20300101);
     const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)]!;
     const accounts = ['r1@example.com', 'r2@example.com'];
     const ips = ['192.0.2.1', '192.0.2.2', '192.0.2.3', '2001:db8::1'];
@@ -254,14 +255,3 @@ async function loginOnce(throttle: AuthThrottle, account: string, ip: string, pa
   else await throttle.recordLoginFailure(account, ip);
 }
 
-/** A small deterministic generator (mulberry32), so a failing sequence can be replayed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { seededRandom } from '../helpers/random.ts';
 
 const JSON_TYPE = 'application/json';
 const GRAPHQL_RESPONSE = 'application/graphql-response+json';
@@ -420,7 +421,7 @@ describe('HTTP hardening', () => {
   describe('fuzz', () => {
     test('300 random requests to /graphql: never a 5xx, and the server still answers', async () => {
       const seed = Number(process.env.FUZZ_SEED ?? 0x6a7e5eed);
-      const random = mulberry32(seed);
+      const random = seededRandom(seed);
       const failures: string[] = [];
       for (let i = 0; i < 300; i++) {
         const input = randomRequest(random);
@@ -452,17 +453,6 @@ describe('HTTP hardening', () => {
 
 // ---- fuzz input generation -------------------------------------------------------------------
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same requests. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Random = () => number;
 const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
