@@ -70,6 +70,9 @@ interface ServerContext {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
+/** Where a context keeps the EntityManager its `em` getter forked. */
+const FORKED = Symbol('gatehouse.requestEntityManager');
+
 export async function createGatehouse(config: Config, options: GatehouseOptions = {}): Promise<Gatehouse> {
   // The first-run admin (ADMIN_EMAIL) is ensured under the start lock: instances starting together create it once.
   const services = await openServices(config, options, prepareFirstRun);
@@ -101,14 +104,22 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   const sharedSubscriptions = createSharedSubscriptions();
 
   /**
-   * The context of one operation, built onto `target`. Its EntityManager is forked on first use
-   * (an enumerable getter on `target`), so an anonymous request that reads no data forks none.
+   * The request's EntityManager, forked on first use: an anonymous request that reads no data forks
+   * none. One getter serves every context; the fork is kept on the context itself.
    */
+  function requestEntityManager(this: { [FORKED]?: EntityManager }): EntityManager {
+    return (this[FORKED] ??= services.orm.em.fork());
+  }
+
+  /** The context of one operation, built onto `target` (its `em` an enumerable getter, see above). */
   async function buildContext(request: Request, server: ServerContext, target: object = {}): Promise<Omit<Context, 'request'>> {
-    let forked: EntityManager | undefined;
-    const em = () => (forked ??= services.orm.em.fork());
-    const context = Object.defineProperty(target, 'em', { get: em, enumerable: true, configurable: true }) as { em: EntityManager };
-    const outcome = await authenticators.authenticate({ headers: request.headers, ip: server.ip }, { services, get em() { return em(); } });
+    const context = Object.defineProperties(target, {
+      em: { get: requestEntityManager, enumerable: true, configurable: true },
+      [FORKED]: { value: undefined, writable: true, enumerable: false, configurable: true },
+    }) as Context;
+    // Before authenticating: the authenticators read `services` and `em` from it.
+    context.services = services;
+    const outcome = await authenticators.authenticate({ headers: request.headers, ip: server.ip }, context);
     if (outcome.kind === 'invalid') throw authenticationFailure(config, outcome.message, outcome.retryAfter);
     // The basic backend has no anonymous requests: no credentials gets the browser's login dialog.
     if (outcome.kind === 'none' && config.authBackend === 'basic') throw authenticationFailure(config, 'Sign in with HTTP Basic.');
@@ -119,17 +130,16 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       credential?.kind === 'token' && credential.token.permissions
         ? { userId: credential.token.user.id, permissions: credential.token.permissions }
         : undefined;
-    // Assigned, not spread: spreading would call the `em` getter.
-    return Object.assign(context, {
-      services,
-      viewer: authenticated ? outcome.user : null,
-      credential,
-      ip: server.ip,
-      userAgent: request.headers.get('user-agent'),
-      requestId: server.requestId,
-      responseCookies: server.responseCookies,
-      loadAccess: accessLoader(em, restriction),
-    });
+    // Assigned one by one, always in this order (so every context has the same shape), and never
+    // spread: spreading would call the `em` getter.
+    context.viewer = authenticated ? outcome.user : null;
+    context.credential = credential;
+    context.ip = server.ip;
+    context.userAgent = request.headers.get('user-agent');
+    context.requestId = server.requestId;
+    context.responseCookies = server.responseCookies;
+    context.loadAccess = accessLoader(() => context.em, restriction);
+    return context;
   }
 
   const yoga = createYoga<ServerContext, Context>({
