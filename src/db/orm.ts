@@ -36,6 +36,12 @@ function common(dialect: DatabaseDialect) {
     },
     debug: false,
     allowGlobalContext: false,
+    // Off: with it, every scalar property of an entity becomes an accessor defined on each instance
+    // as it is hydrated (two closures per property), which halves the speed of loading an entity,
+    // e.g. the viewer on every authenticated request. Change detection compares snapshots either
+    // way, and the unit of work still defines the accessors that relations with an inverse side need
+    // when it registers an entity (none is declared here).
+    propagationOnPrototype: false,
     forceUtcTimezone: true,
   };
 }
