@@ -11,7 +11,7 @@ import {
   type FieldProblem,
 } from '../errors.ts';
 import { User } from './entities.ts';
-import { entityFromRow, withRowLookup } from '../db/hot-queries.ts';
+import { entityFromRow, findRow } from '../db/hot-queries.ts';
 import { checkEmail, emailKey, normalizeEmail } from './email.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import { normalizeProfile, type ProfileInput } from './profile.ts';
@@ -45,10 +45,8 @@ export function profileInputs(user: Pick<User, 'email' | 'displayName' | 'firstN
  * login makes this lookup, and findOne rebuilds its query each time.
  */
 export async function findUserByEmail({ em }: Pick<RequestScope, 'em'>, email: string): Promise<User | null> {
-  return withRowLookup(em, async (getRow) => {
-    const row = await getRow('select * from users where email_key = ?', [emailKey(email)]);
-    return row ? entityFromRow(em, User, row) : null;
-  });
+  const row = await findRow(em, 'select * from users where email_key = ?', [emailKey(email)]);
+  return row ? entityFromRow(em, User, row) : null;
 }
 
 export async function register(scope: RequestScope, input: RegisterInput): Promise<User> {

@@ -15,9 +15,13 @@ interface NativeDatabase {
   prepare(sql: string): NativeStatement;
   /** better-sqlite3: whether a transaction is open on the connection. */
   readonly inTransaction: boolean;
+  /** better-sqlite3: false once the database is closed (a new one is then fetched). */
+  readonly open: boolean;
 }
 
 const statements = new WeakMap<NativeDatabase, Map<string, NativeStatement>>();
+/** Each connection's better-sqlite3 database, or null where there is none (PostgreSQL). */
+const nativeDatabases = new WeakMap<object, NativeDatabase | null>();
 
 function prepared(db: NativeDatabase, sql: string): NativeStatement {
   let cache = statements.get(db);
@@ -28,27 +32,31 @@ function prepared(db: NativeDatabase, sql: string): NativeStatement {
 }
 
 /**
- * Runs `lookup` with a function answering single-row queries (`?` placeholders). A statement never
- * reads into another request's open transaction, and inside a transaction it goes through the
- * transaction's connection.
+ * One row for a query with `?` placeholders, or undefined. A statement never reads into another
+ * request's open transaction, and inside a transaction it goes through the transaction's
+ * connection. On SQLite, once the connection's database is known, no await comes before the row.
  */
-export async function withRowLookup<T>(em: EntityManager, lookup: (getRow: (sql: string, params: unknown[]) => Promise<Row | undefined>) => Promise<T>): Promise<T> {
+export async function findRow(em: EntityManager, sql: string, params: unknown[]): Promise<Row | undefined> {
   const connection = em.getConnection();
-  const db = em.isInTransaction() ? null : ((await connection.getNativeClient()) as Partial<NativeDatabase>);
-  if (typeof db?.prepare !== 'function') {
-    return lookup(async (sql, params) => (await connection.execute<Row[]>(sql, params, 'all', em.getTransactionContext()))[0]);
+  if (!em.isInTransaction()) {
+    let db = nativeDatabases.get(connection);
+    if (db === undefined || (db !== null && !db.open)) {
+      const client = (await connection.getNativeClient()) as Partial<NativeDatabase>;
+      nativeDatabases.set(connection, (db = typeof client?.prepare === 'function' ? (client as NativeDatabase) : null));
+    }
+    if (db !== null) {
+      // better-sqlite3 runs a statement synchronously: with no transaction open on the connection,
+      // none can begin before the statement ends, so it reads committed data at once. While another
+      // request's transaction is open, it waits for the connection like any query (after the commit).
+      if (!db.inTransaction) return prepared(db, sql).get(...params);
+      const native = db;
+      return connection
+        .getClient()
+        .connection()
+        .execute(async () => prepared(native, sql).get(...params));
+    }
   }
-  const native = db as NativeDatabase;
-  return lookup(async (sql, params) => {
-    // better-sqlite3 runs a statement synchronously: with no transaction open on the connection,
-    // none can begin before the statement ends, so it reads committed data at once. While another
-    // request's transaction is open, it waits for the connection like any query (after the commit).
-    if (!native.inTransaction) return prepared(native, sql).get(...params);
-    return connection
-      .getClient()
-      .connection()
-      .execute(async () => prepared(native, sql).get(...params));
-  });
+  return (await connection.execute<Row[]>(sql, params, 'all', em.getTransactionContext()))[0];
 }
 
 /**
@@ -86,7 +94,7 @@ export async function findJoinedRow<T extends object>(
   sql: string,
   params: unknown[],
 ): Promise<{ own: Row; entity: T } | null> {
-  const row = await withRowLookup(em, (getRow) => getRow(sql, params));
+  const row = await findRow(em, sql, params);
   if (!row) return null;
   const { own, rest } = splitRow(row, prefix);
   return { own, entity: entityFromRow(em, entityName, rest) };

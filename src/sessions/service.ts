@@ -71,16 +71,19 @@ export interface LiveSession {
   expiresAt: Date;
 }
 
+/** One statement for the session and its owner (this runs on every session-authenticated request). */
+const SESSION_LOOKUP =
+  'select s.id as "s$id", s.created_at as "s$created_at", s.last_seen_at as "s$last_seen_at", s.expires_at as "s$expires_at", u.* ' +
+  'from sessions s join users u on u.id = s.user_id where s.token_hash = ?';
+
 /** Returns the live session for a raw token (with its user), or null. Expired sessions are deleted. */
 export async function findSessionByToken({ em, config, clock }: SessionDeps, token: string): Promise<LiveSession | null> {
   if (token.length < 20 || token.length > 200) return null;
-  // One statement for the session and its user (this runs on every authenticated request).
   const found = await findJoinedRow(
     em,
     User,
     's$',
-    'select s.id as "s$id", s.created_at as "s$created_at", s.last_seen_at as "s$last_seen_at", s.expires_at as "s$expires_at", u.* ' +
-      'from sessions s join users u on u.id = s.user_id where s.token_hash = ?',
+    SESSION_LOOKUP,
     [hashToken(token)],
   );
   const session: LiveSession | null = found && {

@@ -151,19 +151,22 @@ export interface LiveAccessToken {
   lastUsedAt: Date | null;
 }
 
+/** One statement for the token and its owner (this runs on every token-authenticated request). */
+const TOKEN_LOOKUP =
+  'select t.id as "t$id", t.permissions as "t$permissions", t.expires_at as "t$expires_at", t.last_used_at as "t$last_used_at", u.* ' +
+  'from access_tokens t join users u on u.id = t.user_id where t.token_hash = ?';
+
 /**
  * The live token for a raw value (with its owner), or null: unknown, expired, owner disabled, or
  * tokens turned off. Deleting a user deletes their tokens (cascade), so they stop at once.
  */
 export async function findAccessToken(em: EntityManager, services: Services, raw: string): Promise<LiveAccessToken | null> {
   if (!services.config.allowApiTokens || !TOKEN_PATTERN.test(raw)) return null;
-  // One statement for the token and its owner (this runs on every token-authenticated request).
   const found = await findJoinedRow(
     em,
     User,
     't$',
-    'select t.id as "t$id", t.permissions as "t$permissions", t.expires_at as "t$expires_at", t.last_used_at as "t$last_used_at", u.* ' +
-      'from access_tokens t join users u on u.id = t.user_id where t.token_hash = ?',
+    TOKEN_LOOKUP,
     [hashToken(raw)],
   );
   const permissions = found?.own['permissions'];
