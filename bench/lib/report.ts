@@ -28,6 +28,17 @@ export function ratioOf(row: ResultRow): number {
   return row.gatehouse / row.baseline;
 }
 
+/**
+ * The lowest and highest ratio of a single round (each Gatehouse run against the baseline run of
+ * the same round), or null without paired samples: how far the machine's noise moves the ratio.
+ */
+export function roundRatioRange(row: ResultRow): [number, number] | null {
+  const { gatehouse = [], baseline = [] } = row.samples ?? {};
+  if (gatehouse.length < 2 || gatehouse.length !== baseline.length) return null;
+  const ratios = gatehouse.map((value, i) => value / baseline[i]!).filter((ratio) => Number.isFinite(ratio));
+  return ratios.length < 2 ? null : [Math.min(...ratios), Math.max(...ratios)];
+}
+
 export function goalMet(row: ResultRow): boolean {
   const ratio = ratioOf(row);
   if (!Number.isFinite(ratio)) return false;
@@ -55,11 +66,22 @@ export function machineDescription(): string {
 
 /** The table as Markdown (printed, and pasted into the README's Performance section). */
 export function formatTable(rows: ResultRow[]): string {
-  const header = ['scenario', 'metric', 'Gatehouse', 'baseline (same run)', 'baseline', 'ratio', 'goal', 'met'];
+  const header = ['scenario', 'metric', 'Gatehouse', 'baseline (same run)', 'baseline', 'ratio', 'rounds', 'goal', 'met'];
   const lines = rows.map((row) => {
     const ratio = ratioOf(row);
+    const range = roundRatioRange(row);
     const goal = `${row.goal.kind === 'min' ? '≥' : '≤'} ${row.goal.ratio}×${row.extraCheck ? `, ${row.extraCheck.label}` : ''}`;
-    return [row.scenario, row.metric, fmt(row.gatehouse), row.baselineLabel, fmt(row.baseline), Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : '-', goal, goalMet(row) ? 'yes' : '**no**'];
+    return [
+      row.scenario,
+      row.metric,
+      fmt(row.gatehouse),
+      row.baselineLabel,
+      fmt(row.baseline),
+      Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : '-',
+      range ? `${range[0].toFixed(2)}–${range[1].toFixed(2)}×` : '-',
+      goal,
+      goalMet(row) ? 'yes' : '**no**',
+    ];
   });
   const all = [header, ...lines];
   const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
