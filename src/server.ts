@@ -130,8 +130,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       credential?.kind === 'token' && credential.token.permissions
         ? { userId: credential.token.user.id, permissions: credential.token.permissions }
         : undefined;
-    // Assigned one by one, always in this order (so every context has the same shape), and never
-    // spread: spreading would call the `em` getter.
+    // Assigned, never spread: spreading would call the `em` getter.
     context.viewer = authenticated ? outcome.user : null;
     context.credential = credential;
     context.ip = server.ip;

@@ -61,7 +61,7 @@ export async function findRow(em: EntityManager, sql: string, params: unknown[])
 
 /**
  * Splits a joined row into the columns read under `prefix` (as `<prefix>column`, prefix removed)
- * and the rest, e.g. a session's own columns and its user's row for em.map.
+ * and the rest, e.g. a session's own columns and its user's row for entityFromRow.
  */
 function splitRow(row: Row, prefix: string): { own: Row; rest: Row } {
   const own: Row = {};
