@@ -19,6 +19,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { openDatabase } from '../src/db/orm.ts';
+import { entities } from '../src/entities.ts';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, adminSession, graphql } from './lib/gatehouse.ts';
 import { ROOT } from './lib/processes.ts';
 import { median } from './lib/report.ts';
@@ -37,7 +38,7 @@ async function cachedDatabase(): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const building = `${path}.building`;
   rmSync(building, { force: true });
-  const orm = await openDatabase(building);
+  const orm = await openDatabase(building, entities);
   await orm.close();
   const db = new Database(building);
   db.pragma('journal_mode = wal');

@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../src/db/orm.ts';
-import type { DatabaseDialect } from '../src/db/dialect.ts';
+import { entities } from '../src/entities.ts';
+import type { DatabaseDialect } from '../src/config/dialect.ts';
 import { dropDatabase, ensureDatabase } from '../src/db/postgresql-admin.ts';
 
 const name = process.argv[2] ?? 'change';
@@ -20,7 +21,7 @@ if (!adminUrl) {
 }
 
 async function create(dialect: DatabaseDialect, location: string, dir: string): Promise<void> {
-  const orm = await openDatabase(location);
+  const orm = await openDatabase(location, entities);
   try {
     const result = await orm.migrator.create(dir, false, false, name);
     if (!result.fileName) {

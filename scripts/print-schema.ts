@@ -1,7 +1,7 @@
 // Writes schema.graphql; with --check, fails when the committed file differs (CI drift check).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { printSchemaSdl } from '../src/schema/print.ts';
+import { printSchemaSdl } from '../src/schema.ts';
 
 const file = join(import.meta.dirname, '..', 'schema.graphql');
 const sdl = printSchemaSdl();

@@ -1,25 +1,23 @@
-// The GraphQL context: what every resolver may use. Built once per operation by server.ts.
+// The GraphQL context: what every resolver and service may use. Built once per operation by server.ts.
+//
+// This module sits below every domain and names none of them. It holds the parts every domain
+// shares (configuration, clock, database, log); each domain adds the part it owns by augmenting
+// these interfaces beside the code that provides it, e.g. in src/realtime/pubsub.ts:
+//
+//   declare module '../context.ts' { interface Services { pubsub: PubSub } }
+//
+// so a domain depends on the context, never the reverse, and src/services.ts (which assembles the
+// real objects) fails to compile when a declared part is missing.
 import type { EntityManager } from '@mikro-orm/sql';
 import type { Logger } from 'pino';
-import type { Config } from './config.ts';
+import type { Config } from './config/index.ts';
 import type { Clock } from './util/clock.ts';
 import type { Orm } from './db/orm.ts';
 import type { Redis } from './db/redis.ts';
-import type { User } from './accounts/entities.ts';
-import type { LiveSession } from './sessions/service.ts';
-import type { LiveAccessToken } from './tokens/service.ts';
 import type { Mailer } from './mail/mailer.ts';
-import type { AuthThrottle } from './auth/throttle.ts';
-import type { ValidatorRegistry } from './validation/registry.ts';
 import type { BackgroundTasks } from './util/background.ts';
-import type { ViewerAccess } from './access/viewer-access.ts';
-import type { SetupGate } from './admin/setup.ts';
-import type { PubSub } from './realtime/pubsub.ts';
-import type { MaintenanceCache } from './maintenance/service.ts';
-import type { DatabaseRuntime } from './database/runtime.ts';
-import type { OAuthProviders } from './oauth/providers/index.ts';
 
-/** Long-lived parts of the running server, shared by every request and by the CLI. */
+/** Long-lived parts of the running server, shared by every request and by the CLI. Domains add theirs. */
 export interface Services {
   config: Config;
   clock: Clock;
@@ -28,34 +26,26 @@ export interface Services {
   /** Redis connections when REDIS_URL is set (several instances), else null. */
   redis: { client: Redis; subscriber: Redis } | null;
   mailer: Mailer;
-  throttle: AuthThrottle;
-  validators: ValidatorRegistry;
   background: BackgroundTasks;
-  /** First-run setup: the setup token and the lock that lets one `completeSetup` win. */
-  setup: SetupGate;
-  /** Live events for subscriptions (in-process; a distributed one when several instances run). */
-  pubsub: PubSub;
-  /** The maintenance state as this process last saw it (read by the gate on every operation). */
-  maintenance: MaintenanceCache;
-  /** The configured OAuth / OpenID Connect providers. */
-  oauth: OAuthProviders;
-  /** Backups, restores and the gate requests pass while the database file is swapped. */
-  database: DatabaseRuntime;
 }
 
-/** How the viewer proved who they are on this request. */
-export type Credential =
-  | { kind: 'session'; via: 'cookie' | 'bearer'; session: LiveSession }
-  | { kind: 'token'; via: 'bearer' | 'basic'; token: LiveAccessToken }
-  /** HTTP Basic email + password on this request (AUTH_BACKEND=basic), or a deployer's authenticator. */
-  | { kind: 'password'; via: 'basic' | string };
+/**
+ * How a viewer can prove who they are, by kind. Each domain that issues a credential adds its kind
+ * (`session` in sessions/, `token` in tokens/, `password` in auth/); `Credential` is their union.
+ */
+export interface CredentialKinds {}
 
-/** What a service needs to act for a request: its own EntityManager and who asks, from where. */
+/** How the viewer proved who they are on this request. */
+export type Credential = CredentialKinds[keyof CredentialKinds];
+
+/**
+ * What a service needs to act for a request: its own EntityManager and who asks, from where.
+ * accounts/ adds `viewer` (the signed-in user) and `loadAccess` (their roles and permissions), auth/
+ * adds `credential`.
+ */
 export interface RequestScope {
   services: Services;
   em: EntityManager;
-  viewer: User | null;
-  credential: Credential | null;
   ip: string;
   userAgent: string | null;
   requestId: string;
@@ -64,8 +54,6 @@ export interface RequestScope {
    * with full authority; otherwise (absent) a request without a viewer is anonymous.
    */
   actorType?: 'cli' | 'system';
-  /** Roles and permissions of a user, read once per request and user (use `viewerAccess(scope)`). */
-  loadAccess(user: User | null): Promise<ViewerAccess>;
 }
 
 export interface Context extends RequestScope {
@@ -75,16 +63,11 @@ export interface Context extends RequestScope {
 }
 
 /** The current viewer's roles and permissions (login and logout may change the viewer mid-operation). */
-export function viewerAccess(scope: Pick<RequestScope, 'viewer' | 'loadAccess'>): Promise<ViewerAccess> {
+export function viewerAccess(scope: Pick<RequestScope, 'viewer' | 'loadAccess'>): ReturnType<RequestScope['loadAccess']> {
   return scope.loadAccess(scope.viewer);
 }
 
 /** The command line or the server itself, acting with full authority (never a GraphQL request). */
-export function isOperator(scope: { viewer: User | null; actorType?: string | undefined }): boolean {
+export function isOperator(scope: { viewer: object | null; actorType?: string | undefined }): boolean {
   return scope.viewer === null && (scope.actorType === 'cli' || scope.actorType === 'system');
-}
-
-/** The id of the session this request was made with, or null (anonymous, token, Basic). */
-export function currentSessionId(scope: Pick<RequestScope, 'credential'>): string | null {
-  return scope.credential?.kind === 'session' ? scope.credential.session.id : null;
 }

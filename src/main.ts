@@ -1,8 +1,10 @@
 // The `gatehouse` command: serve, schema, and the operator commands each domain adds (user, admin, role, maintenance, db).
-import { loadConfig, ConfigError } from './config.ts';
+import { loadConfig, ConfigError } from './config/index.ts';
 import { AccessError, DomainError, ValidationFailedError } from './errors.ts';
 import { CliFailure, processIO, UsageError } from './cli/io.ts';
-import type { CliCommand } from './cli/operator.ts';
+import type { CliCommand } from './cli/command.ts';
+import { asOperator } from './operator.ts';
+import { entities } from './entities.ts';
 import { adminCommand, USER_USAGE, userCommand } from './admin/cli.ts';
 import { ROLE_USAGE, roleCommand } from './access/cli.ts';
 import { MAINTENANCE_USAGE, maintenanceCommand } from './maintenance/cli.ts';
@@ -34,14 +36,15 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'schema') {
     if (args.length > 1 || (args[0] !== undefined && args[0] !== 'print')) throw new UsageError('Use: gatehouse schema print');
-    const { printSchemaSdl } = await import('./schema/print.ts');
+    const { printSchemaSdl } = await import('./schema.ts');
     processIO.stdout.write(printSchemaSdl());
     return 0;
   }
   if (command === 'serve') return serve();
   const run = COMMANDS[command];
   if (!run) throw new UsageError(`Unknown command "${command}".`);
-  return run({ config: loadConfig(), io: processIO, args });
+  const config = loadConfig();
+  return run({ config, io: processIO, args, entities, asOperator: (action) => asOperator(config, processIO, action) });
 }
 
 const COMMANDS: Record<string, (command: CliCommand) => Promise<number>> = {

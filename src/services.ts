@@ -1,11 +1,12 @@
 // Opens the long-lived parts Gatehouse runs on (database, mail, throttling, validators…) from a
 // Config. The server and the command line both start here, so they share one database setup.
 import { pino, type Logger } from 'pino';
-import type { Config } from './config.ts';
+import type { Config } from './config/index.ts';
 import type { Services } from './context.ts';
 import { systemClock, type Clock } from './util/clock.ts';
 import { BackgroundTasks } from './util/background.ts';
 import { openDatabase } from './db/orm.ts';
+import { entities } from './entities.ts';
 import { createMailer } from './mail/mailer.ts';
 import { createAuthThrottle } from './auth/throttle.ts';
 import { createValidatorRegistry } from './validation/rules.ts';
@@ -18,8 +19,9 @@ import { closeRedis, openRedis, type Redis } from './db/redis.ts';
 import { withDatabaseLock } from './db/locks.ts';
 import { MaintenanceCache } from './maintenance/service.ts';
 import { DatabaseRuntime } from './database/runtime.ts';
+import { userSessions } from './sessions/service.ts';
 import { createOAuthProviders } from './oauth/providers/index.ts';
-import type { OAuthEndpointOverrides } from './oauth/providers/catalogue.ts';
+import type { OAuthEndpointOverrides } from './config/oauth-providers.ts';
 
 export interface ServiceOptions {
   clock?: Clock;
@@ -74,7 +76,7 @@ export async function openServices(config: Config, options: ServiceOptions = {},
   let services: Services | null = null;
   try {
     return await withDatabaseLock(config.databasePath, 'start', async () => {
-      const orm = await openDatabase(config.databasePath);
+      const orm = await openDatabase(config.databasePath, entities);
       services = assemble(config, options, { logger, clock, orm, redis, pubsub });
       await syncAccessDeclarations(orm.em.fork(), clock, options.access);
       await services.maintenance.reload(orm.em.fork());
@@ -109,6 +111,7 @@ function assemble(
     maintenance: new MaintenanceCache(pubsub),
     oauth: createOAuthProviders(config.oauth.providers, options.oauthEndpoints),
     database: new DatabaseRuntime(config),
+    userSessions,
   };
   return services;
 }

@@ -2,7 +2,7 @@
 // message naming the variable, durations, SQLite URLs, and empty values meaning "unset".
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { ConfigError, loadConfig } from '../src/config/index.ts';
 
 /** Asserts that `env` is refused with a ConfigError naming `variable`; returns the message. */
 function refused(env: Record<string, string>, variable: string): string {

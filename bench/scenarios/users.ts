@@ -3,6 +3,7 @@
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase } from '../../src/db/orm.ts';
+import { entities } from '../../src/entities.ts';
 import { userCursor } from '../../src/admin/user-list.ts';
 import { adminSession, startGatehouse } from '../lib/gatehouse.ts';
 import { checkSample, runCheckedLoad, type GraphQLLoad } from '../lib/load.ts';
@@ -24,7 +25,7 @@ async function usersDatabase(log: (line: string) => void): Promise<string> {
   rmSync(building, { force: true });
   log(`  building ${USERS.toLocaleString('en')} users into ${CACHE} (once) …`);
   const started = performance.now();
-  const orm = await openDatabase(building);
+  const orm = await openDatabase(building, entities);
   try {
     await orm.em.getConnection().execute(`
       with recursive n(i) as (select 1 union all select i + 1 from n where i < ${USERS})

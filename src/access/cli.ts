@@ -1,6 +1,6 @@
 // `gatehouse role …`: roles for operators.
 import { printTable, UsageError } from '../cli/io.ts';
-import { asOperator, parseCommandArgs, type CliCommand } from '../cli/operator.ts';
+import { parseCommandArgs, type CliCommand } from '../cli/command.ts';
 import { createRole, deleteRoleByName, listRoles, roleUserCount } from './service.ts';
 import { ADMIN_ROLE } from './declarations.ts';
 
@@ -8,12 +8,12 @@ export const ROLE_USAGE = `  role list [--json]                                r
   role add <name> [--description <text>] [--permission <name>]…
   role delete <name>                                built-in roles cannot be deleted`;
 
-export async function roleCommand({ config, io, args }: CliCommand): Promise<number> {
+export async function roleCommand({ io, args, asOperator }: CliCommand): Promise<number> {
   const [sub, ...rest] = args;
   switch (sub) {
     case 'list': {
       const { values } = parseCommandArgs(rest, { json: { type: 'boolean' } }, 0);
-      const rows = await asOperator(config, io, async (scope) => {
+      const rows = await asOperator(async (scope) => {
         const roles = await listRoles(scope);
         return Promise.all(
           roles.map(async (role) => ({
@@ -35,7 +35,7 @@ export async function roleCommand({ config, io, args }: CliCommand): Promise<num
         { description: { type: 'string' }, permission: { type: 'string', multiple: true } },
         1,
       );
-      const role = await asOperator(config, io, (scope) =>
+      const role = await asOperator((scope) =>
         createRole(scope, { name: positionals[0]!, description: values.description ?? null, permissions: values.permission ?? [] }),
       );
       io.stdout.write(`Created the role ${role.name}.\n`);
@@ -43,7 +43,7 @@ export async function roleCommand({ config, io, args }: CliCommand): Promise<num
     }
     case 'delete': {
       const { positionals } = parseCommandArgs(rest, {}, 1);
-      const deleted = await asOperator(config, io, (scope) => deleteRoleByName(scope, positionals[0]!));
+      const deleted = await asOperator((scope) => deleteRoleByName(scope, positionals[0]!));
       io.stdout.write(`Deleted the role ${deleted.name}.\n`);
       return 0;
     }

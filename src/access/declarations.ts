@@ -1,6 +1,7 @@
 // Permissions and roles declared in code. Gatehouse's own are below; deployers add theirs through
 // `createGatehouse(config, { access: { permissions, roles } })`. All are synced into the database at
 // start (created if missing, descriptions refreshed), the way the seed registered Permission/Role objects.
+import { AUDIT_READ_PERMISSION } from '../audit/service.ts';
 
 export interface PermissionDeclaration {
   name: string;
@@ -27,7 +28,7 @@ export const PERMISSIONS = {
   usersWrite: 'users:write',
   rolesRead: 'roles:read',
   rolesWrite: 'roles:write',
-  auditRead: 'audit:read',
+  auditRead: AUDIT_READ_PERMISSION,
   maintenanceWrite: 'maintenance:write',
   databaseRead: 'database:read',
   databaseWrite: 'database:write',

@@ -1,10 +1,8 @@
-// GraphQL for roles and permissions: the Role and Permission types, their root fields, and the
-// roles, effective permissions and admin flag of a User.
+// GraphQL for roles and permissions: the Role and Permission types and their root fields (the roles
+// a User holds, and assigning them, are in accounts/roles-graphql.ts).
 import { builder } from '../schema/builder.ts';
 import { describedRule } from '../schema/auth-rules.ts';
-import { BuiltInProtectedError, LastAdminError, NameTakenError, ValidationFailedError } from '../errors.ts';
-import type { User } from '../accounts/entities.ts';
-import { UserRef } from '../accounts/graphql.ts';
+import { BuiltInProtectedError, NameTakenError, ValidationFailedError } from '../errors.ts';
 import { PERMISSIONS } from './declarations.ts';
 import type { Permission, Role } from './entities.ts';
 import * as access from './service.ts';
@@ -93,30 +91,6 @@ const CreatePermissionInput = builder.inputType('CreatePermissionInput', {
   }),
 });
 
-const viewerOrUserReader = describedRule(
-  `the account itself, or holders of \`${PERMISSIONS.usersRead}\``,
-  (user: User) => ({ $any: { self: user.id, permission: PERMISSIONS.usersRead } }),
-);
-
-builder.objectFields(UserRef, (t) => ({
-  roles: t.field({
-    type: [RoleRef],
-    authScopes: viewerOrUserReader,
-    description: 'The roles the account holds, by name. Every account holds `user`.',
-    resolve: async (user, _args, ctx) => (await access.userAccessSummary(ctx, user)).roles,
-  }),
-  permissions: t.stringList({
-    authScopes: viewerOrUserReader,
-    description: 'Every permission the account holds through its roles, by name (for an admin: all of them).',
-    resolve: async (user, _args, ctx) => (await access.userAccessSummary(ctx, user)).permissions,
-  }),
-  isAdmin: t.boolean({
-    authScopes: viewerOrUserReader,
-    description: 'Whether the account holds the `admin` role.',
-    resolve: async (user, _args, ctx) => (await access.userAccessSummary(ctx, user)).isAdmin,
-  }),
-}));
-
 builder.queryFields((t) => ({
   roles: t.field({
     type: [RoleRef],
@@ -172,15 +146,5 @@ builder.mutationFields((t) => ({
     errors: { types: [BuiltInProtectedError] },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => access.deletePermission(ctx, id),
-  }),
-  assignRoles: t.field({
-    type: UserRef,
-    authScopes: canWrite,
-    description:
-      "Replaces a user's roles with the named ones (`user` always stays). Only an admin can grant or remove " +
-      '`admin`, and the last active admin cannot lose it. Takes effect on the user\'s next request.',
-    errors: { types: [ValidationFailedError, LastAdminError] },
-    args: { userId: t.arg.id({ required: true }), roles: t.arg.stringList({ required: true }) },
-    resolve: (_root, { userId, roles }, ctx) => access.assignRoles(ctx, userId, roles),
   }),
 }));

@@ -1,10 +1,9 @@
-// Roles and permissions: listing, creating, editing and deleting them, and assigning roles to users.
+// Roles and permissions: listing, creating, editing and deleting them (which users hold them: accounts/roles.ts).
 // Services take a scope (the request's, or the CLI's) and know nothing of GraphQL. Every change is audited.
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sql';
 import { isOperator, type RequestScope } from '../context.ts';
-import { User } from '../accounts/entities.ts';
-import { recordAudit, type AuditScope } from '../admin/audit.ts';
+import { recordAudit, type AuditScope } from '../audit/service.ts';
 import {
   BuiltInProtectedError,
   forbidden,
@@ -16,8 +15,8 @@ import {
 } from '../errors.ts';
 import { ACCESS_NAME, ADMIN_ROLE, USER_ROLE } from './declarations.ts';
 import { Permission, Role } from './entities.ts';
-import { assertNotLastAdmin } from './guards.ts';
 import { accessFromRoles, type ViewerAccess } from './viewer-access.ts';
+import { singleLineProblem } from '../validation/text.ts';
 
 /** Who acts (a signed-in user, or with no viewer the operator at the command line) and on which database. */
 export type AccessScope = AuditScope & Pick<RequestScope, 'loadAccess'>;
@@ -42,9 +41,8 @@ export interface CreatePermissionInput {
 
 const NAME_MAX = 64;
 const DESCRIPTION_MAX = 500;
-const CONTROL_CHARS = /[\u0000-\u0009\u000B\u000C\u000E-\u001F\u007F]/;
 
-const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+export const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 // ---- reading -------------------------------------------------------------------------------
 
@@ -67,27 +65,18 @@ export async function rolePermissions(scope: Pick<RequestScope, 'em'>, role: Rol
   return role.permissions.getItems().sort(byName);
 }
 
-export async function roleUserCount(scope: Pick<RequestScope, 'em'>, role: Role): Promise<number> {
-  return scope.em.count(User, { roles: { id: role.id } });
-}
-
-export interface UserAccessSummary {
-  roles: Role[];
-  /** Effective permission names: for an admin, every permission in the database. */
-  permissions: string[];
-  isAdmin: boolean;
-}
-
 /**
- * What a user holds, read from this scope's EntityManager (fresh per request). Not the per-request
- * access cache: a role assigned earlier in the same operation shows here at once.
+ * How many accounts hold a role, counted on the pivot table the User entity keeps
+ * (accounts/entities.ts `roles`): roles are below accounts and do not load users.
  */
-export async function userAccessSummary(scope: Pick<RequestScope, 'em'>, user: User): Promise<UserAccessSummary> {
-  await scope.em.populate(user, ['roles.permissions']);
-  const roles = user.roles.getItems().sort(byName);
-  const access = accessFromRoles(roles);
-  const permissions = access.isAdmin ? (await listPermissions(scope)).map((p) => p.name) : [...access.permissions].sort();
-  return { roles, permissions, isAdmin: access.isAdmin };
+export async function roleUserCount(scope: Pick<RequestScope, 'em'>, role: Role): Promise<number> {
+  const rows = await scope.em.getConnection().execute<{ n: number | string }[]>(
+    'select count(*) as n from user_roles where role_id = ?',
+    [role.id],
+    'all',
+    scope.em.getTransactionContext(),
+  );
+  return Number(rows[0]?.n ?? 0);
 }
 
 // ---- roles ---------------------------------------------------------------------------------
@@ -217,40 +206,10 @@ async function removePermission(scope: AccessScope, permission: Permission): Pro
 
 // ---- assignments ---------------------------------------------------------------------------
 
-/**
- * Replaces a user's roles with the named ones. Every account keeps the `user` role; the last active
- * admin cannot lose `admin` (checked inside the transaction that writes, so two admins demoting
- * each other at once cannot both succeed). May run inside a caller's transaction (`{ ...scope, em: tx }`)
- * if the actor's access is loaded already (a scope check does that): loading it then would wait for
- * SQLite's one connection, which the caller's transaction holds.
- */
-export async function assignRoles(scope: AccessScope, userId: string, roleNames: readonly string[]): Promise<User> {
-  const actor = await actorAccess(scope);
-  const names = [...new Set([USER_ROLE, ...roleNames.map((n) => n.trim())])];
-  const { user, added, removed } = await scope.em.transactional(async (tx) => {
-    const user = await tx.findOne(User, { id: userId }, { populate: ['roles'] });
-    if (!user) throw notFound('User');
-    const roles = await tx.find(Role, { name: { $in: names } }, { populate: ['permissions'] });
-    const unknown = names.filter((n) => !roles.some((r) => r.name === n));
-    if (unknown.length) throw ValidationFailedError.field('roles', unknownNames('role', unknown));
-
-    const { added, removed } = difference(user.roles.getItems().map((r) => r.name), names);
-    assertMayAssign(actor, roles.filter((r) => added.includes(r.name)), removed);
-    if (removed.includes(ADMIN_ROLE)) await assertNotLastAdmin(tx, user.id);
-    user.roles.set(roles);
-    user.updatedAt = scope.services.clock.now();
-    await tx.flush();
-    await recordAudit({ ...scope, em: tx }, { action: 'user.roles.assign', targetType: 'user', targetId: user.id, details: { added, removed } });
-    return { user, added, removed };
-  });
-  scope.services.logger.info({ userId: user.id, added, removed }, 'roles assigned');
-  return user;
-}
-
 // ---- rules ---------------------------------------------------------------------------------
 
 /** The acting user's access; null for the operator (command line, server), who acts with full authority. */
-async function actorAccess(scope: AccessScope): Promise<ViewerAccess | null> {
+export async function actorAccess(scope: AccessScope): Promise<ViewerAccess | null> {
   if (scope.viewer) return scope.loadAccess(scope.viewer);
   if (isOperator(scope)) return null;
   // Defence in depth: resolvers are guarded by scope-auth, so an anonymous call never gets here.
@@ -264,7 +223,7 @@ function assertMayGrant(actor: ViewerAccess | null, permissionNames: readonly st
   if (missing.length) throw forbidden(`You cannot grant permissions you do not hold: ${missing.sort().join(', ')}.`);
 }
 
-function assertMayAssign(actor: ViewerAccess | null, addedRoles: Role[], removedNames: readonly string[]): void {
+export function assertMayAssign(actor: ViewerAccess | null, addedRoles: Role[], removedNames: readonly string[]): void {
   if (!actor || actor.isAdmin) return;
   if (removedNames.includes(ADMIN_ROLE) || addedRoles.some((r) => r.name === ADMIN_ROLE)) {
     throw forbidden(`Only an admin can grant or remove the role "${ADMIN_ROLE}".`);
@@ -290,8 +249,8 @@ function checkName(field: string, raw: string, problems: FieldProblem[]): string
 function checkDescription(raw: string | null | undefined, problems: FieldProblem[]): string | null {
   const description = raw?.trim() || null;
   if (description === null) return null;
-  if (description.length > DESCRIPTION_MAX) problems.push({ field: 'description', messages: [`Use at most ${DESCRIPTION_MAX} characters.`] });
-  else if (CONTROL_CHARS.test(description)) problems.push({ field: 'description', messages: ['Remove control characters.'] });
+  const problem = singleLineProblem(description, DESCRIPTION_MAX);
+  if (problem) problems.push({ field: 'description', messages: [problem] });
   return description;
 }
 
@@ -305,10 +264,10 @@ async function findPermissions(em: EntityManager, rawNames: readonly string[], p
   return found;
 }
 
-const unknownNames = (what: string, names: readonly string[]) =>
+export const unknownNames = (what: string, names: readonly string[]) =>
   `Unknown ${what}${names.length > 1 ? 's' : ''}: ${names.map((n) => JSON.stringify(n)).join(', ')}.`;
 
-function difference(before: readonly string[], after: readonly string[]): { added: string[]; removed: string[] } {
+export function difference(before: readonly string[], after: readonly string[]): { added: string[]; removed: string[] } {
   return {
     added: after.filter((n) => !before.includes(n)).sort(),
     removed: before.filter((n) => !after.includes(n)).sort(),

@@ -2,9 +2,8 @@
 // stolen session alone cannot delete the account, nor serve to guess the password.
 import type { RequestScope } from '../context.ts';
 import { publishRevoked } from '../realtime/pubsub.ts';
-import { assertNotLastAdmin } from '../access/guards.ts';
-import { recordAudit } from '../admin/audit.ts';
-import { revokeAllSessions } from '../sessions/service.ts';
+import { assertNotLastAdmin } from './last-admin.ts';
+import { recordAudit } from '../audit/service.ts';
 import { User } from './entities.ts';
 import { reauthenticate } from './service.ts';
 
@@ -20,7 +19,7 @@ export async function deleteAccount(scope: RequestScope, user: User, password: s
   await reauthenticate(scope, user, password, 'The password is incorrect.');
   await em.transactional(async (tx) => {
     await assertNotLastAdmin(tx, user.id);
-    const sessionsEnded = await revokeAllSessions(tx, user.id);
+    const sessionsEnded = await services.userSessions.revoke(tx, user.id, null);
     await recordAudit(
       { ...scope, em: tx, viewer: user },
       { action: ACCOUNT_DELETE_ACTION, targetType: 'user', targetId: user.id, details: { email: user.email, sessionsEnded } },

@@ -11,10 +11,10 @@ import {
   ValidationFailedError,
 } from '../errors.ts';
 import type { User } from './entities.ts';
-import { checkEmail } from './email.ts';
+import { checkEmail } from '../util/email.ts';
 import * as accounts from './service.ts';
 import { deleteAccount } from './deletion.ts';
-import { clearedSessionCookie, queueSessionCookie, readSessionCookie } from '../sessions/cookies.ts';
+import { clearedSessionCookie, queueSessionCookie, readSessionCookie } from '../http/session-cookies.ts';
 
 export const UserRef = builder.objectRef<User>('User');
 

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestScope, Services } from '../context.ts';
 import { AccessError, DomainError, ValidationFailedError } from '../errors.ts';
 import { confirmEmail, resetPassword } from './service.ts';
-import { accessLoader } from '../access/viewer-access.ts';
+import { accessLoader } from './roles.ts';
 import { escapeHtml } from '../util/html.ts';
 
 const MAX_FORM_BYTES = 16 * 1024;

@@ -1,7 +1,7 @@
 // Account rules: registration, email confirmation, profile and password changes, password reset.
 // Services take a RequestScope (or its parts) and know nothing of GraphQL; the CLI calls them too.
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { currentSessionId, type RequestScope } from '../context.ts';
+import type { RequestScope } from '../context.ts';
 import { publishRevoked } from '../realtime/pubsub.ts';
 import {
   EmailAlreadyConfirmedError,
@@ -12,16 +12,15 @@ import {
 } from '../errors.ts';
 import { User } from './entities.ts';
 import { entityFromRow, findRow } from '../db/hot-queries.ts';
-import { checkEmail, emailKey, normalizeEmail } from './email.ts';
+import { checkEmail, emailKey, normalizeEmail } from '../util/email.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import { normalizeProfile, type ProfileInput } from './profile.ts';
 import { consumeToken, findUsableToken, issueEmailToken, issueEmailTokenUnlessRecent } from './email-tokens.ts';
 import { confirmEmailMessage, resetPasswordMessage } from '../mail/templates.ts';
-import { emailLink } from '../config.ts';
+import { emailLink } from '../config/index.ts';
 import { checkPasswordStrength } from '../validation/password.ts';
-import { revokeAllSessions, revokeOtherSessions } from '../sessions/service.ts';
 import { defaultRole } from '../access/sync.ts';
-import { AUDIT_ACTIONS, recordAudit } from '../admin/audit.ts';
+import { AUDIT_ACTIONS, recordAudit } from '../audit/service.ts';
 
 /** At most one confirmation or reset email per account in this interval (no mail bombing). */
 const EMAIL_RESEND_INTERVAL_MS = 60_000;
@@ -168,7 +167,7 @@ export async function resetPassword(scope: RequestScope, token: string, newPassw
     const now = services.clock.now();
     // Receiving the link proves the address, so a reset also confirms it.
     await tx.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt: now, emailConfirmedAt: user.emailConfirmedAt ?? now });
-    await revokeAllSessions(tx, user.id);
+    await services.userSessions.revoke(tx, user.id, null);
     await recordAudit({ ...scope, em: tx, viewer: user }, { action: AUDIT_ACTIONS.resetPassword, targetType: 'user', targetId: user.id });
   });
   publishRevoked(services, { userId: user.id, reason: 'PASSWORD_CHANGED', allSessions: true });
@@ -203,12 +202,13 @@ export async function changePassword(scope: RequestScope, user: User, currentPas
   if (problems.length) throw new ValidationFailedError(problems);
   const passwordHash = await hashPassword(newPassword);
   const updatedAt = services.clock.now();
+  const keep = services.userSessions.currentId(scope);
   await em.transactional(async (tx) => {
     await tx.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt });
-    await revokeOtherSessions(tx, user.id, currentSessionId(scope));
+    await services.userSessions.revoke(tx, user.id, keep);
     await recordAudit({ ...scope, em: tx, viewer: user }, { action: AUDIT_ACTIONS.changePassword, targetType: 'user', targetId: user.id });
   });
-  publishRevoked(services, { userId: user.id, reason: 'PASSWORD_CHANGED', allSessions: true, exceptSessionId: currentSessionId(scope) });
+  publishRevoked(services, { userId: user.id, reason: 'PASSWORD_CHANGED', allSessions: true, exceptSessionId: keep });
   // nativeUpdate bypasses the loaded entity: reload it so the User returned (and the viewer) shows what is stored.
   await em.refresh(user);
   return user;

@@ -1,7 +1,7 @@
 // `gatehouse user …` and `gatehouse admin ensure`: account administration for operators.
 // Passwords come from a prompt or stdin, never from arguments (shell history, process lists).
 import { CliFailure, printTable, readNewPassword, UsageError } from '../cli/io.ts';
-import { asOperator, parseCommandArgs, type CliCommand } from '../cli/operator.ts';
+import { parseCommandArgs, type CliCommand } from '../cli/command.ts';
 import type { RequestScope } from '../context.ts';
 import { findUserByEmail } from '../accounts/service.ts';
 import type { User } from '../accounts/entities.ts';
@@ -16,13 +16,14 @@ export const USER_USAGE = `  user add <email> [--role <name>]… [--confirmed]  
   user disable <email> | user enable <email>        disabling ends every session at once
   admin ensure <email>                              make the account an admin (creates it if missing)`;
 
-export async function userCommand({ config, io, args }: CliCommand): Promise<number> {
+export async function userCommand(command: CliCommand): Promise<number> {
+  const { io, args, asOperator } = command;
   const [sub, ...rest] = args;
   switch (sub) {
     case 'add': {
       const { values, positionals } = parseCommandArgs(rest, { role: { type: 'string', multiple: true }, confirmed: { type: 'boolean' } }, 1);
       const password = await readNewPassword(io);
-      const user = await asOperator(config, io, (scope) =>
+      const user = await asOperator((scope) =>
         createUser(scope, { email: positionals[0]!, password, confirmed: values.confirmed ?? false, roles: values.role ?? [] }),
       );
       io.stdout.write(`Created ${user.email} (${user.id}).\n`);
@@ -30,16 +31,16 @@ export async function userCommand({ config, io, args }: CliCommand): Promise<num
     }
     case 'delete': {
       const { positionals } = parseCommandArgs(rest, {}, 1);
-      const deleted = await asOperator(config, io, async (scope) => deleteUser(scope, (await existingUser(scope, positionals[0]!)).id));
+      const deleted = await asOperator(async (scope) => deleteUser(scope, (await existingUser(scope, positionals[0]!)).id));
       io.stdout.write(`Deleted ${deleted.email}.\n`);
       return 0;
     }
     case 'list':
-      return listCommand({ config, io, args: rest });
+      return listCommand({ ...command, args: rest });
     case 'set-password': {
       const { positionals } = parseCommandArgs(rest, {}, 1);
       const password = await readNewPassword(io);
-      const user = await asOperator(config, io, async (scope) => setUserPassword(scope, (await existingUser(scope, positionals[0]!)).id, password));
+      const user = await asOperator(async (scope) => setUserPassword(scope, (await existingUser(scope, positionals[0]!)).id, password));
       io.stdout.write(`Password set for ${user.email}; its sessions were ended.\n`);
       return 0;
     }
@@ -47,7 +48,7 @@ export async function userCommand({ config, io, args }: CliCommand): Promise<num
     case 'enable': {
       const { positionals } = parseCommandArgs(rest, {}, 1);
       const disabled = sub === 'disable';
-      const user = await asOperator(config, io, async (scope) => updateUser(scope, (await existingUser(scope, positionals[0]!)).id, { disabled }));
+      const user = await asOperator(async (scope) => updateUser(scope, (await existingUser(scope, positionals[0]!)).id, { disabled }));
       io.stdout.write(`${disabled ? 'Disabled' : 'Enabled'} ${user.email}.\n`);
       return 0;
     }
@@ -62,7 +63,7 @@ async function existingUser(scope: RequestScope, email: string): Promise<User> {
   return user;
 }
 
-async function listCommand({ config, io, args }: CliCommand): Promise<number> {
+async function listCommand({ io, args, asOperator }: CliCommand): Promise<number> {
   const { values } = parseCommandArgs(
     args,
     { role: { type: 'string' }, status: { type: 'string' }, search: { type: 'string' }, json: { type: 'boolean' } },
@@ -73,7 +74,7 @@ async function listCommand({ config, io, args }: CliCommand): Promise<number> {
     throw new UsageError(`--status must be one of ${USER_STATUSES.join(', ').toLowerCase()}.`);
   }
   const filter: UserFilter = { role: values.role ?? null, search: values.search ?? null, status: (status as UserStatus) ?? null };
-  const rows = await asOperator(config, io, async (scope) => {
+  const rows = await asOperator(async (scope) => {
     const all: Array<{ id: string; email: string; status: string; roles: string[]; createdAt: string }> = [];
     for (let after: string | null = null; ; ) {
       const page = await listUsers(scope.em, { ...filter, first: 100, after });
@@ -92,12 +93,12 @@ async function listCommand({ config, io, args }: CliCommand): Promise<number> {
   return 0;
 }
 
-export async function adminCommand({ config, io, args }: CliCommand): Promise<number> {
+export async function adminCommand({ io, args, asOperator }: CliCommand): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'ensure') throw new UsageError(sub ? `Unknown admin command "${sub}".` : 'Missing admin command.');
   const { positionals } = parseCommandArgs(rest, {}, 1);
   const email = positionals[0]!;
-  const result = await asOperator(config, io, async (scope) => {
+  const result = await asOperator(async (scope) => {
     // Ask for a password only when the account has to be created; an existing one keeps its own.
     const password = (await findUserByEmail(scope, email)) ? null : await readNewPassword(io);
     return ensureAdmin(scope, email, password);

@@ -6,10 +6,10 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sql';
 import type { Logger } from 'pino';
 import type { RequestScope, Services } from '../context.ts';
-import { ConfigError } from '../config.ts';
+import { ConfigError } from '../config/index.ts';
 import { forbidden, InvalidTokenError, ValidationFailedError, type FieldProblem } from '../errors.ts';
 import { User } from '../accounts/entities.ts';
-import { checkEmail, emailKey, normalizeEmail } from '../accounts/email.ts';
+import { checkEmail, emailKey, normalizeEmail } from '../util/email.ts';
 import { hashPassword } from '../accounts/passwords.ts';
 import { Role } from '../access/entities.ts';
 import { ADMIN_ROLE } from '../access/declarations.ts';
@@ -17,7 +17,14 @@ import { defaultRole } from '../access/sync.ts';
 import { passwordProblems } from '../accounts/service.ts';
 import { generateToken, hashToken, safeEqual } from '../util/secrets.ts';
 import { lockInTransaction } from '../db/locks.ts';
-import { AUDIT_ACTIONS, recordAudit, systemAuditScope, type AuditScope } from './audit.ts';
+import { AUDIT_ACTIONS, recordAudit, systemAuditScope, type AuditScope } from '../audit/service.ts';
+
+declare module '../context.ts' {
+  interface Services {
+    /** First-run setup: the setup token and the lock that lets one `completeSetup` win. */
+    setup: SetupGate;
+  }
+}
 
 /** A wrong setup token. Shown as InvalidTokenError (code INVALID_TOKEN), with a message that says where to look. */
 export class SetupTokenError extends InvalidTokenError {

@@ -9,16 +9,16 @@ import { isOperator, viewerAccess, type RequestScope } from '../context.ts';
 import { publishRevoked } from '../realtime/pubsub.ts';
 import { EmailTakenError, forbidden, notFound, ValidationFailedError, type FieldProblem } from '../errors.ts';
 import { User } from '../accounts/entities.ts';
-import { checkEmail, emailKey, normalizeEmail } from '../accounts/email.ts';
+import { checkEmail, emailKey, normalizeEmail } from '../util/email.ts';
 import { hashPassword } from '../accounts/passwords.ts';
 import { normalizeProfile, PROFILE_FIELDS, type ProfileInput } from '../accounts/profile.ts';
 import { passwordProblems, profileInputs, sendConfirmation } from '../accounts/service.ts';
 import { Role } from '../access/entities.ts';
 import { PERMISSIONS, USER_ROLE } from '../access/declarations.ts';
-import { assertNotLastAdmin } from '../access/guards.ts';
-import { assignRoles } from '../access/service.ts';
+import { assertNotLastAdmin } from '../accounts/last-admin.ts';
+import { assertMayManage, assignRoles } from '../accounts/roles.ts';
 import { revokeAllSessions } from '../sessions/service.ts';
-import { recordAudit } from './audit.ts';
+import { recordAudit } from '../audit/service.ts';
 
 export const USER_AUDIT_ACTIONS = {
   create: 'user.create',
@@ -66,19 +66,6 @@ async function assertMayAssignRoles(scope: RequestScope): Promise<void> {
   if (!(await viewerAccess(scope)).can(PERMISSIONS.rolesWrite)) {
     throw forbidden(`Assigning roles needs the permission \`${PERMISSIONS.rolesWrite}\`.`);
   }
-}
-
-/**
- * Nobody manages an account that holds a permission they lack: setting its password or email would
- * hand them that permission (so only admins manage admins). The operator (no viewer) may do anything.
- */
-export async function assertMayManage(scope: RequestScope, target: User): Promise<void> {
-  if (isOperator(scope) || scope.viewer?.id === target.id) return;
-  const actor = await viewerAccess(scope);
-  if (actor.isAdmin) return;
-  const held = await scope.loadAccess(target);
-  const lacking = held.isAdmin ? ['every permission (admin)'] : [...held.permissions].filter((name) => !actor.can(name)).sort();
-  if (lacking.length) throw forbidden(`This account holds permissions you do not: ${lacking.join(', ')}.`);
 }
 
 /** The role names to hold: the given ones and `user`, which every account keeps. */

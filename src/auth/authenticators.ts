@@ -6,9 +6,22 @@ import type { EntityManager } from '@mikro-orm/sql';
 import type { Credential, Services } from '../context.ts';
 import type { User } from '../accounts/entities.ts';
 import { findSessionByToken } from '../sessions/service.ts';
-import { readSessionCookie } from '../sessions/cookies.ts';
+import { readSessionCookie } from '../http/session-cookies.ts';
 import { findAccessToken, looksLikeAccessToken } from '../tokens/service.ts';
+import { liveCredentialOf } from '../realtime/connections.ts';
+import type { LiveCredential } from '../realtime/pubsub.ts';
 import { parseAuthorization, TOKEN_USERNAME } from './authorization-header.ts';
+
+declare module '../context.ts' {
+  interface CredentialKinds {
+    /** HTTP Basic email + password on this request (AUTH_BACKEND=basic), or a deployer's authenticator. */
+    password: { kind: 'password'; via: 'basic' | string };
+  }
+  interface RequestScope {
+    /** How the viewer proved who they are on this request (null: anonymous). */
+    credential: Credential | null;
+  }
+}
 
 /** What an authenticator sees of a request: its headers, whatever the transport (HTTP or WebSocket). */
 export interface AuthRequest {
@@ -59,6 +72,16 @@ export class AuthenticatorRegistry {
       if (outcome.kind !== 'none') return outcome;
     }
     return NOT_MINE;
+  }
+
+  /**
+   * For a connection that stays open (a graphql-ws socket): 'refused' for wrong credentials, else
+   * the credential revocations end it by (null: anonymous).
+   */
+  async authenticateConnection(request: AuthRequest, deps: AuthDeps): Promise<LiveCredential | null | 'refused'> {
+    const outcome = await this.authenticate(request, deps);
+    if (outcome.kind === 'invalid') return 'refused';
+    return outcome.kind === 'authenticated' ? liveCredentialOf(outcome.user, outcome.credential) : null;
   }
 }
 

@@ -5,7 +5,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { User } from '../accounts/entities.ts';
 import { DomainError, RateLimitedError } from '../errors.ts';
-import { accessLoader } from '../access/viewer-access.ts';
+import { accessLoader } from '../accounts/roles.ts';
 import { verifyCredentials } from './service.ts';
 import { NOT_MINE, type Authenticator } from './authenticators.ts';
 import { parseAuthorization, TOKEN_USERNAME } from './authorization-header.ts';

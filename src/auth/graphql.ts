@@ -2,7 +2,8 @@
 import { builder } from '../schema/builder.ts';
 import { AccountDisabledError, EmailNotConfirmedError, InvalidCredentialsError } from '../errors.ts';
 import { UserRef } from '../accounts/graphql.ts';
-import { clearedSessionCookie, queueSessionCookie, readSessionCookie, sessionCookie } from '../sessions/cookies.ts';
+import { clearedSessionCookie, queueSessionCookie, readSessionCookie } from '../http/session-cookies.ts';
+import { issuedSessionCookie } from '../sessions/service.ts';
 import { login, logout, type LoginResult } from './service.ts';
 
 export const LoginResultRef = builder.objectRef<LoginResult>('LoginResult').implement({
@@ -32,7 +33,7 @@ builder.mutationFields((t) => ({
     args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
     resolve: async (_root, { email, password }, ctx) => {
       const result = await login(ctx, email, password);
-      queueSessionCookie(ctx.services.config, ctx.responseCookies, sessionCookie(ctx.services.config, result.token, result.session));
+      queueSessionCookie(ctx.services.config, ctx.responseCookies, issuedSessionCookie(ctx.services.config, result));
       // The rest of this operation acts as the new session (e.g. `login { user { email } }`).
       ctx.viewer = result.user;
       ctx.credential = { kind: 'session', via: 'bearer', session: result.session };

@@ -1,6 +1,6 @@
 // Which authenticators a server runs, in which order, from the configured backend plus any a
 // deployer adds (each at a position: 0 = tried first).
-import type { Config } from '../config.ts';
+import type { Config } from '../config/index.ts';
 import {
   AuthenticatorRegistry,
   basicTokenAuthenticator,

@@ -1,14 +1,14 @@
 // Signing in and out. A login costs one argon2 verification whatever the outcome, and its
 // answers do not reveal whether an email is registered.
-import { currentSessionId, type RequestScope } from '../context.ts';
+import type { RequestScope } from '../context.ts';
 import { publishRevoked } from '../realtime/pubsub.ts';
 import { AccountDisabledError, EmailNotConfirmedError, InvalidCredentialsError } from '../errors.ts';
 import { User } from '../accounts/entities.ts';
 import { findUserByEmail } from '../accounts/service.ts';
-import { emailKey } from '../accounts/email.ts';
+import { emailKey } from '../util/email.ts';
 import { hashPassword, needsRehash, verifyPassword } from '../accounts/passwords.ts';
-import { createSession, revokeSession, type IssuedSession } from '../sessions/service.ts';
-import { AUDIT_ACTIONS, recordAudit } from '../admin/audit.ts';
+import { createSession, currentSessionId, revokeSession, type IssuedSession } from '../sessions/service.ts';
+import { AUDIT_ACTIONS, recordAudit } from '../audit/service.ts';
 import { redactAccessTokens } from '../tokens/service.ts';
 
 export interface LoginResult extends IssuedSession {

@@ -13,6 +13,13 @@ import type { ThrottleSettings, ThrottleStore } from './throttle-policy.ts';
 import { MemoryThrottleStore } from './throttle-memory.ts';
 import { RedisThrottleStore } from './throttle-redis.ts';
 
+declare module '../context.ts' {
+  interface Services {
+    /** Failed-attempt throttling for passwords, tokens and codes (in memory, or in Redis across instances). */
+    throttle: AuthThrottle;
+  }
+}
+
 export type { ThrottleSettings, ThrottleStore };
 
 export class AuthThrottle {

@@ -6,7 +6,7 @@
 import { copyFile, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { ReferenceKind } from '@mikro-orm/core';
-import { openDatabase, type Orm } from '../db/orm.ts';
+import { openDatabase, type EntityList, type Orm } from '../db/orm.ts';
 import { migrations as knownMigrations } from '../db/migrations/index.ts';
 import { CorruptDatabaseError, IncompatibleSchemaError, NotSqliteError } from './errors.ts';
 import { fsyncFile, sideFiles, tempFile } from './files.ts';
@@ -30,13 +30,18 @@ export interface Candidate {
  * Copies (or moves, for a temporary upload) `source` beside `livePath` and validates the copy.
  * Throws NotSqliteError, CorruptDatabaseError or IncompatibleSchemaError.
  */
-export async function prepareCandidate(worker: DatabaseWorker, livePath: string, source: { path: string; move: boolean }): Promise<Candidate> {
+export async function prepareCandidate(
+  worker: DatabaseWorker,
+  livePath: string,
+  source: { path: string; move: boolean },
+  entities: EntityList,
+): Promise<Candidate> {
   const path = tempFile(dirname(livePath), basename(livePath), 'restore');
   try {
     await place(source, path);
     const sizeBytes = await checkHeader(path);
     const applied = await checkContent(worker, path, sizeBytes);
-    const migrationsApplied = await migrate(path, applied);
+    const migrationsApplied = await migrate(path, applied, entities);
     await fsyncFile(path);
     return { path, sizeBytes: (await stat(path)).size, migrationsApplied };
   } catch (error) {
@@ -114,10 +119,10 @@ async function checkContent(worker: DatabaseWorker, path: string, sizeBytes: num
  * Brings the candidate to this version's schema before it replaces anything, so the swap never
  * fails halfway on a migration; then checks every table and column the entities map.
  */
-async function migrate(path: string, applied: string[]): Promise<string[]> {
+async function migrate(path: string, applied: string[], entities: EntityList): Promise<string[]> {
   let orm: Orm;
   try {
-    orm = await openDatabase(path);
+    orm = await openDatabase(path, entities);
   } catch (error) {
     throw new IncompatibleSchemaError(`its migrations failed: ${(error as Error).message}`);
   }

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CliFailure, printTable, UsageError, type CliIO } from '../cli/io.ts';
-import { asOperator, parseCommandArgs, type CliCommand } from '../cli/operator.ts';
+import { parseCommandArgs, type CliCommand } from '../cli/command.ts';
+import type { EntityList } from '../db/orm.ts';
 import { DomainError } from '../errors.ts';
 import type { Backup } from './catalog.ts';
 import { discardCandidate, prepareCandidate } from './candidate.ts';
@@ -19,18 +20,18 @@ export const DB_USAGE = `  db backup [--label <text>]                        bac
                                                     first); refused while a server runs on it unless --force
   db check <file>                                   would this file be accepted by a restore? (changes nothing)`;
 
-export async function dbCommand({ config, io, args }: CliCommand): Promise<number> {
+export async function dbCommand({ config, io, args, asOperator, entities }: CliCommand): Promise<number> {
   const [sub, ...rest] = args;
   switch (sub) {
     case 'backup': {
       const { values } = parseCommandArgs(rest, { label: { type: 'string' } }, 0);
-      const backup = await asOperator(config, io, (scope) => createBackup(scope, { label: values.label ?? null }));
+      const backup = await asOperator((scope) => createBackup(scope, { label: values.label ?? null }));
       io.stdout.write(`Backed up to ${join(config.backup.dir, backup.name)} (${formatSize(backup.sizeBytes)}).\n`);
       return 0;
     }
     case 'list': {
       const { values } = parseCommandArgs(rest, { json: { type: 'boolean' } }, 0);
-      const backups = await asOperator(config, io, (scope) => listBackups(scope));
+      const backups = await asOperator((scope) => listBackups(scope));
       if (values.json) io.stdout.write(JSON.stringify(backups, null, 2) + '\n');
       else if (backups.length === 0) io.stdout.write(`No backups in ${config.backup.dir}.\n`);
       else printTable(io, backups.map(row));
@@ -46,7 +47,7 @@ export async function dbCommand({ config, io, args }: CliCommand): Promise<numbe
             'what it writes meanwhile is lost.',
         );
       }
-      const result = await asOperator(config, io, (scope) => restoreBackup(scope, positionals[0]!, { force: values.force ?? false }));
+      const result = await asOperator((scope) => restoreBackup(scope, positionals[0]!, { force: values.force ?? false }));
       io.stdout.write(`Restored ${result.source}.\nSafety backup of the database as it was: ${result.safetyBackup.name}\n`);
       if (result.migrationsApplied.length) io.stdout.write(`Migrations applied: ${result.migrationsApplied.join(', ')}\n`);
       if (servers.length) io.stdout.write(`Restart the server (pid ${servers.join(', ')}) now.\n`);
@@ -54,7 +55,7 @@ export async function dbCommand({ config, io, args }: CliCommand): Promise<numbe
     }
     case 'check': {
       const { positionals } = parseCommandArgs(rest, {}, 1);
-      return checkFile(io, resolve(positionals[0]!));
+      return checkFile(io, resolve(positionals[0]!), entities);
     }
     default:
       throw new UsageError(sub ? `Unknown db command "${sub}".` : 'Missing db command.');
@@ -62,11 +63,11 @@ export async function dbCommand({ config, io, args }: CliCommand): Promise<numbe
 }
 
 /** Runs a restore's checks on a copy in a temporary folder; exit 0 when it would be accepted. */
-async function checkFile(io: CliIO, file: string): Promise<number> {
+async function checkFile(io: CliIO, file: string, entities: EntityList): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-check-'));
   const worker = new DatabaseWorker();
   try {
-    const candidate = await prepareCandidate(worker, join(dir, 'check.db'), { path: file, move: false });
+    const candidate = await prepareCandidate(worker, join(dir, 'check.db'), { path: file, move: false }, entities);
     await discardCandidate(candidate.path);
     io.stdout.write(`OK: ${file} is a Gatehouse database that passes its integrity check (${formatSize(candidate.sizeBytes)}).\n`);
     io.stdout.write(

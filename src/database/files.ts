@@ -6,9 +6,9 @@ import { closeSync, fsyncSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { open, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/index.ts';
 import { UnsupportedDatabaseError } from './errors.ts';
-import { dialectOf } from '../db/dialect.ts';
+import { dialectOf } from '../config/dialect.ts';
 
 /**
  * The live database file. Backups, restores, uploads and downloads copy and replace a SQLite file;

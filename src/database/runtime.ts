@@ -1,11 +1,18 @@
 // The long-lived part of database administration in a process (services.database): the request
 // gate a swap closes, the worker thread, the single-use download links, and one queue so that
 // backups, snapshots and replacements run one at a time.
-import type { Config } from '../config.ts';
+import type { Config } from '../config/index.ts';
 import { BackupCatalog } from './catalog.ts';
 import { DownloadLinks } from './download-links.ts';
 import { DatabaseGate } from './gate.ts';
 import { DatabaseWorker } from './worker-client.ts';
+
+declare module '../context.ts' {
+  interface Services {
+    /** Backups, restores and the gate requests pass while the database file is swapped. */
+    database: DatabaseRuntime;
+  }
+}
 
 export class DatabaseRuntime {
   readonly gate = new DatabaseGate();

@@ -3,7 +3,7 @@
 // (BACKUP_INTERVAL, keeping the newest BACKUP_KEEP automatic ones).
 import { dirname } from 'node:path';
 import type { Services } from '../context.ts';
-import { recordAudit, systemAuditScope } from '../admin/audit.ts';
+import { recordAudit, systemAuditScope } from '../audit/service.ts';
 import type { Backup } from './catalog.ts';
 import { removeStaleTempFiles, sqliteFile } from './files.ts';
 import { holdServerPidFile } from './lock.ts';

@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { isOperator, viewerAccess, type RequestScope, type Services } from '../context.ts';
 import { DomainError, forbidden, notFound, unauthenticated } from '../errors.ts';
 import { PERMISSIONS } from '../access/declarations.ts';
-import { recordAudit, type AuditScope } from '../admin/audit.ts';
+import { recordAudit, type AuditScope } from '../audit/service.ts';
 import { checkBackupName, checkLabel, newBackupName, type Backup, type BackupKind } from './catalog.ts';
 import { discardCandidate, prepareCandidate } from './candidate.ts';
 import { TooLargeError } from './errors.ts';
+import { entitiesOf } from '../db/orm.ts';
 import { fsyncDir, sideFiles, sqliteFile, tempFile } from './files.ts';
 import { swapDatabaseFile } from './swap.ts';
 
@@ -216,7 +217,7 @@ export async function replaceDatabase(
   const live = sqliteFile(services.config);
   const { database, logger } = services;
   const result = await database.exclusive(async () => {
-    const candidate = await prepareCandidate(database.worker, live, source);
+    const candidate = await prepareCandidate(database.worker, live, source, entitiesOf(services.orm));
     try {
       const safetyBackup = await writeBackup(services, live, { kind: 'safety', label: `Before replacing the database with ${source.name}`, createdBy });
       await database.gate.exclusive(DRAIN_MS, async (stragglers) => {

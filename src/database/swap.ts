@@ -10,7 +10,7 @@
 import { rm, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import { openDatabase, type Orm } from '../db/orm.ts';
+import { entitiesOf, openDatabase, type Orm } from '../db/orm.ts';
 import { DatabaseInUseError } from './errors.ts';
 import { fsyncDir, sideFiles } from './files.ts';
 
@@ -33,6 +33,7 @@ export interface SwapTarget {
 export async function swapDatabaseFile(target: SwapTarget, livePath: string, candidatePath: string, force: boolean): Promise<void> {
   await leaveWalMode(target, force);
   const old = target.orm;
+  const entities = entitiesOf(old);
   await retire(old);
   try {
     for (const file of sideFiles(livePath)) await rm(file, { force: true });
@@ -40,7 +41,7 @@ export async function swapDatabaseFile(target: SwapTarget, livePath: string, can
     fsyncDir(dirname(livePath));
   } finally {
     // After a failed rename this reopens the old file, which is still whole.
-    target.orm = await openDatabase(livePath);
+    target.orm = await openDatabase(livePath, entities);
   }
 }
 

@@ -2,7 +2,7 @@
 // transaction is already exclusive; on PostgreSQL an advisory lock makes a check-then-insert
 // (e.g. "no account yet → create the first admin") safe when two instances run it at once.
 import type { EntityManager } from '@mikro-orm/sql';
-import { dialectOf } from './dialect.ts';
+import { dialectOf } from '../config/dialect.ts';
 import { dialectOfEm } from './orm.ts';
 import { withPgClient } from './postgresql-admin.ts';
 

@@ -7,12 +7,19 @@ import type { EntityManager, MikroORM as SqlMikroORM, Options as SqlOptions } fr
 import { MikroORM as SqliteMikroORM } from '@mikro-orm/sqlite';
 import { MikroORM as PostgreSqlMikroORM, PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
-import { entities } from './entities.ts';
-import { dialectOf, type DatabaseDialect } from './dialect.ts';
+import { dialectOf, type DatabaseDialect } from '../config/dialect.ts';
 import { migrations as sqliteMigrations } from './migrations/index.ts';
 import { migrations as postgresqlMigrations } from './migrations/postgresql/index.ts';
 
 export type Orm = SqlMikroORM;
+
+/** The entities an ORM maps: the application lists them (src/entities.ts); the database layer knows none. */
+export type EntityList = NonNullable<SqlOptions['entities']>;
+
+/** The entities an open ORM maps (a reopened or candidate database maps the same). */
+export function entitiesOf(orm: Orm): EntityList {
+  return orm.config.get('entities') as EntityList;
+}
 
 export function dialectOfOrm(orm: Orm): DatabaseDialect {
   return dialectOfEm(orm.em);
@@ -22,7 +29,7 @@ export function dialectOfEm(em: EntityManager): DatabaseDialect {
   return em.getPlatform() instanceof PostgreSqlPlatform ? 'postgresql' : 'sqlite';
 }
 
-function common(dialect: DatabaseDialect) {
+function common(dialect: DatabaseDialect, entities: EntityList) {
   return {
     entities,
     extensions: [Migrator],
@@ -46,17 +53,17 @@ function common(dialect: DatabaseDialect) {
   };
 }
 
-export function ormOptions(location: string): SqlOptions {
+export function ormOptions(location: string, entities: EntityList): SqlOptions {
   if (dialectOf(location) === 'postgresql') {
     return {
-      ...common('postgresql'),
+      ...common('postgresql', entities),
       clientUrl: location,
       // A pool per instance; PostgreSQL's default max_connections (100) leaves room for several.
       pool: { min: 0, max: 10 },
     } as SqlOptions;
   }
   return {
-    ...common('sqlite'),
+    ...common('sqlite', entities),
     dbName: location,
     // better-sqlite3 option: wait up to 5 s for a lock instead of failing with SQLITE_BUSY.
     driverOptions: { timeout: 5000 },
@@ -64,8 +71,8 @@ export function ormOptions(location: string): SqlOptions {
 }
 
 /** Connects (creating an SQLite file's folder), applies SQLite's pragmas and pending migrations. */
-export async function openDatabase(location: string): Promise<Orm> {
-  const orm = await connectDatabase(location);
+export async function openDatabase(location: string, entities: EntityList): Promise<Orm> {
+  const orm = await connectDatabase(location, entities);
   try {
     if (dialectOfOrm(orm) === 'sqlite') await applyPragmas(orm);
     await orm.migrator.up();
@@ -76,10 +83,10 @@ export async function openDatabase(location: string): Promise<Orm> {
   return orm;
 }
 
-async function connectDatabase(location: string): Promise<Orm> {
-  if (dialectOf(location) === 'postgresql') return (await PostgreSqlMikroORM.init(ormOptions(location) as never)) as unknown as Orm;
+async function connectDatabase(location: string, entities: EntityList): Promise<Orm> {
+  if (dialectOf(location) === 'postgresql') return (await PostgreSqlMikroORM.init(ormOptions(location, entities) as never)) as unknown as Orm;
   if (location !== ':memory:') mkdirSync(dirname(location), { recursive: true });
-  return (await SqliteMikroORM.init(ormOptions(location) as never)) as unknown as Orm;
+  return (await SqliteMikroORM.init(ormOptions(location, entities) as never)) as unknown as Orm;
 }
 
 export async function applyPragmas(orm: Orm): Promise<void> {

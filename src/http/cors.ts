@@ -3,7 +3,7 @@
 // listed one (one entry) or with `null` (several) — and `null` plus credentials would let any
 // sandboxed iframe read responses — so it is replaced by this one.
 import type { Plugin } from 'graphql-yoga';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/index.ts';
 
 const ALLOWED_METHODS = 'GET, POST, OPTIONS';
 const ALLOWED_HEADERS = 'content-type, authorization, x-gatehouse-csrf, graphql-preflight, x-request-id';

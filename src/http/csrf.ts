@@ -3,8 +3,8 @@
 // and a POST must be one a browser cannot send cross-site without a CORS preflight: JSON, or any
 // type with an `x-gatehouse-csrf` (or `graphql-preflight`) header. Other requests carry no ambient authority.
 import type { Plugin } from 'graphql-yoga';
-import type { Config } from '../config.ts';
-import { readSessionCookie } from '../sessions/cookies.ts';
+import type { Config } from '../config/index.ts';
+import { readSessionCookie } from './session-cookies.ts';
 
 const PREFLIGHT_HEADERS = ['x-gatehouse-csrf', 'graphql-preflight', 'apollo-require-preflight'];
 const PREFLIGHTED_TYPES = ['application/json', 'application/graphql-response+json', 'application/graphql+json'];

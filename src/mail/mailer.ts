@@ -2,7 +2,7 @@
 // (so a fresh install shows confirmation links in its console).
 import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/index.ts';
 
 export interface MailMessage {
   to: string;

@@ -1,7 +1,7 @@
 // `gatehouse maintenance …`: maintenance mode for operators. The command writes the database; a
-// running server notices the change (maintenance/watcher.ts) and tells its subscribers.
+// running server notices the change (realtime/outside-changes.ts) and tells its subscribers.
 import { UsageError, type CliIO } from '../cli/io.ts';
-import { asOperator, parseCommandArgs, type CliCommand } from '../cli/operator.ts';
+import { parseCommandArgs, type CliCommand } from '../cli/command.ts';
 import { readMaintenanceState, setMaintenanceMode, type MaintenanceState } from './service.ts';
 
 export const MAINTENANCE_USAGE = `  maintenance on [--message <text>] [--ends-at <ISO time>]
@@ -9,26 +9,26 @@ export const MAINTENANCE_USAGE = `  maintenance on [--message <text>] [--ends-at
   maintenance off                                   serve everyone again
   maintenance status [--json]                       whether the mode is on, its message and end`;
 
-export async function maintenanceCommand({ config, io, args }: CliCommand): Promise<number> {
+export async function maintenanceCommand({ io, args, asOperator }: CliCommand): Promise<number> {
   const [sub, ...rest] = args;
   switch (sub) {
     case 'on': {
       const { values } = parseCommandArgs(rest, { message: { type: 'string' }, 'ends-at': { type: 'string' } }, 0);
       const endsAt = values['ends-at'] === undefined ? null : parseTime(values['ends-at']);
-      const state = await asOperator(config, io, (scope) => setMaintenanceMode(scope, { enabled: true, message: values.message ?? null, endsAt }));
+      const state = await asOperator((scope) => setMaintenanceMode(scope, { enabled: true, message: values.message ?? null, endsAt }));
       io.stdout.write('Maintenance mode is on: only admins can use the API.\n');
       printDetails(io, state);
       return 0;
     }
     case 'off': {
       parseCommandArgs(rest, {}, 0);
-      await asOperator(config, io, (scope) => setMaintenanceMode(scope, { enabled: false }));
+      await asOperator((scope) => setMaintenanceMode(scope, { enabled: false }));
       io.stdout.write('Maintenance mode is off.\n');
       return 0;
     }
     case 'status': {
       const { values } = parseCommandArgs(rest, { json: { type: 'boolean' } }, 0);
-      const state = await asOperator(config, io, (scope) => readMaintenanceState(scope.em));
+      const state = await asOperator((scope) => readMaintenanceState(scope.em));
       if (values.json) {
         io.stdout.write(JSON.stringify(state, null, 2) + '\n');
         return 0;

@@ -6,9 +6,24 @@ import { Repeater } from 'graphql-yoga';
 import { isOperator, viewerAccess, type RequestScope, type Services } from '../context.ts';
 import { forbidden, ValidationFailedError, type FieldProblem } from '../errors.ts';
 import { PERMISSIONS } from '../access/declarations.ts';
-import { recordAudit } from '../admin/audit.ts';
+import { recordAudit } from '../audit/service.ts';
 import type { PubSub } from '../realtime/pubsub.ts';
+import type { OutsideChangeHandler } from '../realtime/outside-changes.ts';
 import { SystemSetting } from './entities.ts';
+
+declare module '../realtime/pubsub.ts' {
+  interface Topics {
+    /** The maintenance state after a change (from any path: mutation, command line, another process). */
+    'maintenance:changed': MaintenanceState;
+  }
+}
+
+declare module '../context.ts' {
+  interface Services {
+    /** The maintenance state as this process last saw it (read by the gate on every operation). */
+    maintenance: MaintenanceCache;
+  }
+}
 
 export const MAINTENANCE_KEY = 'maintenance';
 export const MAINTENANCE_MESSAGE_MAX = 500;
@@ -213,4 +228,16 @@ export function maintenanceStates(services: Pick<Services, 'pubsub' | 'maintenan
     }
     stop();
   });
+}
+
+/** Follows maintenance changes another process stored (realtime/outside-changes.ts). */
+export function maintenanceFollower(services: Pick<Services, 'orm' | 'maintenance' | 'logger'>): OutsideChangeHandler {
+  return {
+    name: 'maintenance',
+    async run() {
+      if (await services.maintenance.reload(services.orm.em.fork())) {
+        services.logger.info({ maintenance: services.maintenance.current.enabled }, 'maintenance mode changed by another process');
+      }
+    },
+  };
 }

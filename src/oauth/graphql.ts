@@ -7,7 +7,8 @@ import { AccountDisabledError, InvalidTokenError, TokenExpiredError, ValidationF
 import { UserRef } from '../accounts/graphql.ts';
 import type { User } from '../accounts/entities.ts';
 import { LoginResultRef } from '../auth/graphql.ts';
-import { queueSessionCookie, sessionCookie } from '../sessions/cookies.ts';
+import { queueSessionCookie } from '../http/session-cookies.ts';
+import { issuedSessionCookie } from '../sessions/service.ts';
 import { PERMISSIONS } from '../access/declarations.ts';
 import type { OAuthAccount } from './entities.ts';
 import { LastSignInMethodError } from './errors.ts';
@@ -124,7 +125,7 @@ builder.mutationFields((t) => ({
     args: { code: t.arg.string({ required: true }), codeVerifier: t.arg.string({ required: true }) },
     resolve: async (_root, { code, codeVerifier }, ctx) => {
       const result = await oauth.completeOAuthLogin(ctx, code, codeVerifier);
-      queueSessionCookie(ctx.services.config, ctx.responseCookies, sessionCookie(ctx.services.config, result.token, result.session));
+      queueSessionCookie(ctx.services.config, ctx.responseCookies, issuedSessionCookie(ctx.services.config, result));
       ctx.viewer = result.user;
       ctx.credential = { kind: 'session', via: 'bearer', session: result.session };
       return result;

@@ -5,18 +5,19 @@
 // Every ending is a 303 to the flow's target (or the default), with `error=<code>` on failure: never a 500.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseCookie, stringifySetCookie } from 'cookie';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/index.ts';
 import type { RequestScope, Services } from '../context.ts';
 import { AccessError } from '../errors.ts';
-import { accessLoader } from '../access/viewer-access.ts';
+import { accessLoader } from '../accounts/roles.ts';
 import { page } from '../accounts/http.ts';
-import { readSessionCookie, sessionCookie } from '../sessions/cookies.ts';
+import { readSessionCookie } from '../http/session-cookies.ts';
+import { issuedSessionCookie } from '../sessions/service.ts';
 import { findSessionByToken } from '../sessions/service.ts';
 import { generateToken } from '../util/secrets.ts';
 import { escapeHtml } from '../util/html.ts';
 import { isOAuthErrorCode, OAUTH_ERROR_MESSAGES, OAuthFlowError } from './errors.ts';
 import { FLOW_TTL_MS, looksLikeToken } from './flows.ts';
-import { withParams } from './redirects.ts';
+import { withParams } from '../util/redirects.ts';
 import { openOAuthFlow } from './service.ts';
 import { finishOAuthCallback } from './sign-in.ts';
 import { defaultTarget, OAUTH_PATH } from './urls.ts';
@@ -82,7 +83,7 @@ async function callback(req: IncomingMessage, res: ServerResponse, scope: Reques
     bindingSecret: readBindingCookie(config, req.headers.cookie),
     browserUserId: browserSession?.user.id ?? null,
   });
-  redirect(res, outcome.target, outcome.session ? [sessionCookie(config, outcome.session.token, outcome.session.session)] : []);
+  redirect(res, outcome.target, outcome.session ? [issuedSessionCookie(config, outcome.session)] : []);
 }
 
 function toFlowError(error: unknown): OAuthFlowError {

@@ -4,13 +4,13 @@
 import type { RequestScope } from '../context.ts';
 import { AccountDisabledError, forbidden, unauthenticated, ValidationFailedError } from '../errors.ts';
 import { User } from '../accounts/entities.ts';
-import { AUDIT_ACTIONS, recordAudit } from '../admin/audit.ts';
+import { AUDIT_ACTIONS, recordAudit } from '../audit/service.ts';
 import { createSession } from '../sessions/service.ts';
 import type { LoginResult } from '../auth/service.ts';
 import { OAuthAccount, type OAuthFlowMode } from './entities.ts';
 import { LastSignInMethodError, OAuthFlowError } from './errors.ts';
 import { CHALLENGE_SHAPE, createFlow, openFlow, redeemLoginCode } from './flows.ts';
-import { allowedRedirect } from './redirects.ts';
+import { allowedRedirect } from '../util/redirects.ts';
 import { OAUTH_AUDIT_ACTIONS } from './sign-in.ts';
 import { callbackUri, defaultTarget, startUrl } from './urls.ts';
 import { ProviderFailure, type OAuthProviderClient } from './providers/types.ts';

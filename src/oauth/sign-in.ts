@@ -5,17 +5,17 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { RequestScope } from '../context.ts';
 import { User } from '../accounts/entities.ts';
-import { checkEmail, emailKey, normalizeEmail } from '../accounts/email.ts';
+import { checkEmail, emailKey, normalizeEmail } from '../util/email.ts';
 import { normalizeProfile } from '../accounts/profile.ts';
 import { sendConfirmation } from '../accounts/service.ts';
 import { defaultRole } from '../access/sync.ts';
 import { PERMISSIONS } from '../access/declarations.ts';
-import { AUDIT_ACTIONS, recordAudit } from '../admin/audit.ts';
+import { AUDIT_ACTIONS, recordAudit } from '../audit/service.ts';
 import { createSession, type IssuedSession } from '../sessions/service.ts';
 import { OAuthAccount, type OAuthFlow } from './entities.ts';
 import { OAuthFlowError } from './errors.ts';
 import { issueLoginCode, takeFlow } from './flows.ts';
-import { withParams } from './redirects.ts';
+import { withParams } from '../util/redirects.ts';
 import { callbackUri } from './urls.ts';
 import { ProviderFailure, type OAuthProviderClient, type ProviderIdentity } from './providers/types.ts';
 

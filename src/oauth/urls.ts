@@ -1,6 +1,6 @@
 // Gatehouse's own OAuth URLs: the start URL handed to clients, the callback registered at each
 // provider, and where a flow ends when no app URL was given.
-import type { Config } from '../config.ts';
+import type { Config } from '../config/index.ts';
 
 export const OAUTH_PATH = '/auth/oauth';
 

@@ -5,14 +5,13 @@
 // receives its event first.
 import { isAsyncIterable, Repeater, type Plugin } from 'graphql-yoga';
 import type { Credential, RequestScope } from '../context.ts';
-import type { User } from '../accounts/entities.ts';
 import { isRevokedBy, type CredentialsRevoked, type LiveCredential, type PubSub, type RevocationReason } from './pubsub.ts';
 
 /** How long after a revocation a connection is ended (time for `viewerSessionEnded` to go out). */
 export const REVOCATION_END_DELAY_MS = 250;
 
 /** The credential a live connection authenticated with, or null for an anonymous one. */
-export function liveCredentialOf(viewer: User | null, credential: Credential | null): LiveCredential | null {
+export function liveCredentialOf(viewer: { id: string } | null, credential: Credential | null): LiveCredential | null {
   if (!viewer) return null;
   if (credential?.kind === 'session') return { userId: viewer.id, sessionId: credential.session.id };
   if (credential?.kind === 'token') return { userId: viewer.id, tokenId: credential.token.id };

@@ -5,12 +5,17 @@ import { randomUUID } from 'node:crypto';
 import { createPubSub } from 'graphql-yoga';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { MaintenanceState } from '../maintenance/service.ts';
+
+declare module '../context.ts' {
+  interface Services {
+    /** Live events for subscriptions (in-process; a distributed one when several instances run). */
+    pubsub: PubSub;
+  }
+}
 
 /** Every topic and the payload it carries. A domain adding live events adds its topic here. */
+/** Event payloads by topic. A domain that publishes an event declares its topic here by augmentation. */
 export interface Topics {
-  /** The maintenance state after a change (from any path: mutation, command line, another process). */
-  'maintenance:changed': MaintenanceState;
   /** Credentials that stopped working: live connections made with them are closed (src/realtime/connections.ts). */
   'credentials:revoked': CredentialsRevoked;
 }

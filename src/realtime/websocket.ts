@@ -7,19 +7,26 @@ import { GraphQLError } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/index.ts';
+import type { EntityManager } from '@mikro-orm/sql';
 import type { Services } from '../context.ts';
-import type { AuthenticatorRegistry } from '../auth/authenticators.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { isAllowedOrigin } from '../http/csrf.ts';
-import { liveCredentialOf, type ConnectionRegistry } from './connections.ts';
+import type { ConnectionRegistry } from './connections.ts';
+import type { LiveCredential } from './pubsub.ts';
 
 export interface WebSocketDeps {
   http: Server;
   config: Config;
   services: Services;
   yoga: YogaServerInstance<any, any>;
-  authenticators: AuthenticatorRegistry;
+  /** The authenticator chain (auth/authenticators.ts): a socket's credentials, checked at connection_init. */
+  authenticators: {
+    authenticateConnection(
+      request: { headers: Headers; ip: string },
+      deps: { em: EntityManager; services: Services },
+    ): Promise<LiveCredential | null | 'refused'>;
+  };
   connections: ConnectionRegistry;
   /** Contexts of operations over graphql-ws: their socket is closed as a whole, not each subscription. */
   wsContexts: WeakSet<object>;
@@ -62,18 +69,15 @@ export function attachGraphQLWebSocket(deps: WebSocketDeps): { close(): Promise<
       // operation still authenticates again (onSubscribe), so a revoked session fails at once.
       onConnect: async (ctx) => {
         const upgrade = ctx.extra.request;
-        const outcome = await database.gate.run(() =>
-          authenticators.authenticate(
+        const credential = await database.gate.run(() =>
+          authenticators.authenticateConnection(
             { headers: socketHeaders(upgrade, ctx.connectionParams), ip: clientIp(upgrade, config.trustProxyHops) },
             { em: services.orm.em.fork(), services },
           ),
         );
-        if (outcome.kind === 'invalid') return false;
-        if (outcome.kind === 'authenticated') {
-          const credential = liveCredentialOf(outcome.user, outcome.credential);
-          const socket = ctx.extra.socket;
-          if (credential) socketRegistrations.set(ctx, connections.add(credential, () => socket.close(4403, 'Forbidden')));
-        }
+        if (credential === 'refused') return false;
+        const socket = ctx.extra.socket;
+        if (credential) socketRegistrations.set(ctx, connections.add(credential, () => socket.close(4403, 'Forbidden')));
         return true;
       },
       onClose: (ctx) => socketRegistrations.get(ctx)?.(),

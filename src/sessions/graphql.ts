@@ -1,13 +1,12 @@
 // GraphQL for sessions: a user's sessions, and ending them.
 import { builder } from '../schema/builder.ts';
-import { currentSessionId } from '../context.ts';
 import { publishRevoked } from '../realtime/pubsub.ts';
 import { describedRule } from '../schema/auth-rules.ts';
 import type { User } from '../accounts/entities.ts';
 import { notFound } from '../errors.ts';
 import { UserRef } from '../accounts/graphql.ts';
 import type { Session } from './entities.ts';
-import { listSessions, revokeOtherSessions, revokeSession } from './service.ts';
+import { currentSessionId, listSessions, revokeOtherSessions, revokeSession } from './service.ts';
 
 const SessionRef = builder.objectRef<Session>('Session').implement({
   description: 'A signed-in device or client. Visible to its owner and to holders of `users:read`.',

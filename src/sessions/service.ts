@@ -1,12 +1,21 @@
 // Session store: create, validate (one indexed lookup), slide, list and revoke.
 // Revocation deletes the row, so it takes effect on the very next request.
 import type { EntityManager } from '@mikro-orm/sql';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/index.ts';
 import type { Clock } from '../util/clock.ts';
 import { generateToken, hashToken } from '../util/secrets.ts';
 import { Session } from './entities.ts';
 import { User } from '../accounts/entities.ts';
+import type { UserSessions } from '../accounts/user-sessions.ts';
+import type { RequestScope } from '../context.ts';
 import { findJoinedRow } from '../db/hot-queries.ts';
+import { sessionCookie } from '../http/session-cookies.ts';
+
+declare module '../context.ts' {
+  interface CredentialKinds {
+    session: { kind: 'session'; via: 'cookie' | 'bearer'; session: LiveSession };
+  }
+}
 
 /** lastSeenAt/expiresAt are written at most this often per session, not on every request. */
 const SLIDE_INTERVAL_MS = 60_000;
@@ -31,6 +40,11 @@ export interface IssuedSession {
 /** The moment a session ends however actively it is used (SESSION_TTL after sign-in). */
 export function absoluteExpiry(config: Config, createdAt: Date): Date {
   return new Date(createdAt.getTime() + config.ttl.session);
+}
+
+/** The Set-Cookie that hands a new session to a browser (it lives until the session's absolute end). */
+export function issuedSessionCookie(config: Config, issued: IssuedSession): string {
+  return sessionCookie(config, issued.token, absoluteExpiry(config, issued.session.createdAt));
 }
 
 function expiry(config: Config, createdAt: Date, now: Date): Date {
@@ -125,3 +139,14 @@ export async function revokeOtherSessions(em: EntityManager, userId: string, kee
 export async function revokeAllSessions(em: EntityManager, userId: string): Promise<number> {
   return em.nativeDelete(Session, { user: userId });
 }
+
+/** The id of the session the request was made with, or null (anonymous, access token, Basic). */
+export function currentSessionId(scope: Pick<RequestScope, 'credential'>): string | null {
+  return scope.credential?.kind === 'session' ? scope.credential.session.id : null;
+}
+
+/** The sessions port accounts/ ends sessions through (accounts/user-sessions.ts). */
+export const userSessions: UserSessions = {
+  currentId: currentSessionId,
+  revoke: revokeOtherSessions,
+};

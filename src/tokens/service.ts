@@ -9,11 +9,18 @@ import { AccessError, forbidden, notFound, ValidationFailedError, type FieldProb
 import { hashToken } from '../util/secrets.ts';
 import { Permission } from '../access/entities.ts';
 import { PERMISSIONS } from '../access/declarations.ts';
-import { recordAudit } from '../admin/audit.ts';
-import { assertMayManage } from '../admin/users.ts';
+import { recordAudit } from '../audit/service.ts';
+import { assertMayManage } from '../accounts/roles.ts';
+import { SINGLE_LINE_MAX, singleLineProblem } from '../validation/text.ts';
 import { AccessToken } from './entities.ts';
 import { User } from '../accounts/entities.ts';
 import { findJoinedRow } from '../db/hot-queries.ts';
+
+declare module '../context.ts' {
+  interface CredentialKinds {
+    token: { kind: 'token'; via: 'bearer' | 'basic'; token: LiveAccessToken };
+  }
+}
 
 /** Recognisable by secret scanners: `gth_` and 48 hex digits (192 bits from the CSPRNG). */
 export const TOKEN_PREFIX = 'gth_';
@@ -72,9 +79,8 @@ export async function createAccessToken(scope: RequestScope, input: CreateAccess
 
   const name = input.name.trim();
   const problems: FieldProblem[] = [];
-  if (name.length === 0 || name.length > 100 || /[\u0000-\u001F\u007F]/.test(name)) {
-    problems.push({ field: 'name', messages: ['Use 1–100 characters on one line.'] });
-  }
+  const nameProblem = name.length === 0 ? 'Enter a name.' : singleLineProblem(name, SINGLE_LINE_MAX);
+  if (nameProblem) problems.push({ field: 'name', messages: [nameProblem] });
   const days = input.expiresInDays ?? null;
   if (days !== null && (!Number.isInteger(days) || days < 1 || days > MAX_EXPIRY_DAYS)) {
     problems.push({ field: 'expiresInDays', messages: [`Use a whole number of days from 1 to ${MAX_EXPIRY_DAYS}, or omit it.`] });

@@ -1,6 +1,13 @@
 // One registry of validators, used by mutations (to refuse bad input) and by live-form queries
 // (to tell the user as they type). Deployers add their own with `registry.register(...)`.
 
+declare module '../context.ts' {
+  interface Services {
+    /** Field validators: built in, and the deployer's custom rules. */
+    validators: ValidatorRegistry;
+  }
+}
+
 export interface ValidationResult {
   valid: boolean;
   messages: string[];

@@ -2,7 +2,8 @@
 // server never disagree about what is valid.
 import { invalid, valid, ValidatorRegistry, type Validator } from './registry.ts';
 import { checkPasswordStrength } from './password.ts';
-import { checkEmail } from '../accounts/email.ts';
+import { checkEmail } from '../util/email.ts';
+import { singleLineRule } from './text.ts';
 
 export const passwordRule: Validator = {
   name: 'password',
@@ -44,6 +45,6 @@ export const usernameRule: Validator = {
 /** A registry holding the built-in rules; deployers register more on it. */
 export function createValidatorRegistry(extra: Validator[] = []): ValidatorRegistry {
   const registry = new ValidatorRegistry();
-  for (const rule of [passwordRule, emailRule, passwordsMatchRule, usernameRule, ...extra]) registry.register(rule);
+  for (const rule of [passwordRule, emailRule, passwordsMatchRule, usernameRule, singleLineRule, ...extra]) registry.register(rule);
   return registry;
 }

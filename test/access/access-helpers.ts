@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { User } from '../../src/accounts/entities.ts';
 import { Permission, Role } from '../../src/access/entities.ts';
-import { AuditEvent } from '../../src/admin/entities.ts';
+import { AuditEvent } from '../../src/audit/entities.ts';
 import type { GqlResponse, TestServer } from '../helpers/server.ts';
 
 export const ROLES = `{ roles { id name description builtIn userCount permissions { name } createdAt updatedAt } }`;

@@ -4,7 +4,7 @@ import { testDatabaseEnvFor } from '../helpers/backends.ts';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { createGatehouse } from '../../src/server.ts';
 import type { AccessDeclarations } from '../../src/access/declarations.ts';
 import { listRoles } from '../../src/access/service.ts';

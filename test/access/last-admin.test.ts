@@ -3,8 +3,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createConfirmedUser, startTestServer, type TestServer } from '../helpers/server.ts';
-import { assignRoles, type AccessScope } from '../../src/access/service.ts';
-import { accessLoader } from '../../src/access/viewer-access.ts';
+import type { AccessScope } from '../../src/access/service.ts';
+import { assignRoles } from '../../src/accounts/roles.ts';
+import { accessLoader } from '../../src/accounts/roles.ts';
 import { LastAdminError } from '../../src/errors.ts';
 import { accessSnapshot, ASSIGN_ROLES, dataOf, grantRoles, rolesOf, setDisabled } from './access-helpers.ts';
 

@@ -100,6 +100,21 @@ describe('roles and permissions', () => {
     dataOf(await gql(DELETE_ROLE, { id: role.id }));
   });
 
+  test('a description is one line of at most 500 characters, the same rule as profile and token names; a refused one changes nothing', async () => {
+    for (const [description, message] of [
+      ['First line.\nSecond line.', 'Use a single line without control characters.'],
+      ['bell\u0007', 'Use a single line without control characters.'],
+      ['x'.repeat(501), 'Use at most 500 characters.'],
+    ]) {
+      const refused = dataOf(await gql(CREATE_ROLE, { input: { name: 'one-liner', description } })).createRole;
+      assert.equal(refused.__typename, 'ValidationError', JSON.stringify(refused));
+      assert.deepEqual(refused.fields, [{ field: 'description', messages: [message] }]);
+      const refusedPermission = dataOf(await gql(CREATE_PERMISSION, { input: { name: 'one:liner', description } })).createPermission;
+      assert.deepEqual(refusedPermission.fields, [{ field: 'description', messages: [message] }]);
+    }
+    assert.equal(await roleNamed('one-liner'), undefined);
+  });
+
   test('an admin can delete a role and a permission they hold themselves, in the request that loaded them', async () => {
     await createRoleInDb(server, 'self-held', ['audit:read']);
     await grantRoles(server, adminId, 'self-held');

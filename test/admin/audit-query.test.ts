@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { createConfirmedUser, errorCodes, startTestServer, type TestServer } from '../helpers/server.ts';
 import { User } from '../../src/accounts/entities.ts';
 import { createRoleInDb, grantRoles } from '../access/access-helpers.ts';
-import { AuditEvent } from '../../src/admin/entities.ts';
-import { pruneAuditEvents } from '../../src/admin/retention.ts';
+import { AuditEvent } from '../../src/audit/entities.ts';
+import { pruneAuditEvents } from '../../src/audit/retention.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 
 const DAY = 86_400_000;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createConfirmedUser, errorCodes, startTestServer, STRONG_PASSWORD, type TestServer } from '../helpers/server.ts';
 import { User } from '../../src/accounts/entities.ts';
-import { AuditEvent } from '../../src/admin/entities.ts';
+import { AuditEvent } from '../../src/audit/entities.ts';
 import { createRoleWith, dataOf, grantRole, OPS, sessionCount, storedUser } from './users-helpers.ts';
 
 type Persona = 'anonymous' | 'user on other' | 'user on self' | 'reader' | 'admin';

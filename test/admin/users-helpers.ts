@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { Permission, Role } from '../../src/access/entities.ts';
 import { User } from '../../src/accounts/entities.ts';
-import { AuditEvent } from '../../src/admin/entities.ts';
+import { AuditEvent } from '../../src/audit/entities.ts';
 import { Session } from '../../src/sessions/entities.ts';
 import type { GqlResponse, TestServer } from '../helpers/server.ts';
 

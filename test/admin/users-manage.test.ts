@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createConfirmedUser, errorCodes, login, startTestServer, STRONG_PASSWORD, type TestServer } from '../helpers/server.ts';
 import { loginOutcome, mailsTo } from '../accounts/account-helpers.ts';
 import { EmailToken } from '../../src/accounts/entities.ts';
-import { accessLoader } from '../../src/access/viewer-access.ts';
+import { accessLoader } from '../../src/accounts/roles.ts';
 import * as userAdmin from '../../src/admin/users.ts';
 import { LastAdminError } from '../../src/errors.ts';
 import type { RequestScope } from '../../src/context.ts';

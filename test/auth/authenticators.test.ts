@@ -4,7 +4,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { User } from '../../src/accounts/entities.ts';
 import { AuthenticatorRegistry, NOT_MINE, type AuthDeps, type AuthOutcome, type Authenticator, type AuthRequest } from '../../src/auth/authenticators.ts';
 import { createAuthenticatorRegistry } from '../../src/auth/registry.ts';

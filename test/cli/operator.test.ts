@@ -7,10 +7,10 @@ import { runGatehouse } from '../helpers/cli.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { openServices, closeServices } from '../../src/services.ts';
 import { User } from '../../src/accounts/entities.ts';
-import { AuditEvent } from '../../src/admin/entities.ts';
+import { AuditEvent } from '../../src/audit/entities.ts';
 import { verifyPassword } from '../../src/accounts/passwords.ts';
 import { STRONG_PASSWORD } from '../helpers/server.ts';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createConfirmedUser, errorCodes, startTestServer, type TestServer } from '../helpers/server.ts';
 import { createAdmin } from '../maintenance/maintenance-helpers.ts';
-import { AuditEvent } from '../../src/admin/entities.ts';
+import { AuditEvent } from '../../src/audit/entities.ts';
 import { runDueBackup } from '../../src/database/server-tasks.ts';
 import {
   auditActions,

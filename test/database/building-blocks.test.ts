@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ConfigError, loadConfig } from '../../src/config/index.ts';
 import { removeStaleTempFiles, sqliteFile, tempFile } from '../../src/database/files.ts';
 import { UnsupportedDatabaseError } from '../../src/database/errors.ts';
 import { holdServerPidFile, runningServers } from '../../src/database/lock.ts';

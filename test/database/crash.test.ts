@@ -14,6 +14,7 @@ import { createConfirmedUser, startTestServer } from '../helpers/server.ts';
 import { createAdmin } from '../maintenance/maintenance-helpers.ts';
 import { createToken } from '../tokens/token-helpers.ts';
 import { openDatabase } from '../../src/db/orm.ts';
+import { entities } from '../../src/entities.ts';
 import { removeStaleTempFiles } from '../../src/database/files.ts';
 import { createBackup, fileChecksums, integrityOf, RESTORE_BACKUP, UPLOAD_DATABASE } from './database-helpers.ts';
 
@@ -105,7 +106,7 @@ function replace(url: string, fixture: Fixture, upload: boolean): Promise<Respon
 /** Opens the database as a restarting server does (WAL recovery, migrations), then judges it. */
 async function outcome(dir: string, fixture: Fixture): Promise<'old' | 'new'> {
   const path = join(dir, 'gatehouse.db');
-  const orm = await openDatabase(path);
+  const orm = await openDatabase(path, entities);
   await orm.close();
   assert.equal(integrityOf(path), 'ok');
   const sums = fileChecksums(path, VOLATILE);

@@ -6,9 +6,10 @@ import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, openSync, statSync, truncateSync, writeSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { User } from '../../src/accounts/entities.ts';
-import { AuditEvent } from '../../src/admin/entities.ts';
+import { AuditEvent } from '../../src/audit/entities.ts';
 import { MikroORM } from '@mikro-orm/sqlite';
 import { ormOptions } from '../../src/db/orm.ts';
+import { entities } from '../../src/entities.ts';
 import type { GqlResponse, RequestOptions, TestServer } from '../helpers/server.ts';
 
 export const BACKUP_FIELDS = 'name sizeBytes createdAt label kind';
@@ -151,7 +152,7 @@ export function newerSchemaCopy(source: string, dest: string): string {
 
 /** A new, empty Gatehouse database at an older migration level (migrated up to `lastMigration`). */
 export async function olderSchemaDatabase(dest: string, lastMigration: string): Promise<string> {
-  const orm = await MikroORM.init(ormOptions(dest));
+  const orm = await MikroORM.init(ormOptions(dest, entities));
   try {
     await orm.migrator.up({ to: lastMigration });
   } finally {

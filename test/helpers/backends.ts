@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { isAbsolute } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { dialectOf } from '../../src/db/dialect.ts';
+import { dialectOf } from '../../src/config/dialect.ts';
 import { dropDatabase, ensureDatabase, withPgClient } from '../../src/db/postgresql-admin.ts';
 
 export const POSTGRES_ADMIN_URL = process.env.TEST_DATABASE_URL || null;

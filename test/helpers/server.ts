@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { createGatehouse, type Gatehouse, type GatehouseOptions } from '../../src/server.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 import { MailCatcher, linkIn } from './smtp.ts';

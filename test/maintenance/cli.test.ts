@@ -7,9 +7,9 @@ import { runGatehouse } from '../helpers/cli.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { closeServices, openServices } from '../../src/services.ts';
-import { AuditEvent } from '../../src/admin/entities.ts';
+import { AuditEvent } from '../../src/audit/entities.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { BLOCKED_QUERY, MAINTENANCE } from './maintenance-helpers.ts';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { runGatehouse } from '../helpers/cli.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from 'graphql-ws';
-import { MAINTENANCE_WATCH_INTERVAL_MS } from '../../src/maintenance/watcher.ts';
+import { OUTSIDE_CHANGES_INTERVAL_MS } from '../../src/realtime/outside-changes.ts';
 import { createConfirmedUser, startTestServer, type TestServer } from '../helpers/server.ts';
 import {
   BLOCKED_QUERY,
@@ -144,7 +144,7 @@ describe('maintenance mode on live transports', () => {
     const status = await gatehouseCli(['role', 'add', 'unrelated-role']);
     assert.equal(status.code, 0, status.stderr);
     // Give the watcher a few polls to notice the write (a pause, not a timing assertion).
-    await delay(MAINTENANCE_WATCH_INTERVAL_MS * 4);
+    await delay(OUTSIDE_CHANGES_INTERVAL_MS * 4);
     // Then a real change: the first event published after the unrelated write must be this one.
     await setMaintenance(server, admin, { enabled: true, message: 'After unrelated' });
     assert.equal((await first).value?.message, 'After unrelated');

@@ -1,8 +1,8 @@
 // OAuth configuration (OAUTH_<ID>_*, the redirect allow-list) and the redirect check itself.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from '../../src/config.ts';
-import { allowedRedirect, parseAllowlistEntry } from '../../src/oauth/redirects.ts';
+import { ConfigError, loadConfig } from '../../src/config/index.ts';
+import { allowedRedirect, parseAllowlistEntry } from '../../src/util/redirects.ts';
 
 function refused(env: Record<string, string>, variable: string): string {
   assert.throws(() => loadConfig(env), ConfigError);

@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { OAuthEndpointOverrides } from '../../src/oauth/providers/catalogue.ts';
+import type { OAuthEndpointOverrides } from '../../src/config/oauth-providers.ts';
 
 export const STAND_IN_CLIENT = { id: 'stand-in-client', secret: 'stand-in-secret' };
 

@@ -122,6 +122,27 @@ describe('permission-restricted tokens', () => {
     assert.equal(allowed(await server.gql(ROLES, {}, { token: admin.token })), true);
   });
 
+  test('`viewer { roles permissions isAdmin }` tells what the request may do: a restricted token reports its own narrowed rights', async () => {
+    const VIEWER_ACCESS = `{ viewer { isAdmin permissions roles { name } } }`;
+    const { token } = await createToken(server, admin.token, { name: 'viewer check', permissions: ['users:read', 'audit:read'] });
+    const narrowed = dataOf(await server.gql(VIEWER_ACCESS, {}, { token })).viewer;
+    assert.deepEqual(narrowed, { isAdmin: false, permissions: ['audit:read', 'users:read'], roles: [] });
+    // The same admin through a session, and through an unrestricted token, keeps full standing.
+    const full = await createToken(server, admin.token, { name: 'viewer check, full' });
+    for (const credential of [admin.token, full.token]) {
+      const whole = dataOf(await server.gql(VIEWER_ACCESS, {}, { token: credential })).viewer;
+      assert.equal(whole.isAdmin, true);
+      assert.ok(whole.permissions.includes('roles:write') && whole.permissions.includes('database:write'));
+      assert.deepEqual(whole.roles.map((r: { name: string }) => r.name).sort(), ['admin', 'user']);
+    }
+    // Another account read through the restricted token shows that account's own rights, not the token's.
+    const other = await createConfirmedUser(server, 'rtok.viewed@example.com');
+    await grantRoles(server, other.userId, 'admin');
+    const read = dataOf(await server.gql(`query($id: ID!) { user(id: $id) { isAdmin roles { name } } }`, { id: other.userId }, { token })).user;
+    assert.equal(read.isAdmin, true);
+    assert.deepEqual(read.roles.map((r: { name: string }) => r.name).sort(), ['admin', 'user']);
+  });
+
   test('a token cannot be given a permission its owner lacks', async () => {
     const owner = await createConfirmedUser(server, 'rtok.plain@example.com');
     const res = await server.gql(CREATE_TOKEN, { input: { name: 'more than owner', permissions: ['roles:read'] } }, { token: owner.token });

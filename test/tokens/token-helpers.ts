@@ -5,7 +5,7 @@ import { TEST_DIALECT } from '../helpers/backends.ts';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import type { RequestScope } from '../../src/context.ts';
-import { accessLoader } from '../../src/access/viewer-access.ts';
+import { accessLoader } from '../../src/accounts/roles.ts';
 import { createUser } from '../../src/admin/users.ts';
 import { STRONG_PASSWORD, type GqlResponse, type RequestOptions, type TestServer } from '../helpers/server.ts';
 

@@ -86,13 +86,22 @@ describe('live-form validation', () => {
     assert.equal(username.body.data.validate.valid, true);
     const badUsername = await server.gql(VALIDATE, { rule: 'username', value: '-x y' });
     assert.equal(badUsername.body.data.validate.valid, false);
+    // The same single-line rule as the profile names and token names the mutations check.
+    assert.deepEqual((await server.gql(VALIDATE, { rule: 'singleLine', value: '  Ada Lovelace ' })).body.data.validate, { valid: true, messages: [] });
+    for (const [value, message] of [
+      ['two\nlines', 'Use a single line without control characters.'],
+      ['tab\there', 'Use a single line without control characters.'],
+      ['x'.repeat(101), 'Use at most 100 characters.'],
+    ]) {
+      assert.deepEqual((await server.gql(VALIDATE, { rule: 'singleLine', value })).body.data.validate, { valid: false, messages: [message] }, value);
+    }
     const password = await server.gql(VALIDATE, { rule: 'password', value: 'password' });
     assert.equal(password.body.data.validate.valid, false);
   });
 
   test('custom validators registered in TypeScript are listed and run', async () => {
     const rules = await server.gql(`{ validationRules }`);
-    assert.deepEqual(rules.body.data.validationRules, ['companyEmail', 'email', 'password', 'passwordsMatch', 'username']);
+    assert.deepEqual(rules.body.data.validationRules, ['companyEmail', 'email', 'password', 'passwordsMatch', 'singleLine', 'username']);
     const res = await server.gql(VALIDATE, { rule: 'companyEmail', value: 'ada@example.com' });
     assert.deepEqual(res.body.data.validate, { valid: false, messages: ['Use your example.org address.'] });
   });

@@ -1,5 +1,5 @@
 // Discord: GET /users/@me (scopes identify, email) gives the id, the email and whether Discord verified it.
-import type { OAuthProviderSettings, ProviderEndpoints } from './catalogue.ts';
+import type { OAuthProviderSettings, ProviderEndpoints } from '../../config/oauth-providers.ts';
 import { oauth2Provider } from './oauth2.ts';
 import { fetchProviderJson, stringField } from './provider-api.ts';
 import { ProviderFailure, type OAuthProviderClient, type ProviderIdentity } from './types.ts';

@@ -1,6 +1,6 @@
 // GitHub: the numeric user id is the subject; the email is the primary address from
 // GET /user/emails (scope user:email), verified only when GitHub says so.
-import type { OAuthProviderSettings, ProviderEndpoints } from './catalogue.ts';
+import type { OAuthProviderSettings, ProviderEndpoints } from '../../config/oauth-providers.ts';
 import { oauth2Provider } from './oauth2.ts';
 import { fetchProviderJson, stringField } from './provider-api.ts';
 import { ProviderFailure, type OAuthProviderClient, type ProviderIdentity } from './types.ts';

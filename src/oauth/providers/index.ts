@@ -1,11 +1,18 @@
 // The configured providers, built once at start from Config (clients are cheap; OIDC discovery
 // happens on first use).
-import type { OAuthEndpointOverrides, OAuthProviderSettings } from './catalogue.ts';
-import { PROVIDERS } from './catalogue.ts';
+import type { OAuthEndpointOverrides, OAuthProviderSettings } from '../../config/oauth-providers.ts';
+import { PROVIDERS } from '../../config/oauth-providers.ts';
 import { discordProvider } from './discord.ts';
 import { githubProvider } from './github.ts';
 import { oidcProvider } from './oidc.ts';
 import type { OAuthProviderClient } from './types.ts';
+
+declare module '../../context.ts' {
+  interface Services {
+    /** The configured OAuth / OpenID Connect providers. */
+    oauth: OAuthProviders;
+  }
+}
 
 export interface OAuthProviders {
   /** In the order of the catalogue. */

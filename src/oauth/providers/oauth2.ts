@@ -2,7 +2,7 @@
 // OAuth2Client: the same client arctic's GitHub and Discord classes use, given the endpoints
 // explicitly so a test can point them at a stand-in server. PKCE (S256) always.
 import { ArcticFetchError, CodeChallengeMethod, OAuth2Client, OAuth2RequestError, UnexpectedResponseError } from 'arctic';
-import type { OAuthProviderSettings, ProviderEndpoints } from './catalogue.ts';
+import type { OAuthProviderSettings, ProviderEndpoints } from '../../config/oauth-providers.ts';
 import { ProviderFailure, type AuthorizationRequest, type OAuthProviderClient, type ProviderIdentity } from './types.ts';
 
 export interface OAuth2ProviderSpec {

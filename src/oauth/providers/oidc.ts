@@ -2,7 +2,7 @@
 // metadata from discovery (cached once it succeeds), PKCE, state and nonce checked, the ID token
 // validated (signature, issuer, audience, expiry), then the UserInfo claims for the email.
 import * as client from 'openid-client';
-import { isLoopbackUrl, type OAuthProviderSettings } from './catalogue.ts';
+import { isLoopbackUrl, type OAuthProviderSettings } from '../../config/oauth-providers.ts';
 import { ProviderFailure, isNetworkFailure, type AuthorizationRequest, type OAuthProviderClient, type ProviderIdentity } from './types.ts';
 
 const SCOPES = 'openid email profile';

@@ -1,5 +1,5 @@
 // What every provider client offers the sign-in flow, whatever protocol it speaks underneath.
-import type { OAuthProviderId } from './catalogue.ts';
+import type { OAuthProviderId } from '../../config/oauth-providers.ts';
 
 /** The secrets of one authorization request; the flow stores them between start and callback. */
 export interface AuthorizationRequest {

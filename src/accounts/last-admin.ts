@@ -1,8 +1,8 @@
 // Invariants of the access model that several services must respect.
 import type { EntityManager } from '@mikro-orm/sql';
-import { User } from '../accounts/entities.ts';
+import { User } from './entities.ts';
 import { LastAdminError } from '../errors.ts';
-import { ADMIN_ROLE } from './declarations.ts';
+import { ADMIN_ROLE } from '../access/declarations.ts';
 import { lockInTransaction } from '../db/locks.ts';
 
 /** Active (not disabled) holders of the admin role. */

@@ -1,11 +1,10 @@
 // GraphQL for reading the audit log: `auditEvents`, newest first, a Relay connection paginated
 // forward by an opaque cursor. Needs the `audit:read` permission (admins hold it).
 import { builder } from '../schema/builder.ts';
-import { PERMISSIONS } from '../access/declarations.ts';
 import type { AuditEvent } from './entities.ts';
-import { AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, auditCursor, listAuditEvents } from './audit.ts';
+import { AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, AUDIT_READ_PERMISSION, auditCursor, listAuditEvents } from './service.ts';
 
-const readAudit = { permission: PERMISSIONS.auditRead };
+const readAudit = { permission: AUDIT_READ_PERMISSION };
 
 const ActorTypeEnum = builder.enumType('AuditActorType', {
   description: 'Who acted: a signed-in user, an anonymous client, the server itself, or the command line.',

@@ -6,6 +6,9 @@ import type { RequestScope } from '../context.ts';
 import { AccessError } from '../errors.ts';
 import { AuditEvent, type ActorType } from './entities.ts';
 
+/** The permission that lets a viewer read the audit log (declared with the built-ins in access/declarations.ts). */
+export const AUDIT_READ_PERMISSION = 'audit:read';
+
 /** The actions recorded by accounts, auth and setup (other domains name theirs alike: `<domain>.<verb>`). */
 export const AUDIT_ACTIONS = {
   login: 'auth.login',

@@ -6,7 +6,10 @@ import type { EntityManager } from '@mikro-orm/sql';
 import { User } from '../accounts/entities.ts';
 import { Session } from '../sessions/entities.ts';
 import { AccessToken } from '../tokens/entities.ts';
-import { publishRevoked, type LiveCredential, type PubSub } from './pubsub.ts';
+import type { Services } from '../context.ts';
+import type { ConnectionRegistry } from '../realtime/connections.ts';
+import type { OutsideChangeHandler } from '../realtime/outside-changes.ts';
+import { publishRevoked, type LiveCredential, type PubSub } from '../realtime/pubsub.ts';
 
 export async function revalidateLiveCredentials(em: EntityManager, pubsub: PubSub, live: readonly LiveCredential[]): Promise<void> {
   if (live.length === 0) return;
@@ -29,4 +32,12 @@ export async function revalidateLiveCredentials(em: EntityManager, pubsub: PubSu
     if (endedSessions.length) publishRevoked({ pubsub }, { userId, reason: 'SESSION_REVOKED', sessionIds: endedSessions });
     if (endedTokens.length) publishRevoked({ pubsub }, { userId, reason: 'TOKEN_REVOKED', tokenIds: endedTokens });
   }
+}
+
+/** Re-checks live connections' credentials after an outside write (realtime/outside-changes.ts) or a restore. */
+export function liveCredentialsChecker(services: Pick<Services, 'orm' | 'pubsub'>, connections: Pick<ConnectionRegistry, 'credentials'>): OutsideChangeHandler {
+  return {
+    name: 'live credentials',
+    run: () => revalidateLiveCredentials(services.orm.em.fork(), services.pubsub, connections.credentials()),
+  };
 }

@@ -1,8 +1,6 @@
 // The session cookie: HttpOnly, SameSite=Lax, Secure when the public URL is https.
 import { parseCookie, stringifySetCookie } from 'cookie';
-import type { Config } from '../config.ts';
-import type { Session } from './entities.ts';
-import { absoluteExpiry } from './service.ts';
+import type { Config } from '../config/index.ts';
 
 export function readSessionCookie(config: Config, cookieHeader: string | null): string | null {
   if (!cookieHeader) return null;
@@ -19,13 +17,13 @@ export function readSessionCookie(config: Config, cookieHeader: string | null): 
  * expiry without sending the cookie again, so a browser would otherwise drop a live session after
  * SESSION_IDLE_TTL. An idle-expired session's cookie is cleared on its next use (stale cookie).
  */
-export function sessionCookie(config: Config, token: string, session: Pick<Session, 'createdAt'>): string {
+export function sessionCookie(config: Config, token: string, expires: Date): string {
   return stringifySetCookie(config.session.cookieName, token, {
     httpOnly: true,
     sameSite: 'lax',
     secure: config.session.secureCookie,
     path: '/',
-    expires: absoluteExpiry(config, session.createdAt),
+    expires,
   });
 }
 

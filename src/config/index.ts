@@ -2,11 +2,11 @@
 // everything else receives a Config.
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { parseDuration } from './util/duration.ts';
-import { dialectOf } from './db/dialect.ts';
-import { checkEmail, normalizeEmail } from './accounts/email.ts';
-import { isLoopbackUrl, OAUTH_PROVIDER_IDS, PROVIDERS, type OAuthProviderSettings } from './oauth/providers/catalogue.ts';
-import { parseAllowlistEntry } from './oauth/redirects.ts';
+import { parseDuration } from '../util/duration.ts';
+import { dialectOf } from './dialect.ts';
+import { checkEmail, normalizeEmail } from '../util/email.ts';
+import { isLoopbackUrl, OAUTH_PROVIDER_IDS, PROVIDERS, type OAuthProviderSettings } from './oauth-providers.ts';
+import { parseAllowlistEntry } from '../util/redirects.ts';
 
 const bool = z
   .string()

@@ -1,0 +1,10 @@
+// Every entity the ORM knows. A domain adding an entity lists it here once.
+import { EmailToken, User } from './accounts/entities.ts';
+import { Session } from './sessions/entities.ts';
+import { Permission, Role } from './access/entities.ts';
+import { AuditEvent } from './audit/entities.ts';
+import { AccessToken } from './tokens/entities.ts';
+import { SystemSetting } from './maintenance/entities.ts';
+import { OAuthAccount, OAuthFlow, OAuthLoginCode } from './oauth/entities.ts';
+
+export const entities = [User, EmailToken, Session, Permission, Role, AuditEvent, AccessToken, SystemSetting, OAuthAccount, OAuthFlow, OAuthLoginCode];
