@@ -17,7 +17,7 @@ const config: CodegenConfig = {
         useTypeImports: true,
         importExtension: '.ts',
         // File: a file part of a multipart request (uploadDatabase); a File or Blob in the client.
-        scalars: { DateTime: 'string', ID: 'string', File: { input: 'Blob', output: 'never' } },
+        scalars: { DateTime: 'string', SafeInt: 'number', ID: 'string', File: { input: 'Blob', output: 'never' } },
         strictScalars: true,
       },
     },

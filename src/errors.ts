@@ -1,7 +1,15 @@
 // Domain errors thrown by services. They know nothing of GraphQL: schema/errors.ts exposes the
 // expected ones as typed results, and the error formatter turns access errors into GraphQL errors.
 
-/** Stable codes a client can switch on. One catalogue, so codes never collide between domains. */
+/**
+ * Stable codes a client can switch on, in one catalogue so codes never collide between domains.
+ * The rule for where a failure appears:
+ * - a **result** (a member of the mutation's result union, `... on Error { code }`): the input or
+ *   the state of what is acted on is wrong, and a form shows it (these codes);
+ * - a **top-level error** (`errors[].extensions.code`, REQUEST_ERROR_CODES below): who may ask and
+ *   whether the request can be served at all. NOT_FOUND is one of these: an id that does not exist
+ *   and one the viewer may not see get the same answer.
+ */
 export const ERROR_CODES = [
   'VALIDATION_FAILED',
   'EMAIL_TAKEN',
@@ -23,8 +31,25 @@ export const ERROR_CODES = [
   'TOO_LARGE',
   'DATABASE_IN_USE',
   'UNSUPPORTED_DATABASE',
+  // First-run setup (src/admin/setup.ts).
+  'SETUP_ALREADY_COMPLETED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Codes of top-level errors, with what each means (the ErrorCode enum documents them all). */
+export const REQUEST_ERROR_CODES = {
+  UNAUTHENTICATED: 'Sign in first, or the credentials sent are wrong (HTTP 401).',
+  FORBIDDEN: 'The viewer may not do this.',
+  NOT_FOUND: 'No such object, or one the viewer may not see.',
+  RATE_LIMITED: 'Too many attempts: `extensions.retryAfter` says how many seconds to wait (HTTP 429).',
+  MAINTENANCE_MODE: 'The server is in maintenance mode and this operation is not allowed during it (HTTP 503).',
+  BAD_USER_INPUT: 'An argument or variable has the wrong type or shape.',
+  BAD_REQUEST: 'The HTTP request is malformed: its body, encoding, headers or multipart parts (HTTP 400).',
+  GRAPHQL_VALIDATION_FAILED: 'The document does not parse, does not fit the schema, or is too large or deep.',
+  METHOD_NOT_ALLOWED: 'The HTTP method is not allowed here (HTTP 405).',
+  INTERNAL_SERVER_ERROR: 'An unexpected failure on the server; the log has the details under the x-request-id.',
+} as const;
+export type RequestErrorCode = keyof typeof REQUEST_ERROR_CODES;
 
 /** An expected, user-caused outcome: returned to the client as a typed result. */
 export abstract class DomainError extends Error {
@@ -111,6 +136,13 @@ export class LastAdminError extends DomainError {
   }
 }
 
+export class SetupAlreadyCompletedError extends DomainError {
+  readonly code = 'SETUP_ALREADY_COMPLETED';
+  constructor() {
+    super('Gatehouse is already set up. Sign in as an administrator instead.');
+  }
+}
+
 export class BuiltInProtectedError extends DomainError {
   readonly code = 'BUILT_IN_PROTECTED';
   constructor(what: string) {
@@ -119,13 +151,7 @@ export class BuiltInProtectedError extends DomainError {
 }
 
 /** Failures of access: surfaced as GraphQL errors with extensions.code, never as typed results. */
-export type AccessErrorCode =
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'RATE_LIMITED'
-  | 'BAD_USER_INPUT'
-  | 'NOT_FOUND'
-  | 'MAINTENANCE_MODE';
+export type AccessErrorCode = Extract<RequestErrorCode, 'UNAUTHENTICATED' | 'FORBIDDEN' | 'RATE_LIMITED' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'MAINTENANCE_MODE'>;
 
 export class AccessError extends Error {
   readonly code: AccessErrorCode;

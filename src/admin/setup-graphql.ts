@@ -1,7 +1,7 @@
 // GraphQL for first-run setup: `setupStatus` and `completeSetup`, both public (the caller has no
 // account yet); the setup token from the server log is what keeps strangers out.
 import { builder } from '../schema/builder.ts';
-import { InvalidTokenError, ValidationFailedError } from '../errors.ts';
+import { InvalidTokenError, SetupAlreadyCompletedError, ValidationFailedError } from '../errors.ts';
 import { completeSetup, needsSetup } from './setup.ts';
 
 const SetupStatusRef = builder.objectRef<{ needsSetup: boolean }>('SetupStatus').implement({
@@ -34,9 +34,9 @@ builder.mutationFields((t) => ({
     authScopes: { public: true },
     description:
       'Creates the first account as a confirmed admin. Needs the setup token the server logs at start ' +
-      '(or its SETUP_TOKEN setting); a wrong one answers InvalidTokenError. FORBIDDEN once any account exists. ' +
+      '(or its SETUP_TOKEN setting); a wrong one answers InvalidTokenError. Once any account exists: SetupAlreadyCompletedError, whatever the token. ' +
       'Does not sign in.',
-    errors: { types: [InvalidTokenError, ValidationFailedError] },
+    errors: { types: [InvalidTokenError, ValidationFailedError, SetupAlreadyCompletedError] },
     args: {
       setupToken: t.arg.string({ required: true }),
       email: t.arg.string({ required: true }),

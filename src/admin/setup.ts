@@ -7,7 +7,7 @@ import type { EntityManager } from '@mikro-orm/sql';
 import type { Logger } from 'pino';
 import type { RequestScope, Services } from '../context.ts';
 import { ConfigError } from '../config/index.ts';
-import { forbidden, InvalidTokenError, ValidationFailedError, type FieldProblem } from '../errors.ts';
+import { InvalidTokenError, SetupAlreadyCompletedError, ValidationFailedError, type FieldProblem } from '../errors.ts';
 import { User } from '../accounts/entities.ts';
 import { checkEmail, emailKey, normalizeEmail } from '../util/email.ts';
 import { hashPassword } from '../accounts/passwords.ts';
@@ -34,7 +34,6 @@ export class SetupTokenError extends InvalidTokenError {
   }
 }
 
-const ALREADY_SET_UP = 'Setup is complete: this server already has an account. Sign in instead.';
 
 /**
  * Holds the setup token (as a hash) and serialises setup attempts, so that two concurrent
@@ -124,7 +123,7 @@ async function createAdminUser(em: EntityManager, services: Pick<Services, 'cloc
 export async function completeSetup(scope: RequestScope, input: CompleteSetupInput): Promise<User> {
   const { services } = scope;
   await services.throttle.consumeIpBudget(scope.ip);
-  if (!(await needsSetup(scope.em))) throw forbidden(ALREADY_SET_UP);
+  if (!(await needsSetup(scope.em))) throw new SetupAlreadyCompletedError();
   if (!services.setup.accepts(input.setupToken)) {
     services.logger.warn({ requestId: scope.requestId, ip: scope.ip }, 'completeSetup refused: wrong setup token');
     throw new SetupTokenError();
@@ -138,13 +137,13 @@ export async function completeSetup(scope: RequestScope, input: CompleteSetupInp
     scope.em.transactional(async (tx) => {
       // Checked again inside the locks and the transaction: another call (or instance) may have won meanwhile.
       await lockInTransaction(tx, 'setup');
-      if (!(await needsSetup(tx))) throw forbidden(ALREADY_SET_UP);
+      if (!(await needsSetup(tx))) throw new SetupAlreadyCompletedError();
       const admin = await createAdminUser(tx, services, email, passwordHash);
       try {
         await tx.flush();
       } catch (error) {
         // Another process on the same database created this email first: setup is no longer open.
-        if (error instanceof UniqueConstraintViolationException) throw forbidden(ALREADY_SET_UP);
+        if (error instanceof UniqueConstraintViolationException) throw new SetupAlreadyCompletedError();
         throw error;
       }
       await recordAudit({ ...scope, em: tx, viewer: admin }, { action: AUDIT_ACTIONS.setupComplete, targetType: 'user', targetId: admin.id });

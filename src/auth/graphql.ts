@@ -1,6 +1,6 @@
 // GraphQL for signing in and out.
 import { builder } from '../schema/builder.ts';
-import { AccountDisabledError, EmailNotConfirmedError, InvalidCredentialsError } from '../errors.ts';
+import { AccountDisabledError, EmailNotConfirmedError, InvalidCredentialsError, ValidationFailedError } from '../errors.ts';
 import { UserRef } from '../accounts/graphql.ts';
 import { clearedSessionCookie, queueSessionCookie, readSessionCookie } from '../http/session-cookies.ts';
 import { issuedSessionCookie } from '../sessions/service.ts';
@@ -29,7 +29,7 @@ builder.mutationFields((t) => ({
     nullable: true,
     authScopes: { public: true },
     description: 'Signs in with email and password. Throttled per account and client (see README).',
-    errors: { types: [InvalidCredentialsError, EmailNotConfirmedError, AccountDisabledError] },
+    errors: { types: [ValidationFailedError, InvalidCredentialsError, EmailNotConfirmedError, AccountDisabledError] },
     args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
     resolve: async (_root, { email, password }, ctx) => {
       const result = await login(ctx, email, password);

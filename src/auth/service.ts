@@ -2,7 +2,7 @@
 // answers do not reveal whether an email is registered.
 import type { RequestScope } from '../context.ts';
 import { publishRevoked } from '../realtime/pubsub.ts';
-import { AccountDisabledError, EmailNotConfirmedError, InvalidCredentialsError } from '../errors.ts';
+import { AccountDisabledError, EmailNotConfirmedError, InvalidCredentialsError, ValidationFailedError, type FieldProblem } from '../errors.ts';
 import { User } from '../accounts/entities.ts';
 import { findUserByEmail } from '../accounts/service.ts';
 import { emailKey } from '../util/email.ts';
@@ -15,9 +15,25 @@ export interface LoginResult extends IssuedSession {
   user: User;
 }
 
+/** Longer than any stored address (the column's size) or any password the policy accepts. */
+const LOGIN_EMAIL_MAX = 320;
+const LOGIN_PASSWORD_MAX = 1024;
+
+/**
+ * Values no account can have are a mistake in the request, not a wrong guess: a validation error
+ * naming the field (before any lookup, throttle or hashing work, so they cost nothing and reveal nothing).
+ */
+function assertPlausibleCredentials(email: string, password: string): void {
+  const problems: FieldProblem[] = [];
+  if (email.length > LOGIN_EMAIL_MAX) problems.push({ field: 'email', messages: [`Use at most ${LOGIN_EMAIL_MAX} characters.`] });
+  if (password.length > LOGIN_PASSWORD_MAX) problems.push({ field: 'password', messages: [`Use at most ${LOGIN_PASSWORD_MAX} characters.`] });
+  if (problems.length) throw new ValidationFailedError(problems);
+}
+
 /** Checks email + password (throttled) and returns the user, or throws a typed failure. */
 export async function verifyCredentials(scope: RequestScope, email: string, password: string): Promise<User> {
   const { em, services } = scope;
+  assertPlausibleCredentials(email, password);
   const key = emailKey(email);
   await services.throttle.assertLoginAllowed(key, scope.ip);
   const user = await findUserByEmail(scope, email);

@@ -32,6 +32,8 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
   Scalars: {
     DateTime: { Input: Date; Output: Date };
+    /** An integer up to 2^53 − 1 (a JSON number), where Int's 32 bits are too few: byte counts. */
+    SafeInt: { Input: number; Output: number };
     ID: { Input: string; Output: string };
     /** Input only: a file part of a multipart request. */
     File: { Input: UploadedFile; Output: never };

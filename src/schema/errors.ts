@@ -8,6 +8,8 @@ import {
   EmailNotConfirmedError,
   EmailTakenError,
   ERROR_CODES,
+  REQUEST_ERROR_CODES,
+  SetupAlreadyCompletedError,
   InvalidCredentialsError,
   InvalidTokenError,
   TokenExpiredError,
@@ -18,9 +20,17 @@ import {
   type FieldProblem,
 } from '../errors.ts';
 
+const RESULT_CODE = 'Returned as a result: a member of the mutation\'s result union (`... on Error { code }`).';
+
 export const ErrorCodeEnum = builder.enumType('ErrorCode', {
-  description: 'Stable codes of expected failures.',
-  values: ERROR_CODES,
+  description:
+    'Every code a client can receive. Failures about the input or the state of what is acted on are results ' +
+    '(a member of the mutation\'s result union, `... on Error { code message }`); failures about who may ask ' +
+    'and whether the request can be served are top-level errors (`errors[].extensions.code`).',
+  values: {
+    ...Object.fromEntries(ERROR_CODES.map((code) => [code, { description: RESULT_CODE + (code === 'TOO_LARGE' ? ' Also top-level (HTTP 413) for an upload over the limit.' : '') }])),
+    ...Object.fromEntries(Object.entries(REQUEST_ERROR_CODES).map(([code, meaning]) => [code, { description: `Top-level error: ${meaning}` }])),
+  },
 });
 
 export const ErrorInterface = builder.interfaceRef<DomainError>('Error').implement({
@@ -70,3 +80,4 @@ errorType(TokenExpiredError, 'TokenExpiredError', 'The token has expired.');
 errorType(NameTakenError, 'NameTakenError', 'The name is already used.');
 errorType(LastAdminError, 'LastAdminError', 'The change would leave no active administrator.');
 errorType(BuiltInProtectedError, 'BuiltInProtectedError', 'Built-in roles and permissions cannot be deleted or renamed.');
+errorType(SetupAlreadyCompletedError, 'SetupAlreadyCompletedError', 'First-run setup was completed already.');

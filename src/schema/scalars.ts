@@ -1,11 +1,13 @@
-// Custom scalars: DateTime is an ISO-8601 string on the wire and a Date in resolvers; File is a
+// Custom scalars: DateTime is an ISO-8601 string on the wire and a Date in resolvers; SafeInt an
+// integer beyond Int's 32 bits (byte counts), a JSON number; File is a
 // file part of a GraphQL multipart request (input only).
 import { GraphQLError } from 'graphql';
-import { DateTimeISOResolver } from 'graphql-scalars';
+import { DateTimeISOResolver, SafeIntResolver } from 'graphql-scalars';
 import { builder } from './builder.ts';
 import { UploadedFile } from '../http/multipart.ts';
 
 builder.addScalarType('DateTime', DateTimeISOResolver, {});
+builder.addScalarType('SafeInt', SafeIntResolver, {});
 
 builder.scalarType('File', {
   description:

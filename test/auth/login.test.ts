@@ -80,6 +80,19 @@ describe('login', () => {
     assert.equal(right.body.data.login.code, 'EMAIL_NOT_CONFIRMED');
   });
 
+  test('an email or password longer than any account can have is a validation error naming the field, and records nothing', async () => {
+    const query = `mutation($email: String!, $password: String!) {
+      login(email: $email, password: $password) { __typename ... on ValidationError { code fields { field messages } } }
+    }`;
+    const em = () => server.gatehouse.services.orm.em.fork();
+    const auditsBefore = await em().getConnection().execute('select count(*) as n from audit_events');
+    const huge = await server.gql(query, { email: `${'a'.repeat(200_000)}@example.com`, password: STRONG_PASSWORD });
+    assert.deepEqual(huge.body.data.login, { __typename: 'ValidationError', code: 'VALIDATION_FAILED', fields: [{ field: 'email', messages: ['Use at most 320 characters.'] }] });
+    const long = await server.gql(query, { email: 'ada@example.com', password: 'p'.repeat(1025) });
+    assert.deepEqual(long.body.data.login.fields, [{ field: 'password', messages: ['Use at most 1024 characters.'] }]);
+    assert.deepEqual(await em().getConnection().execute('select count(*) as n from audit_events'), auditsBefore);
+  });
+
   test('the email is matched case-insensitively and surrounding spaces are ignored', async () => {
     await createConfirmedUser(server, 'Login.Case@Example.com');
     for (const spelling of ['login.case@example.com', 'LOGIN.CASE@EXAMPLE.COM', '  Login.Case@example.COM ']) {

@@ -5,8 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isObjectType, isUnionType, type GraphQLField, type GraphQLObjectType } from 'graphql';
-import { schema } from '../../src/schema.ts';
-import { printSchemaSdl } from '../../src/schema.ts';
+import { printSchemaSdl, schema } from '../../src/schema.ts';
 
 /** product.md, "Authorization": the only operations an anonymous client may call. */
 const PUBLIC_OPERATIONS = new Set([
