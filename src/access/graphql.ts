@@ -71,7 +71,7 @@ const CreateRoleInput = builder.inputType('CreateRoleInput', {
 });
 
 const UpdateRoleInput = builder.inputType('UpdateRoleInput', {
-  description: 'Omitted fields stay as they are; a null or empty description clears it.',
+  description: 'Omitted fields stay as they are; a null or empty description clears it. A null name or permission list is refused (VALIDATION_FAILED).',
   fields: (t) => ({
     name: t.string({ required: false, description: 'A new name. Built-in roles cannot be renamed.' }),
     description: t.string({ required: false }),

@@ -17,6 +17,7 @@ import { ACCESS_NAME, ADMIN_ROLE, USER_ROLE } from './declarations.ts';
 import { Permission, Role } from './entities.ts';
 import { accessFromRoles, type ViewerAccess } from './viewer-access.ts';
 import { singleLineProblem } from '../validation/text.ts';
+import { nullsRefused } from '../validation/updates.ts';
 
 /** Who acts (a signed-in user, or with no viewer the operator at the command line) and on which database. */
 export type AccessScope = AuditScope & Pick<RequestScope, 'loadAccess'>;
@@ -27,7 +28,7 @@ export interface CreateRoleInput {
   permissions?: readonly string[] | null;
 }
 
-/** Omitted (or null) name and permissions stay as they are; a null or empty description clears it. */
+/** Omitted fields stay as they are; a null or empty description clears it; a null name or permission list is refused. */
 export interface UpdateRoleInput {
   name?: string | null;
   description?: string | null;
@@ -108,7 +109,7 @@ export async function updateRole(scope: AccessScope, id: string, input: UpdateRo
   const role = await em.findOne(Role, { id }, { populate: ['permissions'] });
   if (!role) throw notFound('Role');
 
-  const problems: FieldProblem[] = [];
+  const problems: FieldProblem[] = nullsRefused(input, ['name', 'permissions']);
   const name = input.name == null ? role.name : checkName('name', input.name, problems);
   const description = input.description === undefined ? role.description : checkDescription(input.description, problems);
   const permissions = input.permissions == null ? null : await findPermissions(em, input.permissions, problems);

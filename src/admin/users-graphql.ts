@@ -45,7 +45,9 @@ const CreateUserInput = builder.inputType('CreateUserInput', {
 });
 
 const UpdateUserInput = builder.inputType('UpdateUserInput', {
-  description: 'Changes to an account: an omitted or null field stays as it is, except profile fields, where null or "" clears.',
+  description:
+    'Changes to an account: an omitted field stays as it is; null or "" clears a profile field; null on `email`, ' +
+    '`confirmed`, `disabled` or `roles`, which cannot be cleared, is refused (VALIDATION_FAILED).',
   fields: (t) => ({
     email: t.string({
       required: false,

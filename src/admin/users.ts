@@ -17,6 +17,7 @@ import { Role } from '../access/entities.ts';
 import { PERMISSIONS, USER_ROLE } from '../access/declarations.ts';
 import { assertNotLastAdmin } from '../accounts/last-admin.ts';
 import { assertMayManage, assignRoles } from '../accounts/roles.ts';
+import { nullsRefused } from '../validation/updates.ts';
 import { revokeAllSessions } from '../sessions/service.ts';
 import { recordAudit } from '../audit/service.ts';
 
@@ -159,6 +160,7 @@ interface PlannedUpdate {
 async function planUpdate(scope: RequestScope, user: User, input: UpdateUserInput): Promise<PlannedUpdate> {
   const now = scope.services.clock.now();
   const { values: profile, problems } = normalizeProfile(input);
+  problems.unshift(...nullsRefused(input, ['email', 'confirmed', 'disabled', 'roles']));
   const plan: PlannedUpdate = { values: {}, changed: [], roles: null, disabled: null, confirmNewEmail: false };
   for (const field of PROFILE_FIELDS) {
     if (field in profile && profile[field] !== user[field]) {

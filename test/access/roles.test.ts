@@ -115,6 +115,15 @@ describe('roles and permissions', () => {
     assert.equal(await roleNamed('one-liner'), undefined);
   });
 
+  test('updateRole: null on the name or the permission list is refused by name (only a description can be cleared)', async () => {
+    const role = dataOf(await gql(CREATE_ROLE, { input: { name: 'nullable-check', description: 'Kept.', permissions: ['users:read'] } })).createRole;
+    const refused = dataOf(await gql(UPDATE_ROLE, { id: role.id, input: { name: null, permissions: null, description: null } })).updateRole;
+    const message = 'This cannot be cleared: omit the field to keep its value.';
+    assert.deepEqual(refused.fields, [{ field: 'name', messages: [message] }, { field: 'permissions', messages: [message] }]);
+    const kept = await roleNamed('nullable-check');
+    assert.deepEqual({ description: kept.description, permissions: kept.permissions.map((p: any) => p.name) }, { description: 'Kept.', permissions: ['users:read'] });
+  });
+
   test('an admin can delete a role and a permission they hold themselves, in the request that loaded them', async () => {
     await createRoleInDb(server, 'self-held', ['audit:read']);
     await grantRoles(server, adminId, 'self-held');

@@ -139,6 +139,20 @@ describe('admin user management', () => {
       assert.deepEqual(await storedUser(server, userId), before);
     });
 
+    test('null clears a profile field; null on a field that cannot be cleared is refused by name and changes nothing', async () => {
+      const { userId } = await createConfirmedUser(server, 'mgr.nulls@example.com');
+      assert.equal((await update(userId, { displayName: 'Ada' })).__typename, 'User');
+      const before = await storedUser(server, userId);
+      const res = await update(userId, { email: null, confirmed: null, disabled: null, roles: null, displayName: null });
+      assert.equal(res.__typename, 'ValidationError');
+      const message = 'This cannot be cleared: omit the field to keep its value.';
+      assert.deepEqual(res.fields, ['email', 'confirmed', 'disabled', 'roles'].map((field) => ({ field, messages: [message] })));
+      assert.deepEqual(await storedUser(server, userId), before);
+      const cleared = await update(userId, { displayName: null });
+      assert.equal(cleared.__typename, 'User');
+      assert.equal((await storedUser(server, userId))!.displayName, null);
+    });
+
     test('changing roles needs roles:write; a refused edit changes no other field either', async () => {
       const { userId } = await createConfirmedUser(server, 'mgr.roles@example.com');
       const res = await server.gql(OPS.updateUser, { id: userId, input: { roles: ['auditor'], displayName: 'Nope' } }, { token: writer.token });
