@@ -125,7 +125,11 @@ export type AccessErrorCode =
   | 'RATE_LIMITED'
   | 'BAD_USER_INPUT'
   | 'NOT_FOUND'
-  | 'MAINTENANCE_MODE';
+  | 'MAINTENANCE_MODE'
+  // Trusted documents (src/http/trusted-documents.ts).
+  | 'PERSISTED_QUERY_NOT_FOUND'
+  | 'PERSISTED_QUERY_MISMATCH'
+  | 'TRUSTED_DOCUMENT_REQUIRED';
 
 export class AccessError extends Error {
   readonly code: AccessErrorCode;

@@ -22,6 +22,7 @@ import { csrfPlugin } from './http/csrf.ts';
 import { corsPlugin } from './http/cors.ts';
 import { documentNestingPlugin, graphqlLimitsPlugin } from './http/limits.ts';
 import { requestParsingPlugin } from './http/request-parsing.ts';
+import { trustedDocumentsPlugin } from './http/trusted-documents.ts';
 import { bodyRefusal, contentEncodingRefusal, encodingRefusal, hostRefusal, readBody, type Refusal } from './http/request-checks.ts';
 import { createErrorMasker } from './http/errors.ts';
 import { handleAccountPage } from './accounts/http.ts';
@@ -172,6 +173,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
       graphqlLimitsPlugin(config),
       // After graphqlLimitsPlugin: it wraps the parser armor installs.
       documentNestingPlugin(),
+      trustedDocumentsPlugin(config),
       // Runs on execute/subscribe (after the context exists), for HTTP, SSE and WebSocket alike.
       maintenanceGatePlugin(),
       endRevokedSubscriptionsPlugin(connections, wsContexts),
