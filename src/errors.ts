@@ -48,6 +48,10 @@ export const REQUEST_ERROR_CODES = {
   GRAPHQL_VALIDATION_FAILED: 'The document does not parse, does not fit the schema, or is too large or deep.',
   METHOD_NOT_ALLOWED: 'The HTTP method is not allowed here (HTTP 405).',
   INTERNAL_SERVER_ERROR: 'An unexpected failure on the server; the log has the details under the x-request-id.',
+  // Trusted documents (src/http/trusted-documents.ts).
+  PERSISTED_QUERY_NOT_FOUND: 'The hash sent (`extensions.persistedQuery.sha256Hash`) names no trusted document.',
+  PERSISTED_QUERY_MISMATCH: 'The document sent with a hash is not the document that hash names.',
+  TRUSTED_DOCUMENT_REQUIRED: 'This server runs only trusted documents (TRUSTED_DOCUMENTS) for non-admins: send a known hash.',
 } as const;
 export type RequestErrorCode = keyof typeof REQUEST_ERROR_CODES;
 
@@ -151,7 +155,18 @@ export class BuiltInProtectedError extends DomainError {
 }
 
 /** Failures of access: surfaced as GraphQL errors with extensions.code, never as typed results. */
-export type AccessErrorCode = Extract<RequestErrorCode, 'UNAUTHENTICATED' | 'FORBIDDEN' | 'RATE_LIMITED' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'MAINTENANCE_MODE'>;
+export type AccessErrorCode = Extract<
+  RequestErrorCode,
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'RATE_LIMITED'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'MAINTENANCE_MODE'
+  | 'PERSISTED_QUERY_NOT_FOUND'
+  | 'PERSISTED_QUERY_MISMATCH'
+  | 'TRUSTED_DOCUMENT_REQUIRED'
+>;
 
 export class AccessError extends Error {
   readonly code: AccessErrorCode;

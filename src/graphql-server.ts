@@ -13,6 +13,7 @@ import { documentNestingPlugin, graphqlLimitsPlugin } from './http/limits.ts';
 import { multipartParamsPlugin } from './http/multipart.ts';
 import { requestParsingPlugin } from './http/request-parsing.ts';
 import { responseCookiesPlugin, type ServerContext } from './http/responses.ts';
+import { trustedDocumentsPlugin } from './http/trusted-documents.ts';
 import { maintenanceGatePlugin } from './maintenance/gate.ts';
 import { endRevokedSubscriptionsPlugin, type ConnectionRegistry } from './realtime/connections.ts';
 import type { SharedSubscriptions } from './realtime/shared-subscriptions.ts';
@@ -63,6 +64,8 @@ export function createGraphQLServer({ services, buildContext, connections, wsCon
       graphqlLimitsPlugin(services.config),
       // After graphqlLimitsPlugin: it wraps the parser armor installs.
       documentNestingPlugin(),
+      // After the parser limits, before the gate: a document not in TRUSTED_DOCUMENTS never executes.
+      trustedDocumentsPlugin(services.config),
       // Runs on execute/subscribe (after the context exists), for HTTP, SSE and WebSocket alike.
       maintenanceGatePlugin(),
       endRevokedSubscriptionsPlugin(connections, wsContexts),

@@ -7,6 +7,7 @@ import { dialectOf } from './dialect.ts';
 import { checkEmail, normalizeEmail } from '../util/email.ts';
 import { isLoopbackUrl, OAUTH_PROVIDER_IDS, PROVIDERS, type OAuthProviderSettings } from './oauth-providers.ts';
 import { parseAllowlistEntry } from '../util/redirects.ts';
+import { readTrustedDocuments, type TrustedDocuments } from './trusted-documents.ts';
 
 const bool = z
   .string()
@@ -75,6 +76,20 @@ const redirectPrefix = z.string().transform((value, ctx) => {
   if ('entry' in parsed) return parsed.entry;
   ctx.addIssue({ code: 'custom', message: parsed.problem });
   return z.NEVER;
+});
+
+/** TRUSTED_DOCUMENTS: manifest files (comma-separated), read and checked here so a bad one stops the start. */
+const trustedDocuments = list.transform((files, ctx) => {
+  if (files.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'expected the path of a manifest (e.g. persisted-documents.json), or several separated by commas' });
+    return z.NEVER;
+  }
+  try {
+    return readTrustedDocuments(files);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
 });
 
 const oauthCredential = z.string().trim().min(1).max(512);
@@ -176,6 +191,8 @@ const EnvSchema = z.object({
   /** Scheduled backups (e.g. 6h); off when unset. */
   BACKUP_INTERVAL: duration.optional(),
   BACKUP_KEEP: positiveInt.default(7),
+  /** Manifests of trusted documents: set, only admins may send documents that are not in them. */
+  TRUSTED_DOCUMENTS: trustedDocuments.optional(),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -227,6 +244,8 @@ export interface Config {
   oauth: { providers: OAuthProviderSettings[]; redirectAllowlist: string[]; defaultRedirect: string | null };
   /** Database administration (SQLite): backups folder, schedule and retention, upload limit. */
   backup: { dir: string; intervalMs: number | null; keep: number; maxUploadBytes: number };
+  /** TRUSTED_DOCUMENTS: the documents non-admins are limited to (sent whole or by hash); null allows any. */
+  trustedDocuments: TrustedDocuments | null;
 }
 
 /** The link a user receives by email for confirming their address or resetting their password. */
@@ -309,5 +328,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       keep: e.BACKUP_KEEP,
       maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
     },
+    trustedDocuments: e.TRUSTED_DOCUMENTS ?? null,
   };
 }

@@ -12,6 +12,7 @@ import type { EntityManager } from '@mikro-orm/sql';
 import type { Services } from '../context.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { isAllowedOrigin } from '../http/csrf.ts';
+import { socketOperationDocument } from '../http/trusted-documents.ts';
 import type { ConnectionRegistry } from './connections.ts';
 import type { LiveCredential } from './pubsub.ts';
 
@@ -108,14 +109,20 @@ export function attachGraphQLWebSocket(deps: WebSocketDeps): { close(): Promise<
   /** Parses, validates and builds the context of a graphql-ws operation; errors are returned, not thrown. */
   async function prepareOperation(
     ctx: { extra: { request: IncomingMessage }; connectionParams?: Readonly<Record<string, unknown>> | undefined },
-    payload: { query: string; operationName?: string | null | undefined; variables?: Record<string, unknown> | null | undefined },
+    payload: {
+      query: string;
+      operationName?: string | null | undefined;
+      variables?: Record<string, unknown> | null | undefined;
+      extensions?: Record<string, unknown> | null | undefined;
+    },
   ) {
     const upgrade = ctx.extra.request;
     const request = new Request('http://localhost/graphql', { headers: socketHeaders(upgrade, ctx.connectionParams) });
     const enveloped = yoga.getEnveloped({ ...deps.serverContext(upgrade), request, params: payload } as never);
     let document;
     try {
-      document = enveloped.parse(payload.query);
+      // A hash of a trusted document (TRUSTED_DOCUMENTS) is resolved before parsing, as on HTTP.
+      document = enveloped.parse(socketOperationDocument(config, payload));
     } catch (error) {
       return [error instanceof GraphQLError ? error : new GraphQLError('Invalid query.')];
     }

@@ -104,6 +104,16 @@ export async function startTestServer(env: Record<string, string> = {}, options:
   };
 }
 
+/** The documents createConfirmedUser and login send (a trusted documents test lists them in its manifest). */
+export const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { __typename ... on Error { code message } } }`;
+export const LOGIN = `mutation($email: String!, $password: String!) {
+  login(email: $email, password: $password) {
+    __typename
+    ... on LoginResult { token expiresAt user { id email } }
+    ... on Error { code message }
+  }
+}`;
+
 /** Registers, confirms through the emailed link, and logs in; returns the session token. */
 export async function createConfirmedUser(
   server: TestServer,
@@ -111,10 +121,7 @@ export async function createConfirmedUser(
   password = STRONG_PASSWORD,
   profile: Record<string, string> = {},
 ): Promise<{ token: string; userId: string }> {
-  const registered = await server.gql(
-    `mutation($input: RegisterInput!) { register(input: $input) { __typename ... on Error { code message } } }`,
-    { input: { email, password, ...profile } },
-  );
+  const registered = await server.gql(REGISTER, { input: { email, password, ...profile } });
   if (registered.body.data?.register.__typename !== 'RegisterResult') {
     throw new Error(`register failed: ${JSON.stringify(registered.body)}`);
   }
@@ -126,17 +133,7 @@ export async function createConfirmedUser(
 }
 
 export async function login(server: TestServer, email: string, password = STRONG_PASSWORD, opts: RequestOptions = {}) {
-  const res = await server.gql(
-    `mutation($email: String!, $password: String!) {
-      login(email: $email, password: $password) {
-        __typename
-        ... on LoginResult { token expiresAt user { id email } }
-        ... on Error { code message }
-      }
-    }`,
-    { email, password },
-    opts,
-  );
+  const res = await server.gql(LOGIN, { email, password }, opts);
   const result = res.body.data?.login;
   if (result?.__typename !== 'LoginResult') throw new Error(`login failed: ${JSON.stringify(res.body)}`);
   return { token: result.token as string, userId: result.user.id as string, response: res };

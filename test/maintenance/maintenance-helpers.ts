@@ -1,7 +1,7 @@
 // Helpers for the maintenance tests: GraphQL documents, an admin set up directly in the database,
 // and live clients (graphql-ws and SSE) whose events the test awaits one by one.
 import assert from 'node:assert/strict';
-import { createClient, type Client } from 'graphql-ws';
+import { createClient, type Client, type SubscribePayload } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createConfirmedUser, type TestServer } from '../helpers/server.ts';
 import { grantRoles } from '../access/access-helpers.ts';
@@ -92,10 +92,10 @@ export function wsClient(server: TestServer, token?: string): Client {
 }
 
 /** Subscribes (or runs a query) over graphql-ws; results and errors arrive in the queue. */
-export function wsSubscribe(client: Client, query: string): { events: EventQueue<LiveResult>; stop(): void } {
+export function wsSubscribe(client: Client, query: string | SubscribePayload): { events: EventQueue<LiveResult>; stop(): void } {
   const events = new EventQueue<LiveResult>();
   const stop = client.subscribe(
-    { query },
+    typeof query === 'string' ? { query } : query,
     {
       next: (value) => events.push(value as LiveResult),
       error: (error) => {

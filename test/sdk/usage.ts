@@ -10,17 +10,25 @@ import {
   ViewerDocument,
 } from './generated/graphql.ts';
 
-/** The whole "SDK runtime" a front end needs: one typed fetch. */
+/**
+ * The whole "SDK runtime" a front end needs: one typed fetch. A document generated with
+ * `persistedDocuments` carries its hash (`__meta__.hash`, "sha256:<hex>"), which is sent instead of
+ * the document: the form a server with TRUSTED_DOCUMENTS runs for everyone.
+ */
 export async function request<TResult, TVariables>(
   url: string,
   document: TypedDocumentNode<TResult, TVariables>,
   variables: TVariables,
   token?: string,
 ): Promise<TResult> {
+  const hash = (document as { __meta__?: { hash?: string } }).__meta__?.hash;
+  const operation = hash
+    ? { extensions: { persistedQuery: { version: 1, sha256Hash: hash.replace(/^sha256:/, '') } } }
+    : { query: print(document) };
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query: print(document), variables }),
+    body: JSON.stringify({ ...operation, variables }),
   });
   const body = (await res.json()) as { data?: TResult; errors?: { message: string }[] };
   if (body.errors?.length || !body.data) throw new Error(body.errors?.[0]?.message ?? `HTTP ${res.status}`);
