@@ -74,7 +74,7 @@ export async function openServices(config: Config, options: ServiceOptions = {},
   let services: Services | null = null;
   try {
     return await withDatabaseLock(config.databasePath, 'start', async () => {
-      const orm = await openDatabase(config.databasePath);
+      const orm = await openDatabase(config.databasePath, { poolSize: config.databasePoolSize });
       services = assemble(config, options, { logger, clock, orm, redis, pubsub });
       await syncAccessDeclarations(orm.em.fork(), clock, options.access);
       await services.maintenance.reload(orm.em.fork());

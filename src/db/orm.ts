@@ -8,7 +8,7 @@ import { MikroORM as SqliteMikroORM } from '@mikro-orm/sqlite';
 import { MikroORM as PostgreSqlMikroORM, PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { entities } from './entities.ts';
-import { dialectOf, type DatabaseDialect } from './dialect.ts';
+import { DEFAULT_DATABASE_POOL_SIZE, dialectOf, type DatabaseDialect } from './dialect.ts';
 import { migrations as sqliteMigrations } from './migrations/index.ts';
 import { migrations as postgresqlMigrations } from './migrations/postgresql/index.ts';
 
@@ -46,13 +46,17 @@ function common(dialect: DatabaseDialect) {
   };
 }
 
-export function ormOptions(location: string): SqlOptions {
+export interface DatabaseOptions {
+  /** PostgreSQL: the most connections the pool opens (config.databasePoolSize). */
+  poolSize?: number;
+}
+
+export function ormOptions(location: string, options: DatabaseOptions = {}): SqlOptions {
   if (dialectOf(location) === 'postgresql') {
     return {
       ...common('postgresql'),
       clientUrl: location,
-      // A pool per instance; PostgreSQL's default max_connections (100) leaves room for several.
-      pool: { min: 0, max: 10 },
+      pool: { min: 0, max: options.poolSize ?? DEFAULT_DATABASE_POOL_SIZE },
     } as SqlOptions;
   }
   return {
@@ -64,8 +68,8 @@ export function ormOptions(location: string): SqlOptions {
 }
 
 /** Connects (creating an SQLite file's folder), applies SQLite's pragmas and pending migrations. */
-export async function openDatabase(location: string): Promise<Orm> {
-  const orm = await connectDatabase(location);
+export async function openDatabase(location: string, options: DatabaseOptions = {}): Promise<Orm> {
+  const orm = await connectDatabase(location, options);
   try {
     if (dialectOfOrm(orm) === 'sqlite') await applyPragmas(orm);
     await orm.migrator.up();
@@ -76,8 +80,8 @@ export async function openDatabase(location: string): Promise<Orm> {
   return orm;
 }
 
-async function connectDatabase(location: string): Promise<Orm> {
-  if (dialectOf(location) === 'postgresql') return (await PostgreSqlMikroORM.init(ormOptions(location) as never)) as unknown as Orm;
+async function connectDatabase(location: string, options: DatabaseOptions): Promise<Orm> {
+  if (dialectOf(location) === 'postgresql') return (await PostgreSqlMikroORM.init(ormOptions(location, options) as never)) as unknown as Orm;
   if (location !== ':memory:') mkdirSync(dirname(location), { recursive: true });
   return (await SqliteMikroORM.init(ormOptions(location) as never)) as unknown as Orm;
 }
