@@ -4,6 +4,8 @@
 //   npm run bench -- --quick                       a one-minute smoke run (1 short round each)
 //   npm run bench -- --only requests,login         some scenarios (see --help for names)
 //   npm run bench -- --rounds 5 --duration 20      more and longer rounds
+//   npm run bench -- --backend postgres            the request and login scenarios on a throw-away
+//                                                  PostgreSQL + Redis (scripts/test-backends.sh)
 //
 // Servers run as child processes on loopback; this process drives the load. Timings are printed
 // and written to bench/results/bench-<time>.json, never asserted.
@@ -14,15 +16,22 @@ import { loginScenarios } from './scenarios/login.ts';
 import { usersScenario } from './scenarios/users.ts';
 import { subscriptionScenario } from './scenarios/subscriptions.ts';
 import { backupScenario } from './scenarios/backup.ts';
+import { BACKEND_NAMES, startBackend, type BackendName } from './lib/backends.ts';
 
 interface Scenario {
   description: string;
   run(options: RunOptions): Promise<ResultRow[]>;
+  /** Backends it runs on besides SQLite (the SQLite file operations and the 1M-user file are SQLite's). */
+  postgres?: true;
 }
 
 const SCENARIOS: Record<string, Scenario> = {
-  requests: { description: 'viewer (session, access token) and anonymous maintenance vs bare yoga', run: requestScenarios },
-  login: { description: 'login throughput vs raw argon2; viewer p99 while logins run', run: loginScenarios },
+  requests: {
+    description: 'viewer (session, access token) and anonymous maintenance vs bare yoga (on PostgreSQL: viewer vs yoga + pg lookup)',
+    run: requestScenarios,
+    postgres: true,
+  },
+  login: { description: 'login throughput vs raw argon2; viewer p99 while logins run', run: loginScenarios, postgres: true },
   'subscriptions-2k': { description: 'maintenance toggle to 2,000 graphql-ws subscribers; RSS per subscriber', run: subscriptionScenario(2_000, true) },
   'subscriptions-10k': { description: 'maintenance toggle to 10,000 graphql-ws subscribers', run: subscriptionScenario(10_000, false) },
   backup: { description: 'createBackup of a 200 MB database vs better-sqlite3 db.backup(); event-loop stalls', run: backupScenario },
@@ -34,14 +43,15 @@ const { values: opts } = parseArgs({
     only: { type: 'string' },
     rounds: { type: 'string' },
     duration: { type: 'string' },
+    backend: { type: 'string', default: 'sqlite' },
     quick: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 function usage(): string {
-  const names = Object.entries(SCENARIOS).map(([name, s]) => `  ${name.padEnd(18)} ${s.description}`);
-  return `Usage: npm run bench -- [--quick] [--only name,name] [--rounds N] [--duration SECONDS]\n\nScenarios:\n${names.join('\n')}\n`;
+  const names = Object.entries(SCENARIOS).map(([name, s]) => `  ${name.padEnd(18)} ${s.description}${s.postgres ? '' : ' (SQLite only)'}`);
+  return `Usage: npm run bench -- [--quick] [--only name,name] [--rounds N] [--duration SECONDS] [--backend sqlite|postgres]\n\nScenarios:\n${names.join('\n')}\n`;
 }
 
 function positive(value: string | undefined, fallback: number, name: string): number {
@@ -56,20 +66,33 @@ async function main(): Promise<number> {
     process.stdout.write(usage());
     return 0;
   }
-  const names = opts.only ? opts.only.split(',').map((n) => n.trim()) : Object.keys(SCENARIOS);
+  const backendName = opts.backend as BackendName;
+  if (!BACKEND_NAMES.includes(backendName)) {
+    process.stderr.write(`--backend must be one of ${BACKEND_NAMES.join(', ')}\n\n${usage()}`);
+    return 2;
+  }
+  const runsOnBackend = (name: string) => backendName === 'sqlite' || SCENARIOS[name]!.postgres === true;
+  const names = opts.only ? opts.only.split(',').map((n) => n.trim()) : Object.keys(SCENARIOS).filter(runsOnBackend);
   const unknown = names.filter((n) => !SCENARIOS[n]);
   if (unknown.length) {
     process.stderr.write(`Unknown scenario(s): ${unknown.join(', ')}\n\n${usage()}`);
     return 2;
   }
+  const sqliteOnly = names.filter((n) => !runsOnBackend(n));
+  if (sqliteOnly.length) {
+    process.stderr.write(`Scenario(s) ${sqliteOnly.join(', ')} run on SQLite only\n\n${usage()}`);
+    return 2;
+  }
+  const backend = await startBackend(backendName);
   const options: RunOptions = {
+    backend,
     quick: opts.quick!,
     rounds: Math.round(positive(opts.rounds, opts.quick ? 1 : 3, 'rounds')),
     durationSeconds: positive(opts.duration, opts.quick ? 3 : 10, 'duration'),
     warmupSeconds: opts.quick ? 1 : 3,
     log: (line) => process.stdout.write(`${line}\n`),
   };
-  process.stdout.write(`Gatehouse benchmarks on ${machineDescription()}: ${options.rounds} round(s) of ${options.durationSeconds} s\n`);
+  process.stdout.write(`Gatehouse benchmarks on ${backendName === 'postgres' ? 'PostgreSQL' : 'SQLite'}, ${machineDescription()}: ${options.rounds} round(s) of ${options.durationSeconds} s\n`);
   const started = performance.now();
   const rows: ResultRow[] = [];
   for (const name of names) {
@@ -80,7 +103,12 @@ async function main(): Promise<number> {
   }
   const minutes = (performance.now() - started) / 60_000;
   process.stdout.write(`\n${formatTable(rows)}\n\n${rows.filter(goalMet).length}/${rows.length} goals met in ${minutes.toFixed(1)} min.\n`);
-  const file = writeResults('bench', { options: { ...options, log: undefined, scenarios: names }, minutes, rows });
+  backend.stop();
+  const file = writeResults(backendName === 'sqlite' ? 'bench' : `bench-${backendName}`, {
+    options: { ...options, backend: backendName, log: undefined, scenarios: names },
+    minutes,
+    rows,
+  });
   process.stdout.write(`Results: ${file}\n`);
   return 0;
 }

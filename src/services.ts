@@ -76,7 +76,7 @@ export async function openServices(config: Config, options: ServiceOptions = {},
   let services: Services | null = null;
   try {
     return await withDatabaseLock(config.databasePath, 'start', async () => {
-      const orm = await openDatabase(config.databasePath, entities);
+      const orm = await openDatabase(config.databasePath, entities, { poolSize: config.databasePoolSize });
       services = assemble(config, options, { logger, clock, orm, redis, pubsub });
       await syncAccessDeclarations(orm.em.fork(), clock, options.access);
       await services.maintenance.reload(orm.em.fork());

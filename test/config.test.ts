@@ -132,6 +132,21 @@ describe('loadConfig', () => {
     assert.match(refused({ DATABASE_URL: 'postgres://db.internal/gatehouse', BACKUP_INTERVAL: '6h' }, 'BACKUP_INTERVAL'), /pg_dump/);
   });
 
+  test('DATABASE_POOL_SIZE: the PostgreSQL pool size, 10 by default; a whole number from 1 to 1000', () => {
+    const pg = 'postgres://gh:secret@db.internal:5432/gatehouse';
+    assert.equal(loadConfig({ DATABASE_URL: pg }).databasePoolSize, 10);
+    assert.equal(loadConfig({ DATABASE_URL: pg, DATABASE_POOL_SIZE: ' 25 ' }).databasePoolSize, 25);
+    assert.equal(loadConfig({ DATABASE_URL: pg, DATABASE_POOL_SIZE: '' }).databasePoolSize, 10);
+    for (const value of ['0', '-1', 'ten', '2.5', '1e2', '1001']) {
+      assert.match(refused({ DATABASE_URL: pg, DATABASE_POOL_SIZE: value }, 'DATABASE_POOL_SIZE'), /^ {2}DATABASE_POOL_SIZE: (expected a whole number|Too (small|big))/m, value);
+    }
+  });
+
+  test('DATABASE_POOL_SIZE is refused with an SQLite file, which has one connection', () => {
+    assert.match(refused({ DATABASE_POOL_SIZE: '5' }, 'DATABASE_POOL_SIZE'), /PostgreSQL/);
+    assert.match(refused({ DATABASE_URL: 'file:data/app.db', DATABASE_POOL_SIZE: '5' }, 'DATABASE_POOL_SIZE'), /one connection/);
+  });
+
   test('a bad DATABASE_URL is refused without echoing its password', () => {
     const message = refused({ DATABASE_URL: 'postgres://gh:hunter2@db.internal/' }, 'DATABASE_URL');
     assert.doesNotMatch(message, /hunter2/);

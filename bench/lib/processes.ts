@@ -11,9 +11,22 @@ export const GATEHOUSE_BIN = join(ROOT, 'bin', 'gatehouse.js');
 
 const children = new Set<ChildProcess>();
 const tempDirs = new Set<string>();
+const cleanups: Array<() => void> = [];
+
+/** Runs `stop` (synchronously) when the run ends: after the servers are killed, before the temporary directories go. */
+export function onCleanup(stop: () => void): void {
+  cleanups.push(stop);
+}
 
 function cleanup(): void {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const stop of cleanups.splice(0)) {
+    try {
+      stop();
+    } catch (error) {
+      process.stderr.write(`cleanup: ${(error as Error).message}\n`);
+    }
+  }
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 }
 process.on('exit', cleanup);

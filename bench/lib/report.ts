@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './processes.ts';
+import type { BenchBackend } from './backends.ts';
 
 export interface Goal {
   /** `min`: the ratio must be at least `ratio`; `max`: at most. */
@@ -103,6 +104,8 @@ export function writeResults(name: string, content: Record<string, unknown>): st
 
 /** How long and how often each scenario runs (`--quick` shortens everything for a smoke run). */
 export interface RunOptions {
+  /** The database the benchmarked Gatehouse runs on (`--backend`). */
+  backend: BenchBackend;
   rounds: number;
   durationSeconds: number;
   warmupSeconds: number;

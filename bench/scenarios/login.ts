@@ -26,7 +26,7 @@ async function rawArgon2(concurrency: number, seconds: number): Promise<number> 
 }
 
 export async function loginScenarios(options: RunOptions): Promise<ResultRow[]> {
-  const gatehouse = await startGatehouse();
+  const gatehouse = await startGatehouse({ env: await options.backend.serverEnv('login') });
   try {
     const session = await adminSession(gatehouse);
     const url = `${gatehouse.origin}/graphql`;

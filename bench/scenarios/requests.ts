@@ -1,29 +1,44 @@
 // Request throughput: an authenticated `viewer` query (session bearer token, then a personal access
 // token) and an anonymous `maintenance` query through every plugin, against bare graphql-yoga
-// answering `{ hello }`. Both servers run at once; the rounds alternate A B C D A B C D …
+// answering `{ hello }`. On PostgreSQL the session `viewer` is measured against bare yoga whose
+// resolver makes the same session lookup through `pg` (bench/servers/pg-viewer-yoga.ts), on the same
+// database. All servers run at once; the rounds alternate A B C D A B C D …
 import { join } from 'node:path';
 import { adminAccessToken, adminSession, startGatehouse } from '../lib/gatehouse.ts';
 import { checkSample, runCheckedLoad, type GraphQLLoad } from '../lib/load.ts';
-import { ROOT, startProcess } from '../lib/processes.ts';
+import { ROOT, startProcess, type BenchProcess } from '../lib/processes.ts';
 import { fmt, median, type ResultRow, type RunOptions } from '../lib/report.ts';
 
 const CONNECTIONS = 50;
 
+const viewerAt = (origin: string, token: string): GraphQLLoad => ({
+  url: `${origin}/graphql`,
+  query: '{ viewer { id email } }',
+  token,
+  expect: (body) => {
+    if (!body.data?.viewer?.id) throw new Error(`no viewer: ${JSON.stringify(body)}`);
+  },
+});
+
 export async function requestScenarios(options: RunOptions): Promise<ResultRow[]> {
-  const yoga = await startProcess({ name: 'bare-yoga', args: [join(ROOT, 'bench', 'servers', 'bare-yoga.ts')] });
-  const gatehouse = await startGatehouse();
+  const postgres = options.backend.name === 'postgres';
+  const env = await options.backend.serverEnv('requests');
+  const servers: BenchProcess[] = [];
   try {
+    const yoga = await startProcess({ name: 'bare-yoga', args: [join(ROOT, 'bench', 'servers', 'bare-yoga.ts')] });
+    servers.push(yoga);
+    const gatehouse = await startGatehouse({ env });
+    servers.push(gatehouse);
     const session = await adminSession(gatehouse);
     const accessToken = await adminAccessToken(gatehouse, session);
-    const viewer = (token: string): GraphQLLoad => ({
-      url: `${gatehouse.origin}/graphql`,
-      query: '{ viewer { id email } }',
-      token,
-      expect: (body) => {
-        if (!body.data?.viewer?.id) throw new Error(`no viewer: ${JSON.stringify(body)}`);
-      },
-    });
+    const viewer = (token: string) => viewerAt(gatehouse.origin, token);
+    let pgViewer: BenchProcess | null = null;
+    if (postgres) {
+      pgViewer = await startProcess({ name: 'pg-viewer-yoga', args: [join(ROOT, 'bench', 'servers', 'pg-viewer-yoga.ts')], env: { DATABASE_URL: env.DATABASE_URL! } });
+      servers.push(pgViewer);
+    }
     const targets: Record<string, GraphQLLoad> = {
+      ...(pgViewer ? { 'pg-viewer': viewerAt(pgViewer.origin, session) } : {}),
       yoga: {
         url: `${yoga.origin}/graphql`,
         query: '{ hello }',
@@ -56,15 +71,16 @@ export async function requestScenarios(options: RunOptions): Promise<ResultRow[]
     }
     const med = (name: string) => median(samples[name]!);
     const pair = (a: string, b: string) => ({ gatehouse: samples[a]!, baseline: samples[b]! });
+    const sessionBaseline = postgres ? 'pg-viewer' : 'yoga';
     return [
       {
         scenario: '`{ viewer { id email } }`, session bearer token',
         metric: 'req/s',
         gatehouse: med('session'),
-        baseline: med('yoga'),
-        baselineLabel: 'bare yoga `{ hello }`',
-        goal: { kind: 'min', ratio: 0.75 },
-        samples: pair('session', 'yoga'),
+        baseline: med(sessionBaseline),
+        baselineLabel: postgres ? 'bare yoga + the same lookup via `pg`' : 'bare yoga `{ hello }`',
+        goal: { kind: 'min', ratio: postgres ? 0.8 : 0.75 },
+        samples: pair('session', sessionBaseline),
       },
       {
         scenario: 'same, personal access token',
@@ -86,6 +102,6 @@ export async function requestScenarios(options: RunOptions): Promise<ResultRow[]
       },
     ];
   } finally {
-    await Promise.all([yoga.stop(), gatehouse.stop()]);
+    await Promise.all(servers.map((server) => server.stop()));
   }
 }

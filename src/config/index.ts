@@ -3,7 +3,7 @@
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../util/duration.ts';
-import { dialectOf } from './dialect.ts';
+import { DEFAULT_DATABASE_POOL_SIZE, dialectOf } from './dialect.ts';
 import { checkEmail, normalizeEmail } from '../util/email.ts';
 import { isLoopbackUrl, OAUTH_PROVIDER_IDS, PROVIDERS, type OAuthProviderSettings } from './oauth-providers.ts';
 import { parseAllowlistEntry } from '../util/redirects.ts';
@@ -138,6 +138,8 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: integer(0, 65535).default(4000),
   DATABASE_URL: databaseUrl.default('data/gatehouse.db'),
+  /** PostgreSQL: connections this instance keeps at most (SQLite has one connection). */
+  DATABASE_POOL_SIZE: integer(1, 1000).optional(),
   /** Redis for live events, throttling counters and one-time codes shared by several instances. */
   REDIS_URL: redisUrl.optional(),
   /** Prefix of every Redis key and channel: several deployments can share one Redis. */
@@ -204,6 +206,8 @@ export interface Config {
   /** The SQLite file, or (for PostgreSQL) the database URL as configured. */
   databasePath: string;
   databaseDialect: 'sqlite' | 'postgresql';
+  /** PostgreSQL: the most connections this instance's pool opens (DATABASE_POOL_SIZE). */
+  databasePoolSize: number;
   /** Shared backends for several instances; null without REDIS_URL. */
   redis: { url: string; keyPrefix: string } | null;
   /** Poll interval for changes made elsewhere (another instance, the command line). */
@@ -279,6 +283,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (databaseDialect === 'postgresql' && e.BACKUP_INTERVAL !== undefined) {
     throw new ConfigError('Invalid configuration:\n  BACKUP_INTERVAL: scheduled backups are for an SQLite file; on PostgreSQL schedule pg_dump instead');
   }
+  if (databaseDialect === 'sqlite' && e.DATABASE_POOL_SIZE !== undefined) {
+    throw new ConfigError('Invalid configuration:\n  DATABASE_POOL_SIZE: applies to a PostgreSQL DATABASE_URL only (an SQLite file has one connection); remove it');
+  }
   const publicUrl = e.PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? 'localhost' : e.HOST}:${e.PORT}`;
   return {
     env: e.NODE_ENV,
@@ -286,6 +293,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     databasePath,
     databaseDialect,
+    databasePoolSize: e.DATABASE_POOL_SIZE ?? DEFAULT_DATABASE_POOL_SIZE,
     redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : null,
     syncIntervalMs: e.SYNC_INTERVAL,
     publicUrl,

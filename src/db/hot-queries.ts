@@ -1,10 +1,12 @@
 // Hand-written SQL for the few lookups every authenticated request makes (session and token by
 // hash). MikroORM's findOne builds, compiles and prepares its query anew each time (≈ 0.9 ms here);
 // a statement prepared once and kept costs a few microseconds, and `entityFromRow` turns a row
-// into a managed entity the way findOne does. On PostgreSQL the queries go through the pool (the
-// driver has no synchronous prepared statements to keep).
+// into a managed entity the way findOne does. On SQLite the statements are better-sqlite3's; on
+// PostgreSQL they are named prepared statements of each pooled connection (postgresql-statements.ts).
 import type { EntityName } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sql';
+import type { Pool } from 'pg';
+import { findPgRow, type PgTransaction } from './postgresql-statements.ts';
 
 type Row = Record<string, unknown>;
 
@@ -20,8 +22,8 @@ interface NativeDatabase {
 }
 
 const statements = new WeakMap<NativeDatabase, Map<string, NativeStatement>>();
-/** Each connection's better-sqlite3 database, or null where there is none (PostgreSQL). */
-const nativeDatabases = new WeakMap<object, NativeDatabase | null>();
+/** Each connection's better-sqlite3 database, or its pg pool (PostgreSQL). */
+const nativeClients = new WeakMap<object, NativeDatabase | Pool>();
 
 function prepared(db: NativeDatabase, sql: string): NativeStatement {
   let cache = statements.get(db);
@@ -31,6 +33,16 @@ function prepared(db: NativeDatabase, sql: string): NativeStatement {
   return statement;
 }
 
+const isSqlite = (client: NativeDatabase | Pool): client is NativeDatabase => typeof (client as Partial<NativeDatabase>).prepare === 'function';
+/** Closed (better-sqlite3) or ended (pg) clients are replaced by the connection's current one. */
+const isClosed = (client: NativeDatabase | Pool) => (isSqlite(client) ? !client.open : client.ending);
+
+async function fetchNativeClient(connection: ReturnType<EntityManager['getConnection']>): Promise<NativeDatabase | Pool> {
+  const client = (await connection.getNativeClient()) as NativeDatabase | Pool;
+  nativeClients.set(connection, client);
+  return client;
+}
+
 /**
  * One row for a query with `?` placeholders, or undefined. A statement never reads into another
  * request's open transaction, and inside a transaction it goes through the transaction's
@@ -38,25 +50,21 @@ function prepared(db: NativeDatabase, sql: string): NativeStatement {
  */
 export async function findRow(em: EntityManager, sql: string, params: unknown[]): Promise<Row | undefined> {
   const connection = em.getConnection();
-  if (!em.isInTransaction()) {
-    let db = nativeDatabases.get(connection);
-    if (db === undefined || (db !== null && !db.open)) {
-      const client = (await connection.getNativeClient()) as Partial<NativeDatabase>;
-      nativeDatabases.set(connection, (db = typeof client?.prepare === 'function' ? (client as NativeDatabase) : null));
-    }
-    if (db !== null) {
-      // better-sqlite3 runs a statement synchronously: with no transaction open on the connection,
-      // none can begin before the statement ends, so it reads committed data at once. While another
-      // request's transaction is open, it waits for the connection like any query (after the commit).
-      if (!db.inTransaction) return prepared(db, sql).get(...params);
-      const native = db;
-      return connection
-        .getClient()
-        .connection()
-        .execute(async () => prepared(native, sql).get(...params));
-    }
+  let client = nativeClients.get(connection);
+  if (client === undefined || isClosed(client)) client = await fetchNativeClient(connection);
+  if (!isSqlite(client)) {
+    const tx = em.isInTransaction() ? (em.getTransactionContext() as PgTransaction) : undefined;
+    return findPgRow(client, tx, sql, params);
   }
-  return (await connection.execute<Row[]>(sql, params, 'all', em.getTransactionContext()))[0];
+  if (em.isInTransaction()) return (await connection.execute<Row[]>(sql, params, 'all', em.getTransactionContext()))[0];
+  // better-sqlite3 runs a statement synchronously: with no transaction open on the connection,
+  // none can begin before the statement ends, so it reads committed data at once. While another
+  // request's transaction is open, it waits for the connection like any query (after the commit).
+  if (!client.inTransaction) return prepared(client, sql).get(...params);
+  return connection
+    .getClient()
+    .connection()
+    .execute(async () => prepared(client, sql).get(...params));
 }
 
 /**

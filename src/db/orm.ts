@@ -7,7 +7,7 @@ import type { EntityManager, MikroORM as SqlMikroORM, Options as SqlOptions } fr
 import { MikroORM as SqliteMikroORM } from '@mikro-orm/sqlite';
 import { MikroORM as PostgreSqlMikroORM, PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
-import { dialectOf, type DatabaseDialect } from '../config/dialect.ts';
+import { DEFAULT_DATABASE_POOL_SIZE, dialectOf, type DatabaseDialect } from '../config/dialect.ts';
 import { migrations as sqliteMigrations } from './migrations/index.ts';
 import { migrations as postgresqlMigrations } from './migrations/postgresql/index.ts';
 
@@ -53,13 +53,17 @@ function common(dialect: DatabaseDialect, entities: EntityList) {
   };
 }
 
-export function ormOptions(location: string, entities: EntityList): SqlOptions {
+export interface DatabaseOptions {
+  /** PostgreSQL: the most connections the pool opens (config.databasePoolSize). */
+  poolSize?: number;
+}
+
+export function ormOptions(location: string, entities: EntityList, options: DatabaseOptions = {}): SqlOptions {
   if (dialectOf(location) === 'postgresql') {
     return {
       ...common('postgresql', entities),
       clientUrl: location,
-      // A pool per instance; PostgreSQL's default max_connections (100) leaves room for several.
-      pool: { min: 0, max: 10 },
+      pool: { min: 0, max: options.poolSize ?? DEFAULT_DATABASE_POOL_SIZE },
     } as SqlOptions;
   }
   return {
@@ -71,8 +75,8 @@ export function ormOptions(location: string, entities: EntityList): SqlOptions {
 }
 
 /** Connects (creating an SQLite file's folder), applies SQLite's pragmas and pending migrations. */
-export async function openDatabase(location: string, entities: EntityList): Promise<Orm> {
-  const orm = await connectDatabase(location, entities);
+export async function openDatabase(location: string, entities: EntityList, options: DatabaseOptions = {}): Promise<Orm> {
+  const orm = await connectDatabase(location, entities, options);
   try {
     if (dialectOfOrm(orm) === 'sqlite') await applyPragmas(orm);
     await orm.migrator.up();
@@ -83,8 +87,8 @@ export async function openDatabase(location: string, entities: EntityList): Prom
   return orm;
 }
 
-async function connectDatabase(location: string, entities: EntityList): Promise<Orm> {
-  if (dialectOf(location) === 'postgresql') return (await PostgreSqlMikroORM.init(ormOptions(location, entities) as never)) as unknown as Orm;
+async function connectDatabase(location: string, entities: EntityList, options: DatabaseOptions): Promise<Orm> {
+  if (dialectOf(location) === 'postgresql') return (await PostgreSqlMikroORM.init(ormOptions(location, entities, options) as never)) as unknown as Orm;
   if (location !== ':memory:') mkdirSync(dirname(location), { recursive: true });
   return (await SqliteMikroORM.init(ormOptions(location, entities) as never)) as unknown as Orm;
 }
