@@ -12,6 +12,7 @@ import type { Config } from '../config/index.ts';
 import { viewerAccess, type Context } from '../context.ts';
 import { AccessError } from '../errors.ts';
 import { toGraphQLError } from './errors.ts';
+import { operationGate } from './operation-gate.ts';
 import { normalizeHash, sha256Hex, type TrustedDocuments } from '../config/trusted-documents.ts';
 
 /** The parameters of an operation as a client sent them (HTTP body or graphql-ws payload), unchecked. */
@@ -95,14 +96,7 @@ export function trustedDocumentsPlugin(config: Config): Plugin {
       const error = mismatch(params, 400);
       if (error) throw toGraphQLError(error);
     },
-    async onExecute({ args, setResultAndStopExecution }) {
-      const error = await refusal(args);
-      if (error) setResultAndStopExecution({ errors: [toGraphQLError(error)] });
-    },
-    async onSubscribe({ args, setResultAndStopExecution }) {
-      const error = await refusal(args);
-      if (error) setResultAndStopExecution({ errors: [toGraphQLError(error)] });
-    },
+    ...operationGate(refusal),
   };
 }
 

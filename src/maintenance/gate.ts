@@ -13,7 +13,7 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import { viewerAccess, type Context } from '../context.ts';
 import { AccessError } from '../errors.ts';
-import { toGraphQLError } from '../http/errors.ts';
+import { operationGate } from '../http/operation-gate.ts';
 import { PERMISSIONS } from '../access/declarations.ts';
 import type { MaintenanceState } from './service.ts';
 
@@ -51,16 +51,7 @@ export function maintenanceGatePlugin(): Plugin {
     if ((await viewerAccess(ctx)).can(PERMISSIONS.maintenanceWrite)) return null;
     return maintenanceError(state);
   }
-  return {
-    async onExecute({ args, setResultAndStopExecution }) {
-      const error = await refusal(args);
-      if (error) setResultAndStopExecution({ errors: [toGraphQLError(error)] });
-    },
-    async onSubscribe({ args, setResultAndStopExecution }) {
-      const error = await refusal(args);
-      if (error) setResultAndStopExecution({ errors: [toGraphQLError(error)] });
-    },
-  };
+  return operationGate(refusal);
 }
 
 export function maintenanceError(state: MaintenanceState): AccessError {
