@@ -44,8 +44,7 @@ export async function userAccessSummary(scope: Pick<RequestScope, 'em'>, user: U
  * permission-restricted access token: apps read `viewer { permissions isAdmin }` to decide what to show.
  */
 export async function effectiveUserAccess(scope: Pick<RequestScope, 'em' | 'loadAccess'>, user: User): Promise<UserAccessSummary> {
-  const summary = await userAccessSummary(scope, user);
-  if (scope.loadAccess.restrictedUserId !== user.id) return summary;
+  if (scope.loadAccess.restrictedUserId !== user.id) return userAccessSummary(scope, user);
   const effective = await scope.loadAccess(user);
   return { roles: [], permissions: [...effective.permissions].sort(), isAdmin: false };
 }
