@@ -7,6 +7,7 @@ import { adminCommand, USER_USAGE, userCommand } from './admin/cli.ts';
 import { ROLE_USAGE, roleCommand } from './access/cli.ts';
 import { MAINTENANCE_USAGE, maintenanceCommand } from './maintenance/cli.ts';
 import { DB_USAGE, dbCommand } from './database/cli.ts';
+import { passwordEstimator } from './validation/password.ts';
 
 // bin/gatehouse.js checks the Node version before this file (TypeScript) can even be loaded.
 
@@ -87,6 +88,8 @@ async function serve(): Promise<number> {
   const { createGatehouse } = await import('./server.ts');
   const config = loadConfig();
   const gatehouse = await createGatehouse(config);
+  // Ready before listening: no password check waits for the dictionaries.
+  passwordEstimator();
   const url = await gatehouse.listen();
   gatehouse.services.logger.info({ url }, `Gatehouse listening on ${url}`);
   let stopping = false;
