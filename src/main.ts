@@ -8,6 +8,7 @@ import { ROLE_USAGE, roleCommand } from './access/cli.ts';
 import { MAINTENANCE_USAGE, maintenanceCommand } from './maintenance/cli.ts';
 import { DB_USAGE, dbCommand } from './database/cli.ts';
 import { passwordEstimator } from './validation/password.ts';
+import { collectStartupGarbage } from './util/heap.ts';
 
 // bin/gatehouse.js checks the Node version before this file (TypeScript) can even be loaded.
 
@@ -88,8 +89,10 @@ async function serve(): Promise<number> {
   const { createGatehouse } = await import('./server.ts');
   const config = loadConfig();
   const gatehouse = await createGatehouse(config);
-  // Ready before listening: no password check waits for the dictionaries.
+  // Ready before listening: no password check waits for the dictionaries, and startup's garbage is
+  // released now rather than after about 100 s of idling (src/util/heap.ts).
   passwordEstimator();
+  collectStartupGarbage();
   const url = await gatehouse.listen();
   gatehouse.services.logger.info({ url }, `Gatehouse listening on ${url}`);
   let stopping = false;
