@@ -1,4 +1,5 @@
 // The `gatehouse` command: serve, schema, and the operator commands each domain adds (user, admin, role, maintenance, db).
+import { flushCompileCache } from 'node:module';
 import { loadConfig, ConfigError } from './config.ts';
 import { AccessError, DomainError, ValidationFailedError } from './errors.ts';
 import { CliFailure, processIO, UsageError } from './cli/io.ts';
@@ -94,6 +95,9 @@ async function serve(): Promise<number> {
   passwordEstimator();
   collectStartupGarbage();
   const url = await gatehouse.listen();
+  // bin/gatehouse.js enabled the compile cache; written now, the next start reuses it even if this
+  // process is killed.
+  flushCompileCache();
   gatehouse.services.logger.info({ url }, `Gatehouse listening on ${url}`);
   let stopping = false;
   const stop = async (signal: string) => {
