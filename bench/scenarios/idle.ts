@@ -1,8 +1,8 @@
 // Idle memory: the resident set (VmRSS) of Gatehouse and of bare yoga a few seconds after each has
 // answered one request, and how long Gatehouse's first `validatePassword` takes after that idle.
 //
-// A first start on a fresh database creates the admin (ADMIN_EMAIL/ADMIN_PASSWORD) and fills Node's
-// compile cache; it is measured and logged, not counted. Each round then starts both servers again,
+// A first start on a fresh database creates the admin (ADMIN_EMAIL/ADMIN_PASSWORD) and, when it is
+// empty, fills Node's compile cache (bin/gatehouse.js); it is measured and logged, not counted. Each round then starts both servers again,
 // Gatehouse on that database, as a deployed server restarts: one warm-up request each, SETTLE_MS of
 // idling, RSS read; then Gatehouse answers `validatePassword` twice (the first answer and a warm
 // one, logged). Both servers of a round run at the same time, so the machine's state is shared.
@@ -69,7 +69,7 @@ export async function idleScenario(options: RunOptions): Promise<ResultRow[]> {
   const databasePath = join(tempDir('idle'), 'idle.db');
   const first = await measureRound(databasePath, settleMs);
   options.log(
-    `  idle first start (creates the admin, fills the compile cache): Gatehouse ${fmt(mib(first.gatehouseKiB))} MiB, ` +
+    `  idle first start (creates the admin; fills the compile cache if empty): Gatehouse ${fmt(mib(first.gatehouseKiB))} MiB, ` +
       `bare yoga ${fmt(mib(first.yogaKiB))} MiB (${(first.gatehouseKiB / first.yogaKiB).toFixed(2)}×), not counted`,
   );
   const samples: IdleSample[] = [];
@@ -89,7 +89,7 @@ export async function idleScenario(options: RunOptions): Promise<ResultRow[]> {
   );
   return [
     {
-      scenario: `idle RSS, ${settleMs / 1000} s after one request (restart on an existing database)`,
+      scenario: `idle RSS, ${settleMs / 1000} s after one request (restarted server)`,
       metric: 'MiB',
       gatehouse: median(gatehouse),
       baseline: median(yoga),
