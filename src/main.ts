@@ -1,4 +1,5 @@
 // The `gatehouse` command: serve, schema, and the operator commands each domain adds (user, admin, role, maintenance, db).
+import { flushCompileCache } from 'node:module';
 import { loadConfig, ConfigError } from './config/index.ts';
 import { AccessError, DomainError, ValidationFailedError } from './errors.ts';
 import { CliFailure, processIO, UsageError } from './cli/io.ts';
@@ -9,6 +10,8 @@ import { adminCommand, USER_USAGE, userCommand } from './admin/cli.ts';
 import { ROLE_USAGE, roleCommand } from './access/cli.ts';
 import { MAINTENANCE_USAGE, maintenanceCommand } from './maintenance/cli.ts';
 import { DB_USAGE, dbCommand } from './database/cli.ts';
+import { passwordEstimator } from './validation/password.ts';
+import { collectStartupGarbage } from './util/heap.ts';
 
 // bin/gatehouse.js checks the Node version before this file (TypeScript) can even be loaded.
 
@@ -90,7 +93,14 @@ async function serve(): Promise<number> {
   const { createGatehouse } = await import('./server.ts');
   const config = loadConfig();
   const gatehouse = await createGatehouse(config);
+  // Ready before listening: no password check waits for the dictionaries, and startup's garbage is
+  // released now rather than after about 100 s of idling (src/util/heap.ts).
+  passwordEstimator();
+  collectStartupGarbage();
   const url = await gatehouse.listen();
+  // bin/gatehouse.js enabled the compile cache; written now, the next start reuses it even if this
+  // process is killed.
+  flushCompileCache();
   gatehouse.services.logger.info({ url }, `Gatehouse listening on ${url}`);
   let stopping = false;
   const stop = async (signal: string) => {

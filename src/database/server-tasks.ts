@@ -1,6 +1,6 @@
 // What a server does for database administration while it runs: removes temporary files that a
-// crashed process left, holds its pid file, warms the worker, and takes scheduled backups
-// (BACKUP_INTERVAL, keeping the newest BACKUP_KEEP automatic ones).
+// crashed process left, holds its pid file, and takes scheduled backups (BACKUP_INTERVAL, keeping
+// the newest BACKUP_KEEP automatic ones). The worker thread starts with the first task, not here.
 import { dirname } from 'node:path';
 import type { Services } from '../context.ts';
 import { recordAudit, systemAuditScope } from '../audit/service.ts';
@@ -52,7 +52,6 @@ export function startDatabaseAdministration(services: Services): DatabaseAdminis
   const removed = [...removeStaleTempFiles(dirname(live)), ...removeStaleTempFiles(services.config.backup.dir)];
   if (removed.length) services.logger.warn({ removed }, 'removed temporary files an interrupted backup, restore or upload left');
   const releasePidFile = holdServerPidFile(live, services.clock.now());
-  services.database.worker.warm();
   const interval = services.config.backup.intervalMs;
   let timer: NodeJS.Timeout | undefined;
   if (interval !== null) {

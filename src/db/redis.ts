@@ -1,7 +1,7 @@
 // Redis (REDIS_URL): what several instances share besides the database — live events between
 // instances (src/realtime/pubsub.ts) and throttling counters (src/auth/throttle.ts). Every key
 // and channel starts with REDIS_KEY_PREFIX.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 export type { Redis };
@@ -19,6 +19,8 @@ const CONNECT_TIMEOUT_MS = 5000;
  * (commands wait up to a few retries, then fail: a throttled endpoint then answers an error).
  */
 export async function openRedis(settings: RedisSettings, logger: Logger, role: string): Promise<Redis> {
+  // Imported here: a single instance (no REDIS_URL) never loads the client (about 1 MiB).
+  const { Redis } = await import('ioredis');
   const client = new Redis(settings.url, {
     lazyConnect: true,
     connectTimeout: CONNECT_TIMEOUT_MS,

@@ -1,8 +1,7 @@
 // Password strength: dictionary-based estimation (zxcvbn-ts) on top of the length policy.
 // NIST SP 800-63B: at least 8 characters, long passphrases allowed, no composition rules.
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as en from '@zxcvbn-ts/language-en';
+import { createRequire } from 'node:module';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 
 export const PASSWORD_MIN_LENGTH = 8;
 /** Long enough for any passphrase; bounded so hashing and estimation cannot be used for DoS. */
@@ -12,12 +11,28 @@ const MIN_ZXCVBN_SCORE = 3;
 /** Estimation cost grows with length; a longer tail adds no risk worth measuring. */
 const ESTIMATE_PREFIX = 100;
 
-const zxcvbn = new ZxcvbnFactory({
-  translations: en.translations,
-  graphs: common.adjacencyGraphs,
-  dictionary: { ...common.dictionary, ...en.dictionary },
-  useLevenshteinDistance: true,
-});
+let estimator: ZxcvbnFactory | undefined;
+
+/**
+ * The estimator, built on first use: its 236,000 dictionary words and their rank tables hold about
+ * 25 MiB and take about 300 ms of CPU to build, which a command that checks no password (most of the
+ * command line) should not pay. `gatehouse serve` builds it before listening (src/main.ts), so no
+ * request waits for it. Loaded with require (the packages' CommonJS builds) to keep the check synchronous.
+ */
+export function passwordEstimator(): ZxcvbnFactory {
+  if (estimator) return estimator;
+  const require = createRequire(import.meta.url);
+  const { ZxcvbnFactory } = require('@zxcvbn-ts/core') as typeof import('@zxcvbn-ts/core');
+  const common = require('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
+  const en = require('@zxcvbn-ts/language-en') as typeof import('@zxcvbn-ts/language-en');
+  estimator = new ZxcvbnFactory({
+    translations: en.translations,
+    graphs: common.adjacencyGraphs,
+    dictionary: { ...common.dictionary, ...en.dictionary },
+    useLevenshteinDistance: true,
+  });
+  return estimator;
+}
 
 export interface PasswordStrength {
   /** 0–100, from the estimated number of guesses (100 ≈ 10^12 guesses or more). */
@@ -52,7 +67,7 @@ export function checkPasswordStrength(password: string, userInputs: string[] = [
   if (length > PASSWORD_MAX_LENGTH) issues.push(`Use at most ${PASSWORD_MAX_LENGTH} characters.`);
   if (length === 0) return { score: 0, acceptable: false, issues, suggestions: [] };
 
-  const result = zxcvbn.check(password.slice(0, ESTIMATE_PREFIX), penalisedWords(userInputs));
+  const result = passwordEstimator().check(password.slice(0, ESTIMATE_PREFIX), penalisedWords(userInputs));
   const score = Math.max(0, Math.min(100, Math.round((result.guessesLog10 / 12) * 100)));
   if (result.score < MIN_ZXCVBN_SCORE) {
     issues.push(result.feedback.warning ?? 'This password is too easy to guess.');
