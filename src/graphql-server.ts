@@ -7,7 +7,7 @@ import { schema } from './schema.ts';
 import type { ContextBuilder } from './auth/request-context.ts';
 import { corsPlugin } from './http/cors.ts';
 import { csrfPlugin } from './http/csrf.ts';
-import { createErrorMasker } from './http/errors.ts';
+import { createErrorMasker, validationValuesPlugin } from './http/errors.ts';
 import { documentNestingPlugin, graphqlLimitsPlugin } from './http/limits.ts';
 import { multipartParamsPlugin } from './http/multipart.ts';
 import { requestParsingPlugin } from './http/request-parsing.ts';
@@ -72,6 +72,7 @@ export function createGraphQLServer({ services, buildContext, connections, wsCon
       graphqlLimitsPlugin(services.config),
       // After graphqlLimitsPlugin: it wraps the parser armor installs.
       documentNestingPlugin(),
+      validationValuesPlugin(),
       // After the parser limits, before the gate: a document not in TRUSTED_DOCUMENTS never executes.
       trustedDocumentsPlugin(services.config),
       // Runs on execute/subscribe (after the context exists), for HTTP, SSE and WebSocket alike.

@@ -56,7 +56,7 @@ export async function adminSession(server: Pick<BenchProcess, 'origin'>): Promis
   const data = await graphql(
     `${server.origin}/graphql`,
     `mutation ($email: String!, $password: String!) {
-      login(email: $email, password: $password) { __typename ... on LoginResult { token } }
+      login(input: { email: $email, password: $password }) { __typename ... on CreatedSession { token } }
     }`,
     { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
   );

@@ -32,10 +32,10 @@ export async function loginScenarios(options: RunOptions): Promise<ResultRow[]> 
     const url = `${gatehouse.origin}/graphql`;
     const login: GraphQLLoad = {
       url,
-      query: 'mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { __typename } }',
+      query: 'mutation ($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { __typename } }',
       variables: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
       expect: (body) => {
-        if (body.data?.login?.__typename !== 'LoginResult') throw new Error(`login failed: ${JSON.stringify(body)}`);
+        if (body.data?.login?.__typename !== 'CreatedSession') throw new Error(`login failed: ${JSON.stringify(body)}`);
       },
     };
     const viewer: GraphQLLoad = {

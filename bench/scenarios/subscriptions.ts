@@ -49,7 +49,7 @@ const TARGETS: Record<ServerName, Target> = {
         const result = await graphql(
           url,
           `mutation ($enabled: Boolean!) {
-            setMaintenanceMode(enabled: $enabled, message: "bench") { __typename ... on MaintenanceState { enabled } }
+            setMaintenanceMode(input: { enabled: $enabled, message: "bench" }) { __typename ... on MaintenanceState { enabled } }
           }`,
           { enabled },
           token,

@@ -1,7 +1,7 @@
 // `gatehouse role …`: roles for operators.
 import { printTable, UsageError } from '../cli/io.ts';
 import { parseCommandArgs, type CliCommand } from '../cli/command.ts';
-import { createRole, deleteRoleByName, listRoles, roleUserCount } from './service.ts';
+import { createRole, deleteRole, listRoles, roleUserCount } from './service.ts';
 import { ADMIN_ROLE } from './declarations.ts';
 
 export const ROLE_USAGE = `  role list [--json]                                roles, their permissions and holders
@@ -43,7 +43,7 @@ export async function roleCommand({ io, args, asOperator }: CliCommand): Promise
     }
     case 'delete': {
       const { positionals } = parseCommandArgs(rest, {}, 1);
-      const deleted = await asOperator((scope) => deleteRoleByName(scope, positionals[0]!));
+      const deleted = await asOperator((scope) => deleteRole(scope, positionals[0]!));
       io.stdout.write(`Deleted the role ${deleted.name}.\n`);
       return 0;
     }

@@ -18,8 +18,8 @@ export const PermissionRef = builder.objectRef<Permission>('Permission').impleme
   description: 'A named capability. Roles group permissions; the `admin` role holds every one.',
   authScopes: reachedThroughGuardedField,
   fields: (t) => ({
-    id: t.exposeID('id'),
-    name: t.exposeString('name', { description: 'E.g. `users:read`.' }),
+    id: t.exposeID('id', { description: 'Stable for caches; arguments name a permission by `name`.' }),
+    name: t.exposeString('name', { description: 'E.g. `users:read`. Unique: arguments and inputs refer to a permission by it.' }),
     description: t.exposeString('description', { nullable: true }),
     builtIn: t.exposeBoolean('builtIn', { description: 'Built into Gatehouse or declared by the deployer in code: cannot be deleted.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -30,8 +30,8 @@ export const RoleRef = builder.objectRef<Role>('Role').implement({
   description: 'A named set of permissions given to users.',
   authScopes: reachedThroughGuardedField,
   fields: (t) => ({
-    id: t.exposeID('id'),
-    name: t.exposeString('name'),
+    id: t.exposeID('id', { description: 'Stable across renames, for caches; arguments name a role by `name`.' }),
+    name: t.exposeString('name', { description: 'Unique: arguments and inputs refer to a role by it.' }),
     description: t.exposeString('description', { nullable: true }),
     builtIn: t.exposeBoolean('builtIn', {
       description: '`admin`, `user` and roles declared in code: cannot be renamed or deleted.',
@@ -71,14 +71,15 @@ const CreateRoleInput = builder.inputType('CreateRoleInput', {
 });
 
 const UpdateRoleInput = builder.inputType('UpdateRoleInput', {
-  description: 'Omitted fields stay as they are; a null or empty description clears it. A null name or permission list is refused (VALIDATION_FAILED).',
+  description: 'Omitted fields stay as they are; a null or empty description clears it. A null new name or permission list is refused (VALIDATION_FAILED).',
   fields: (t) => ({
-    name: t.string({ required: false, description: 'A new name. Built-in roles cannot be renamed.' }),
+    name: t.string({ required: true, description: 'The role to edit.' }),
+    newName: t.string({ required: false, description: 'Renames the role. Built-in roles cannot be renamed.' }),
     description: t.string({ required: false }),
     permissions: t.stringList({
       required: false,
       description:
-        'Replaces the permission list. Not settable on `admin`, which holds every permission. Permissions declared ' +
+        'Replaces the permission list (names). Not settable on `admin`, which holds every permission. Permissions declared ' +
         'in code for a declared role are given back at the next start.',
     }),
   }),
@@ -109,6 +110,7 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   createRole: t.field({
     type: RoleRef,
+    nullable: true,
     authScopes: canWrite,
     description: 'Creates a role with the given permissions.',
     errors: { types: [ValidationFailedError, NameTakenError] },
@@ -117,34 +119,41 @@ builder.mutationFields((t) => ({
   }),
   updateRole: t.field({
     type: RoleRef,
+    nullable: true,
     authScopes: canWrite,
-    description: 'Renames a role, changes its description or replaces its permissions. Takes effect on the next request of every holder.',
+    description:
+      'Renames a role, changes its description or replaces its permissions. Takes effect on the next request of every holder. ' +
+      'NOT_FOUND when there is no role by that name.',
     errors: { types: [ValidationFailedError, NameTakenError, BuiltInProtectedError] },
-    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateRoleInput, required: true }) },
-    resolve: (_root, { id, input }, ctx) => access.updateRole(ctx, id, input),
+    args: { input: t.arg({ type: UpdateRoleInput, required: true }) },
+    resolve: (_root, { input }, ctx) => access.updateRole(ctx, input),
   }),
-  deleteRole: t.field({
+  deleteRole: t.fieldWithInput({
     type: DeletedRoleRef,
+    nullable: true,
     authScopes: canWrite,
-    description: 'Deletes a role that is not built in; its holders lose it at once.',
+    description: 'Deletes a role that is not built in; its holders lose it at once. NOT_FOUND when there is no role by that name.',
     errors: { types: [BuiltInProtectedError] },
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => access.deleteRole(ctx, id),
+    input: { name: t.input.string({ required: true }) },
+    resolve: (_root, { input: { name } }, ctx) => access.deleteRole(ctx, name),
   }),
   createPermission: t.field({
     type: PermissionRef,
+    nullable: true,
     authScopes: canWrite,
     description: 'Creates a permission. The `admin` role holds it at once; add it to other roles with `updateRole`.',
     errors: { types: [ValidationFailedError, NameTakenError] },
     args: { input: t.arg({ type: CreatePermissionInput, required: true }) },
     resolve: (_root, { input }, ctx) => access.createPermission(ctx, input),
   }),
-  deletePermission: t.field({
+  deletePermission: t.fieldWithInput({
     type: DeletedPermissionRef,
+    nullable: true,
     authScopes: canWrite,
-    description: 'Deletes a permission that is neither built in nor declared in code; roles lose it at once.',
+    description:
+      'Deletes a permission that is neither built in nor declared in code; roles lose it at once. NOT_FOUND when there is no permission by that name.',
     errors: { types: [BuiltInProtectedError] },
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => access.deletePermission(ctx, id),
+    input: { name: t.input.string({ required: true }) },
+    resolve: (_root, { input: { name } }, ctx) => access.deletePermission(ctx, name),
   }),
 }));

@@ -30,7 +30,9 @@ export interface CreateRoleInput {
 
 /** Omitted fields stay as they are; a null or empty description clears it; a null name or permission list is refused. */
 export interface UpdateRoleInput {
-  name?: string | null;
+  /** The role to edit. */
+  name: string;
+  newName?: string | null;
   description?: string | null;
   permissions?: readonly string[] | null;
 }
@@ -104,13 +106,14 @@ export async function createRole(scope: AccessScope, input: CreateRoleInput): Pr
   return role;
 }
 
-export async function updateRole(scope: AccessScope, id: string, input: UpdateRoleInput): Promise<Role> {
+/** Edits the role named `input.name`; `input.newName` renames it. */
+export async function updateRole(scope: AccessScope, input: UpdateRoleInput): Promise<Role> {
   const { em, services } = scope;
-  const role = await em.findOne(Role, { id }, { populate: ['permissions'] });
+  const role = await findRoleByName(scope, input.name);
   if (!role) throw notFound('Role');
 
-  const problems: FieldProblem[] = nullsRefused(input, ['name', 'permissions']);
-  const name = input.name == null ? role.name : checkName('name', input.name, problems);
+  const problems: FieldProblem[] = nullsRefused(input, ['newName', 'permissions']);
+  const name = input.newName == null ? role.name : checkName('newName', input.newName, problems);
   const description = input.description === undefined ? role.description : checkDescription(input.description, problems);
   const permissions = input.permissions == null ? null : await findPermissions(em, input.permissions, problems);
   if (problems.length) throw new ValidationFailedError(problems);
@@ -144,13 +147,7 @@ export async function updateRole(scope: AccessScope, id: string, input: UpdateRo
 }
 
 /** Deletes a role that is not built in; its holders lose it. Returns the deleted role's id and name. */
-export async function deleteRole(scope: AccessScope, id: string): Promise<{ id: string; name: string }> {
-  const role = await scope.em.findOne(Role, { id });
-  if (!role) throw notFound('Role');
-  return removeRole(scope, role);
-}
-
-export async function deleteRoleByName(scope: AccessScope, name: string): Promise<{ id: string; name: string }> {
+export async function deleteRole(scope: AccessScope, name: string): Promise<{ id: string; name: string }> {
   const role = await scope.em.findOne(Role, { name: name.trim() });
   if (!role) throw notFound('Role');
   return removeRole(scope, role);
@@ -183,13 +180,7 @@ export async function createPermission(scope: AccessScope, input: CreatePermissi
 }
 
 /** Deletes a permission that is neither built in nor declared in code; roles holding it lose it. */
-export async function deletePermission(scope: AccessScope, id: string): Promise<{ id: string; name: string }> {
-  const permission = await scope.em.findOne(Permission, { id });
-  if (!permission) throw notFound('Permission');
-  return removePermission(scope, permission);
-}
-
-export async function deletePermissionByName(scope: AccessScope, name: string): Promise<{ id: string; name: string }> {
+export async function deletePermission(scope: AccessScope, name: string): Promise<{ id: string; name: string }> {
   const permission = await scope.em.findOne(Permission, { name: name.trim() });
   if (!permission) throw notFound('Permission');
   return removePermission(scope, permission);

@@ -56,27 +56,35 @@ const RegisterInput = builder.inputType('RegisterInput', {
   }),
 });
 
-const ProfileInput = builder.inputType('ProfileInput', {
+const UpdateProfileInput = builder.inputType('UpdateProfileInput', {
   description: 'Profile changes: an omitted field stays as it is; null or "" clears it.',
   fields: (t) => profileFields(t),
 });
 
-const RegisterResult = builder
-  .objectRef<{ email: string; emailConfirmationRequired: boolean }>('RegisterResult')
-  .implement({
-    description: 'The account was created. A confirmation link was emailed to `email`.',
-    fields: (t) => ({
-      email: t.exposeString('email', { authScopes: { public: true } }),
-      emailConfirmationRequired: t.exposeBoolean('emailConfirmationRequired', {
-        authScopes: { public: true },
-        description: 'Whether `login` refuses the account until the email is confirmed.',
-      }),
-    }),
-  });
+/** What a signed-out caller may learn about the account it just acted on (it cannot read the User). */
+export interface AccountStatus {
+  email: string;
+  emailConfirmed: boolean;
+  canLogIn: boolean;
+}
 
-const EmailResult = builder.objectRef<{ email: string }>('EmailResult').implement({
-  description: 'The operation succeeded for the account with this email.',
-  fields: (t) => ({ email: t.exposeString('email', { authScopes: { public: true } }) }),
+export function accountStatus(user: User, config: { requireEmailConfirmation: boolean }): AccountStatus {
+  const emailConfirmed = user.emailConfirmedAt !== null;
+  return { email: user.email, emailConfirmed, canLogIn: !user.disabled && (emailConfirmed || !config.requireEmailConfirmation) };
+}
+
+export const AccountStatusRef = builder.objectRef<AccountStatus>('AccountStatus').implement({
+  description:
+    'The account a signed-out flow (register, confirmEmail, resetPassword, completeSetup) acted on: what the caller may know ' +
+    'without being signed in. None of these flows signs in; call `login` next.',
+  authScopes: { public: true },
+  fields: (t) => ({
+    email: t.exposeString('email'),
+    emailConfirmed: t.exposeBoolean('emailConfirmed'),
+    canLogIn: t.exposeBoolean('canLogIn', {
+      description: 'Whether `login` accepts the account now: false while it waits for its email confirmation (when the server requires one) or is disabled.',
+    }),
+  }),
 });
 
 /** An account that no longer exists: only what the caller already knew. */
@@ -110,31 +118,34 @@ builder.queryFields((t) => ({
 
 builder.mutationFields((t) => ({
   register: t.field({
-    type: RegisterResult,
+    type: AccountStatusRef,
+    nullable: true,
     authScopes: { public: true },
     description: 'Creates an account and emails a confirmation link. Does not sign in.',
     errors: { types: [ValidationFailedError, EmailTakenError] },
     args: { input: t.arg({ type: RegisterInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const user = await accounts.register(ctx, input);
-      return { email: user.email, emailConfirmationRequired: ctx.services.config.requireEmailConfirmation };
+      return accountStatus(user, ctx.services.config);
     },
   }),
-  confirmEmail: t.field({
-    type: EmailResult,
+  confirmEmail: t.fieldWithInput({
+    type: AccountStatusRef,
+    nullable: true,
     authScopes: { public: true },
     description: 'Confirms an email address with the token from the emailed link. Each token works once.',
     errors: { types: [InvalidTokenError, TokenExpiredError] },
-    args: { token: t.arg.string({ required: true }) },
-    resolve: async (_root, { token }, ctx) => ({ email: (await accounts.confirmEmail(ctx, token)).email }),
+    input: { token: t.input.string({ required: true }) },
+    resolve: async (_root, { input: { token } }, ctx) => accountStatus(await accounts.confirmEmail(ctx, token), ctx.services.config),
   }),
-  resendConfirmation: t.field({
+  resendConfirmation: t.fieldWithInput({
     type: RequestAccepted,
+    nullable: true,
     authScopes: { public: true },
     description: 'Emails a new confirmation link if the address belongs to an unconfirmed account.',
     errors: { types: [ValidationFailedError] },
-    args: { email: t.arg.string({ required: true }) },
-    resolve: async (_root, { email }, ctx) => {
+    input: { email: t.input.string({ required: true }) },
+    resolve: async (_root, { input: { email } }, ctx) => {
       assertEmailFormat('email', email);
       await accounts.resendConfirmation(ctx, email);
       return { message: 'If an unconfirmed account uses this address, a new confirmation link is on its way.' };
@@ -142,6 +153,7 @@ builder.mutationFields((t) => ({
   }),
   resendViewerConfirmation: t.field({
     type: UserRef,
+    nullable: true,
     authScopes: { authenticated: true },
     description: "Emails a new confirmation link to the signed-in user's own address.",
     errors: { types: [EmailAlreadyConfirmedError] },
@@ -150,53 +162,57 @@ builder.mutationFields((t) => ({
       return ctx.viewer!;
     },
   }),
-  requestPasswordReset: t.field({
+  requestPasswordReset: t.fieldWithInput({
     type: RequestAccepted,
+    nullable: true,
     authScopes: { public: true },
     description: 'Emails a password reset link if the address is registered. Answers the same either way.',
     errors: { types: [ValidationFailedError] },
-    args: { email: t.arg.string({ required: true }) },
-    resolve: async (_root, { email }, ctx) => {
+    input: { email: t.input.string({ required: true }) },
+    resolve: async (_root, { input: { email } }, ctx) => {
       assertEmailFormat('email', email);
       await accounts.requestPasswordReset(ctx, email);
       return { message: 'If an account uses this address, a password reset link is on its way.' };
     },
   }),
-  resetPassword: t.field({
-    type: EmailResult,
+  resetPassword: t.fieldWithInput({
+    type: AccountStatusRef,
+    nullable: true,
     authScopes: { public: true },
     description: 'Sets a new password with the emailed token and ends every session of the account. Does not sign in.',
     errors: { types: [InvalidTokenError, TokenExpiredError, ValidationFailedError] },
-    args: { token: t.arg.string({ required: true }), newPassword: t.arg.string({ required: true }) },
-    resolve: async (_root, { token, newPassword }, ctx) => ({
-      email: (await accounts.resetPassword(ctx, token, newPassword)).email,
-    }),
+    input: { token: t.input.string({ required: true }), newPassword: t.input.string({ required: true }) },
+    resolve: async (_root, { input: { token, newPassword } }, ctx) =>
+      accountStatus(await accounts.resetPassword(ctx, token, newPassword), ctx.services.config),
   }),
-  changePassword: t.field({
+  changePassword: t.fieldWithInput({
     type: UserRef,
+    nullable: true,
     authScopes: { authenticated: true },
     description: "Changes the signed-in user's password and ends their other sessions.",
     errors: { types: [InvalidCredentialsError, ValidationFailedError] },
-    args: { currentPassword: t.arg.string({ required: true }), newPassword: t.arg.string({ required: true }) },
-    resolve: (_root, { currentPassword, newPassword }, ctx) =>
+    input: { currentPassword: t.input.string({ required: true }), newPassword: t.input.string({ required: true }) },
+    resolve: (_root, { input: { currentPassword, newPassword } }, ctx) =>
       accounts.changePassword(ctx, ctx.viewer!, currentPassword, newPassword),
   }),
   updateProfile: t.field({
     type: UserRef,
+    nullable: true,
     authScopes: { authenticated: true },
     description: "Updates the signed-in user's profile.",
     errors: { types: [ValidationFailedError] },
-    args: { input: t.arg({ type: ProfileInput, required: true }) },
+    args: { input: t.arg({ type: UpdateProfileInput, required: true }) },
     resolve: (_root, { input }, ctx) => accounts.updateProfile(ctx, ctx.viewer!, input),
   }),
-  deleteAccount: t.field({
+  deleteAccount: t.fieldWithInput({
     type: DeletedUserRef,
+    nullable: true,
     authScopes: { authenticated: true },
     description:
       "Deletes the signed-in user's account after checking the password (throttled like login); ends every session.",
     errors: { types: [InvalidCredentialsError, LastAdminError] },
-    args: { password: t.arg.string({ required: true }) },
-    resolve: async (_root, { password }, ctx) => {
+    input: { password: t.input.string({ required: true }) },
+    resolve: async (_root, { input: { password } }, ctx) => {
       const deleted = await deleteAccount(ctx, ctx.viewer!, password);
       if (readSessionCookie(ctx.services.config, ctx.request.headers.get('cookie')) !== null) {
         queueSessionCookie(ctx.services.config, ctx.responseCookies, clearedSessionCookie(ctx.services.config));

@@ -37,14 +37,15 @@ builder.objectFields(UserRef, (t) => ({
 }));
 
 builder.mutationFields((t) => ({
-  assignRoles: t.field({
+  assignRoles: t.fieldWithInput({
     type: UserRef,
+    nullable: true,
     authScopes: { permission: PERMISSIONS.rolesWrite },
     description:
       "Replaces a user's roles with the named ones (`user` always stays). Only an admin can grant or remove " +
       '`admin`, and the last active admin cannot lose it. Takes effect on the user\'s next request.',
     errors: { types: [ValidationFailedError, LastAdminError] },
-    args: { userId: t.arg.id({ required: true }), roles: t.arg.stringList({ required: true }) },
-    resolve: (_root, { userId, roles }, ctx) => assignRoles(ctx, userId, roles),
+    input: { userId: t.input.id({ required: true }), roles: t.input.stringList({ required: true }) },
+    resolve: (_root, { input: { userId, roles } }, ctx) => assignRoles(ctx, userId, roles),
   }),
 }));

@@ -3,6 +3,7 @@
 import { builder } from '../schema/builder.ts';
 import { InvalidTokenError, SetupAlreadyCompletedError, ValidationFailedError } from '../errors.ts';
 import { completeSetup, needsSetup } from './setup.ts';
+import { AccountStatusRef, accountStatus } from '../accounts/graphql.ts';
 
 const SetupStatusRef = builder.objectRef<{ needsSetup: boolean }>('SetupStatus').implement({
   description: 'Whether this server still waits for its first account.',
@@ -12,11 +13,6 @@ const SetupStatusRef = builder.objectRef<{ needsSetup: boolean }>('SetupStatus')
       description: 'True while no account exists: `completeSetup` creates the first admin.',
     }),
   }),
-});
-
-const SetupResultRef = builder.objectRef<{ email: string }>('SetupResult').implement({
-  description: 'The first admin account was created (confirmed). Sign in with `login` to use it.',
-  fields: (t) => ({ email: t.exposeString('email', { authScopes: { public: true } }) }),
 });
 
 builder.queryFields((t) => ({
@@ -29,19 +25,20 @@ builder.queryFields((t) => ({
 }));
 
 builder.mutationFields((t) => ({
-  completeSetup: t.field({
-    type: SetupResultRef,
+  completeSetup: t.fieldWithInput({
+    type: AccountStatusRef,
+    nullable: true,
     authScopes: { public: true },
     description:
       'Creates the first account as a confirmed admin. Needs the setup token the server logs at start ' +
       '(or its SETUP_TOKEN setting); a wrong one answers InvalidTokenError. Once any account exists: SetupAlreadyCompletedError, whatever the token. ' +
       'Does not sign in.',
     errors: { types: [InvalidTokenError, ValidationFailedError, SetupAlreadyCompletedError] },
-    args: {
-      setupToken: t.arg.string({ required: true }),
-      email: t.arg.string({ required: true }),
-      password: t.arg.string({ required: true, description: 'The same policy as registration (see validatePassword).' }),
+    input: {
+      setupToken: t.input.string({ required: true }),
+      email: t.input.string({ required: true }),
+      password: t.input.string({ required: true, description: 'The same policy as registration (see validatePassword).' }),
     },
-    resolve: async (_root, args, ctx) => ({ email: (await completeSetup(ctx, args)).email }),
+    resolve: async (_root, { input }, ctx) => accountStatus(await completeSetup(ctx, input), ctx.services.config),
   }),
 }));

@@ -2,6 +2,7 @@
 // create, edit, disable, delete and sign out users. Rules: `users:read` to look, `users:write` to
 // change; role changes also need `roles:write`, and nobody changes an account holding permissions
 // they lack (both checked by the service, FORBIDDEN).
+import { RevokedSessionsRef } from '../sessions/graphql.ts';
 import { builder } from '../schema/builder.ts';
 import { EmailTakenError, LastAdminError, ValidationFailedError } from '../errors.ts';
 import { DeletedUserRef, profileFields, UserRef } from '../accounts/graphql.ts';
@@ -49,6 +50,7 @@ const UpdateUserInput = builder.inputType('UpdateUserInput', {
     'Changes to an account: an omitted field stays as it is; null or "" clears a profile field; null on `email`, ' +
     '`confirmed`, `disabled` or `roles`, which cannot be cleared, is refused (VALIDATION_FAILED).',
   fields: (t) => ({
+    id: t.id({ required: true, description: 'The account to edit.' }),
     email: t.string({
       required: false,
       description: 'A new address is unconfirmed (and sent a confirmation link) unless `confirmed: true` is given too.',
@@ -115,6 +117,7 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   createUser: t.field({
     type: UserRef,
+    nullable: true,
     authScopes: WRITE,
     description: 'Creates an account under the same email and password rules as registration.',
     errors: { types: [ValidationFailedError, EmailTakenError] },
@@ -123,32 +126,38 @@ builder.mutationFields((t) => ({
   }),
   updateUser: t.field({
     type: UserRef,
+    nullable: true,
     authScopes: WRITE,
     description: 'Edits an account. Disabling it, or taking the admin role, is refused for the last active admin.',
     errors: { types: [ValidationFailedError, EmailTakenError, LastAdminError] },
-    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateUserInput, required: true }) },
-    resolve: (_root, { id, input }, ctx) => admin.updateUser(ctx, id, input),
+    args: { input: t.arg({ type: UpdateUserInput, required: true }) },
+    resolve: (_root, { input: { id, ...changes } }, ctx) => admin.updateUser(ctx, id, changes),
   }),
-  deleteUser: t.field({
+  deleteUser: t.fieldWithInput({
     type: DeletedUserRef,
+    nullable: true,
     authScopes: WRITE,
     description: 'Deletes an account with its sessions and tokens. Refused for the last active admin.',
     errors: { types: [LastAdminError] },
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => admin.deleteUser(ctx, id),
+    input: { id: t.input.id({ required: true }) },
+    resolve: (_root, { input: { id } }, ctx) => admin.deleteUser(ctx, id),
   }),
-  setUserPassword: t.field({
+  setUserPassword: t.fieldWithInput({
     type: UserRef,
+    nullable: true,
     authScopes: WRITE,
     description: "Sets an account's password (registration's policy) and ends all its sessions.",
     errors: { types: [ValidationFailedError] },
-    args: { id: t.arg.id({ required: true }), password: t.arg.string({ required: true }) },
-    resolve: (_root, { id, password }, ctx) => admin.setUserPassword(ctx, id, password),
+    input: { id: t.input.id({ required: true }), password: t.input.string({ required: true }) },
+    resolve: (_root, { input: { id, password } }, ctx) => admin.setUserPassword(ctx, id, password),
   }),
-  revokeUserSessions: t.int({
+  revokeUserSessions: t.fieldWithInput({
+    type: RevokedSessionsRef,
+    nullable: true,
     authScopes: WRITE,
-    description: 'Ends every session of an account at once; returns how many ended.',
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => admin.revokeUserSessions(ctx, id),
+    description: 'Ends every session of an account at once. NOT_FOUND when there is no account with this id.',
+    errors: { types: [] },
+    input: { id: t.input.id({ required: true }) },
+    resolve: async (_root, { input: { id } }, ctx) => ({ count: await admin.revokeUserSessions(ctx, id) }),
   }),
 }));

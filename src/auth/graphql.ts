@@ -4,9 +4,10 @@ import { AccountDisabledError, EmailNotConfirmedError, InvalidCredentialsError, 
 import { UserRef } from '../accounts/graphql.ts';
 import { clearedSessionCookie, queueSessionCookie, readSessionCookie } from '../http/session-cookies.ts';
 import { issuedSessionCookie } from '../sessions/service.ts';
+import { RevokedSessionsRef } from '../sessions/graphql.ts';
 import { login, logout, type LoginResult } from './service.ts';
 
-export const LoginResultRef = builder.objectRef<LoginResult>('LoginResult').implement({
+export const CreatedSessionRef = builder.objectRef<LoginResult>('CreatedSession').implement({
   description:
     'A new session. Browsers also receive it as an HttpOnly cookie; other clients send ' +
     '`Authorization: Bearer <token>`.',
@@ -22,16 +23,14 @@ export const LoginResultRef = builder.objectRef<LoginResult>('LoginResult').impl
 });
 
 builder.mutationFields((t) => ({
-  login: t.field({
-    type: LoginResultRef,
-    // Nullable so a RATE_LIMITED error nulls only its own field: with a non-null field one throttled
-    // alias would null the whole response (losing the other aliases' results) and stop the rest.
+  login: t.fieldWithInput({
+    type: CreatedSessionRef,
     nullable: true,
     authScopes: { public: true },
     description: 'Signs in with email and password. Throttled per account and client (see README).',
     errors: { types: [ValidationFailedError, InvalidCredentialsError, EmailNotConfirmedError, AccountDisabledError] },
-    args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
-    resolve: async (_root, { email, password }, ctx) => {
+    input: { email: t.input.string({ required: true }), password: t.input.string({ required: true }) },
+    resolve: async (_root, { input: { email, password } }, ctx) => {
       const result = await login(ctx, email, password);
       queueSessionCookie(ctx.services.config, ctx.responseCookies, issuedSessionCookie(ctx.services.config, result));
       // The rest of this operation acts as the new session (e.g. `login { user { email } }`).
@@ -40,9 +39,12 @@ builder.mutationFields((t) => ({
       return result;
     },
   }),
-  logout: t.boolean({
+  logout: t.field({
+    type: RevokedSessionsRef,
+    nullable: true,
     authScopes: { public: true },
-    description: 'Ends the current session and clears the session cookie. False when there was none.',
+    description: 'Ends the current session and clears the session cookie. `count` is 1, or 0 when the request had no session.',
+    errors: { types: [] },
     resolve: async (_root, _args, ctx) => {
       const ended = await logout(ctx);
       if (readSessionCookie(ctx.services.config, ctx.request.headers.get('cookie')) !== null) {
@@ -50,7 +52,7 @@ builder.mutationFields((t) => ({
       }
       ctx.viewer = null;
       ctx.credential = null;
-      return ended;
+      return { count: ended ? 1 : 0 };
     },
   }),
 }));

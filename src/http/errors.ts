@@ -2,6 +2,7 @@
 // through, and anything unexpected is logged and replaced by a generic message (no stack, no SQL).
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
+import type { Plugin } from 'graphql-yoga';
 import { AccessError } from '../errors.ts';
 
 export function toGraphQLError(error: AccessError): GraphQLError {
@@ -28,7 +29,7 @@ export function createErrorMasker(logger: Logger, currentRequestId: () => string
         : mapped;
     }
     // Errors graphql-js or yoga raised about the request itself (syntax, validation, variables).
-    if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return withoutVariableValue(error);
+    if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return withoutLiteralValue(withoutVariableValue(error));
     logger.error({ err: original, requestId: currentRequestId() }, 'unexpected error');
     return new GraphQLError('Unexpected error.', {
       nodes: error instanceof GraphQLError ? error.nodes : undefined,
@@ -64,4 +65,33 @@ function withoutVariableValue(error: GraphQLError): GraphQLError {
     originalError: error.originalError,
     extensions: { code: 'BAD_USER_INPUT', ...error.extensions },
   });
+}
+
+/** "Expected value of type …, found <literal>" (and "… Found: <literal>."): the kept part, or null. */
+const LITERAL_VALUE = /^(Expected value of type "[^"]+"[\s\S]*?)(?:,|\.)? [Ff]ound:? [\s\S]*$/;
+
+/**
+ * Validation quotes a wrong input literal whole ("… to include required field "email", found:
+ * { emial: "…", password: "…" }."), which echoes a password written into the document (every
+ * mutation takes an input object). Keep what was expected; drop the literal.
+ */
+function withoutLiteralValue(error: GraphQLError): GraphQLError {
+  const kept = LITERAL_VALUE.exec(error.message)?.[1];
+  if (kept === undefined) return error;
+  return new GraphQLError(/[.?]$/.test(kept) ? kept : `${kept}.`, {
+    nodes: error.nodes,
+    originalError: error.originalError,
+    extensions: error.extensions,
+  });
+}
+
+/** Validation errors do not pass the masker: this strips the quoted literals from them too. */
+export function validationValuesPlugin(): Plugin {
+  return {
+    onValidate() {
+      return ({ result, setResult }) => {
+        if (result.some((error) => LITERAL_VALUE.test(error.message))) setResult(result.map((error) => (error instanceof GraphQLError ? withoutLiteralValue(error) : error)));
+      };
+    },
+  };
 }

@@ -49,25 +49,27 @@ builder.queryFields((t) => ({
 }));
 
 builder.mutationFields((t) => ({
-  setMaintenanceMode: t.field({
+  setMaintenanceMode: t.fieldWithInput({
     type: MaintenanceStateRef,
+    nullable: true,
     authScopes: canWrite,
     description:
       'Turns maintenance mode on or off (off clears the message and end time). Audited as `maintenance.on` / ' +
       '`maintenance.off`; every `maintenanceModeChanged` subscriber receives the new state.',
     errors: { types: [ValidationFailedError] },
-    args: {
-      enabled: t.arg.boolean({ required: true }),
-      message: t.arg.string({ description: `Shown to users; at most ${MAINTENANCE_MESSAGE_MAX} characters.` }),
-      endsAt: t.arg({ type: 'DateTime', description: 'The announced end; must be in the future.' }),
+    input: {
+      enabled: t.input.boolean({ required: true }),
+      message: t.input.string({ description: `Shown to users; at most ${MAINTENANCE_MESSAGE_MAX} characters.` }),
+      endsAt: t.input.field({ type: 'DateTime', description: 'The announced end; must be in the future.' }),
     },
-    resolve: (_root, args, ctx) => setMaintenanceMode(ctx, args),
+    resolve: (_root, { input }, ctx) => setMaintenanceMode(ctx, input),
   }),
 }));
 
 builder.subscriptionFields((t) => ({
   maintenanceModeChanged: t.field({
     type: MaintenanceStateRef,
+    nullable: true,
     authScopes: anyone,
     description:
       'The maintenance state now, then after every change (by an admin, the command line or another process). ' +

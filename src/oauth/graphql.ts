@@ -6,7 +6,7 @@ import { errorType } from '../schema/errors.ts';
 import { AccountDisabledError, InvalidTokenError, TokenExpiredError, ValidationFailedError } from '../errors.ts';
 import { UserRef } from '../accounts/graphql.ts';
 import type { User } from '../accounts/entities.ts';
-import { LoginResultRef } from '../auth/graphql.ts';
+import { CreatedSessionRef } from '../auth/graphql.ts';
 import { queueSessionCookie } from '../http/session-cookies.ts';
 import { issuedSessionCookie } from '../sessions/service.ts';
 import { PERMISSIONS } from '../access/declarations.ts';
@@ -92,38 +92,37 @@ builder.queryFields((t) => ({
 const REDIRECT_TO = 'Where the browser goes at the end; must be on OAUTH_REDIRECT_ALLOWLIST (otherwise the default is used).';
 
 builder.mutationFields((t) => ({
-  startOAuthLogin: t.field({
+  startOAuthLogin: t.fieldWithInput({
     type: OAuthStartRef,
-    // Nullable like `login`, so a RATE_LIMITED error nulls only this field.
     nullable: true,
     authScopes: anyone,
     description:
       'Starts signing in with a provider (authorization code flow with state and PKCE). Open the returned `url` in the browser. ' +
       'At the end the browser is sent to `redirectTo`, with `error=<code>&error_description=…` when the sign-in failed (see README).',
     errors: { types: [ValidationFailedError] },
-    args: {
-      provider: t.arg.string({ required: true, description: 'A provider id from `oauthProviders`.' }),
-      redirectTo: t.arg.string({ description: REDIRECT_TO }),
-      mode: t.arg({ type: OAuthLoginModeEnum, defaultValue: 'cookie' }),
-      codeChallenge: t.arg.string({
+    input: {
+      provider: t.input.string({ required: true, description: 'A provider id from `oauthProviders`.' }),
+      redirectTo: t.input.string({ description: REDIRECT_TO }),
+      mode: t.input.field({ type: OAuthLoginModeEnum, defaultValue: 'cookie' }),
+      codeChallenge: t.input.string({
         description:
           'CODE mode (required there): base64url(SHA-256(verifier)) of a random verifier the app keeps (43–128 characters, as in PKCE S256). ' +
           '`completeOAuthLogin` needs the verifier, so another app that intercepts the redirect cannot redeem the code.',
       }),
     },
-    resolve: (_root, { provider, redirectTo, mode, codeChallenge }, ctx) =>
+    resolve: (_root, { input: { provider, redirectTo, mode, codeChallenge } }, ctx) =>
       oauth.startOAuthLogin(ctx, provider, redirectTo, mode ?? 'cookie', codeChallenge),
   }),
-  completeOAuthLogin: t.field({
-    type: LoginResultRef,
+  completeOAuthLogin: t.fieldWithInput({
+    type: CreatedSessionRef,
     nullable: true,
     authScopes: anyone,
     description:
       'Turns the one-time `login_code` of a CODE-mode sign-in into a session (usable once, within 60 seconds), given the verifier whose ' +
       'challenge the sign-in started with. A wrong verifier uses the code up (INVALID_TOKEN).',
     errors: { types: [InvalidTokenError, TokenExpiredError, AccountDisabledError] },
-    args: { code: t.arg.string({ required: true }), codeVerifier: t.arg.string({ required: true }) },
-    resolve: async (_root, { code, codeVerifier }, ctx) => {
+    input: { code: t.input.string({ required: true }), codeVerifier: t.input.string({ required: true }) },
+    resolve: async (_root, { input: { code, codeVerifier } }, ctx) => {
       const result = await oauth.completeOAuthLogin(ctx, code, codeVerifier);
       queueSessionCookie(ctx.services.config, ctx.responseCookies, issuedSessionCookie(ctx.services.config, result));
       ctx.viewer = result.user;
@@ -131,22 +130,24 @@ builder.mutationFields((t) => ({
       return result;
     },
   }),
-  linkOAuthAccount: t.field({
+  linkOAuthAccount: t.fieldWithInput({
     type: OAuthStartRef,
+    nullable: true,
     authScopes: { authenticated: true },
     description:
       'Starts linking a provider to your account. Open the returned `url` in a browser signed in to this account (the session cookie); ' +
       'at the end it is sent to `redirectTo` with `linked=<provider>`, or with `error=<code>`.',
     errors: { types: [ValidationFailedError] },
-    args: { provider: t.arg.string({ required: true }), redirectTo: t.arg.string({ description: REDIRECT_TO }) },
-    resolve: (_root, { provider, redirectTo }, ctx) => oauth.linkOAuthAccount(ctx, provider, redirectTo),
+    input: { provider: t.input.string({ required: true }), redirectTo: t.input.string({ description: REDIRECT_TO }) },
+    resolve: (_root, { input: { provider, redirectTo } }, ctx) => oauth.linkOAuthAccount(ctx, provider, redirectTo),
   }),
-  unlinkOAuthAccount: t.field({
+  unlinkOAuthAccount: t.fieldWithInput({
     type: UserRef,
+    nullable: true,
     authScopes: { authenticated: true },
     description: 'Unlinks a provider from your account; refused when it is your only way to sign in.',
     errors: { types: [ValidationFailedError, LastSignInMethodError] },
-    args: { provider: t.arg.string({ required: true }) },
-    resolve: (_root, { provider }, ctx) => oauth.unlinkOAuthAccount(ctx, provider),
+    input: { provider: t.input.string({ required: true }) },
+    resolve: (_root, { input: { provider } }, ctx) => oauth.unlinkOAuthAccount(ctx, provider),
   }),
 }));

@@ -3,6 +3,7 @@ import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import RelayPlugin from '@pothos/plugin-relay';
+import WithInputPlugin from '@pothos/plugin-with-input';
 import { viewerAccess, type Context } from '../context.ts';
 import { forbidden, unauthenticated } from '../errors.ts';
 import type { UploadedFile } from '../http/multipart.ts';
@@ -39,7 +40,7 @@ export const builder = new SchemaBuilder<{
     File: { Input: UploadedFile; Output: never };
   };
 }>({
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin],
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin, WithInputPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     // Scopes are checked before the resolver (and so before any argument is looked up).
@@ -56,8 +57,14 @@ export const builder = new SchemaBuilder<{
     unauthorizedError: (_parent, ctx) => (ctx.viewer ? forbidden() : unauthenticated()),
     authorizeOnSubscribe: true,
   },
+  // One shape for every mutation (README "API conventions"): `name(input: NameInput!): NameResult!`,
+  // the result a union of what it returns and the errors a caller can correct.
   errors: {
     directResult: true,
+    defaultUnionOptions: { name: ({ fieldName }) => `${capitalize(fieldName)}Result` },
+  },
+  withInput: {
+    typeOptions: { name: ({ fieldName }) => `${capitalize(fieldName)}Input` },
   },
   relay: {
     // No global `node(id)` lookup: each type is fetched through its own guarded field.
@@ -70,6 +77,10 @@ export const builder = new SchemaBuilder<{
     defaultEdgeTypeOptions: { authScopes: { public: true } },
   },
 });
+
+function capitalize(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
 
 export type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 

@@ -39,25 +39,48 @@ builder.objectField(UserRef, 'sessions', (t) =>
   }),
 );
 
+/** The answer of a mutation that ends sessions: how many it ended. */
+export const RevokedSessionsRef = builder.objectRef<{ count: number }>('RevokedSessions').implement({
+  description: 'Sessions were ended; they stop working at once.',
+  authScopes: { public: true },
+  fields: (t) => ({
+    count: t.exposeInt('count', { description: 'How many sessions ended.' }),
+  }),
+});
+
+const RevokedSessionRef = builder.objectRef<{ id: string }>('RevokedSession').implement({
+  description: 'The session was ended; it stops working at once.',
+  authScopes: { public: true },
+  fields: (t) => ({
+    id: t.exposeID('id'),
+  }),
+});
+
 builder.mutationFields((t) => ({
-  revokeSession: t.boolean({
+  revokeSession: t.fieldWithInput({
+    type: RevokedSessionRef,
+    nullable: true,
     authScopes: { authenticated: true },
-    description: "Ends one of the signed-in user's sessions (it stops working at once).",
-    args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, { id }, ctx) => {
+    description: "Ends one of the signed-in user's sessions (it stops working at once). NOT_FOUND when the user has no session with this id.",
+    errors: { types: [] },
+    input: { id: t.input.id({ required: true }) },
+    resolve: async (_root, { input: { id } }, ctx) => {
       if (!(await revokeSession(ctx.em, ctx.viewer!.id, String(id)))) throw notFound('Session');
       publishRevoked(ctx.services, { userId: ctx.viewer!.id, reason: 'SESSION_REVOKED', sessionIds: [String(id)] });
-      return true;
+      return { id: String(id) };
     },
   }),
-  revokeOtherSessions: t.int({
+  revokeOtherSessions: t.field({
+    type: RevokedSessionsRef,
+    nullable: true,
     authScopes: { authenticated: true },
-    description: 'Ends every session of the signed-in user except this one; returns how many ended.',
+    description: 'Ends every session of the signed-in user except this one.',
+    errors: { types: [] },
     resolve: async (_root, _args, ctx) => {
       const keep = currentSessionId(ctx);
       const ended = await revokeOtherSessions(ctx.em, ctx.viewer!.id, keep);
       publishRevoked(ctx.services, { userId: ctx.viewer!.id, reason: 'SESSION_REVOKED', allSessions: true, exceptSessionId: keep });
-      return ended;
+      return { count: ended };
     },
   }),
 }));

@@ -62,22 +62,36 @@ builder.objectField(UserRef, 'accessTokens', (t) =>
   }),
 );
 
+const RevokedAccessTokenRef = builder.objectRef<{ id: string }>('RevokedAccessToken').implement({
+  description: 'The token was revoked; it stops working at once.',
+  authScopes: { authenticated: true },
+  fields: (t) => ({
+    id: t.exposeID('id'),
+  }),
+});
+
 builder.mutationFields((t) => ({
   createAccessToken: t.field({
     type: CreatedAccessTokenRef,
+    nullable: true,
     authScopes: { authenticated: true },
     description: 'Creates a personal access token for the signed-in user (signed in with a session or a password, not with a token).',
     errors: { types: [ValidationFailedError] },
     args: { input: t.arg({ type: CreateAccessTokenInput, required: true }) },
     resolve: (_root, { input }, ctx) => createAccessToken(ctx, input),
   }),
-  revokeAccessToken: t.boolean({
+  revokeAccessToken: t.fieldWithInput({
+    type: RevokedAccessTokenRef,
+    nullable: true,
     authScopes: { authenticated: true },
-    description: 'Revokes one of your tokens (or anyone’s, with permission `users:write`); it stops working at once.',
-    args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, { id }, ctx) => {
+    description:
+      'Revokes one of your tokens (or anyone’s, with permission `users:write`); it stops working at once. ' +
+      'NOT_FOUND when there is no such token (or it is not yours and you lack `users:write`).',
+    errors: { types: [] },
+    input: { id: t.input.id({ required: true }) },
+    resolve: async (_root, { input: { id } }, ctx) => {
       await revokeAccessToken(ctx, String(id));
-      return true;
+      return { id: String(id) };
     },
   }),
 }));

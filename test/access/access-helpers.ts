@@ -16,20 +16,20 @@ const VALIDATION_FIELDS = `${ERROR_FIELDS} ... on ValidationError { fields { fie
 export const CREATE_ROLE = `mutation($input: CreateRoleInput!) {
   createRole(input: $input) { __typename ... on Role { id name description builtIn permissions { name } } ${VALIDATION_FIELDS} }
 }`;
-export const UPDATE_ROLE = `mutation($id: ID!, $input: UpdateRoleInput!) {
-  updateRole(id: $id, input: $input) { __typename ... on Role { id name description builtIn permissions { name } } ${VALIDATION_FIELDS} }
+export const UPDATE_ROLE = `mutation($input: UpdateRoleInput!) {
+  updateRole(input: $input) { __typename ... on Role { id name description builtIn permissions { name } } ${VALIDATION_FIELDS} }
 }`;
-export const DELETE_ROLE = `mutation($id: ID!) {
-  deleteRole(id: $id) { __typename ... on DeletedRole { id name } ${ERROR_FIELDS} }
+export const DELETE_ROLE = `mutation($name: String!) {
+  deleteRole(input: { name: $name }) { __typename ... on DeletedRole { id name } ${ERROR_FIELDS} }
 }`;
 export const CREATE_PERMISSION = `mutation($input: CreatePermissionInput!) {
   createPermission(input: $input) { __typename ... on Permission { id name description builtIn } ${VALIDATION_FIELDS} }
 }`;
-export const DELETE_PERMISSION = `mutation($id: ID!) {
-  deletePermission(id: $id) { __typename ... on DeletedPermission { id name } ${ERROR_FIELDS} }
+export const DELETE_PERMISSION = `mutation($name: String!) {
+  deletePermission(input: { name: $name }) { __typename ... on DeletedPermission { id name } ${ERROR_FIELDS} }
 }`;
 export const ASSIGN_ROLES = `mutation($userId: ID!, $roles: [String!]!) {
-  assignRoles(userId: $userId, roles: $roles) { __typename ... on User { id } ${VALIDATION_FIELDS} }
+  assignRoles(input: { userId: $userId, roles: $roles }) { __typename ... on User { id } ${VALIDATION_FIELDS} }
 }`;
 
 const fork = (server: TestServer) => server.gatehouse.services.orm.em.fork();

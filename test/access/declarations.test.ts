@@ -18,9 +18,7 @@ import {
   DELETE_ROLE,
   grantRoles,
   PERMISSIONS,
-  permissionId,
   ROLES,
-  roleId,
   UPDATE_ROLE,
 } from './access-helpers.ts';
 
@@ -63,11 +61,10 @@ describe('access declared by the deployer', () => {
   test('declared permissions and roles cannot be deleted or renamed', async () => {
     const before = await accessSnapshot(server);
     for (const name of ['reports:read', 'reports:export']) {
-      assert.equal(dataOf(await gql(DELETE_PERMISSION, { id: await permissionId(server, name) })).deletePermission.__typename, 'BuiltInProtectedError');
+      assert.equal(dataOf(await gql(DELETE_PERMISSION, { name })).deletePermission.__typename, 'BuiltInProtectedError');
     }
-    const analyst = await roleId(server, 'analyst');
-    assert.equal(dataOf(await gql(DELETE_ROLE, { id: analyst })).deleteRole.__typename, 'BuiltInProtectedError');
-    assert.equal(dataOf(await gql(UPDATE_ROLE, { id: analyst, input: { name: 'analysts' } })).updateRole.__typename, 'BuiltInProtectedError');
+    assert.equal(dataOf(await gql(DELETE_ROLE, { name: 'analyst' })).deleteRole.__typename, 'BuiltInProtectedError');
+    assert.equal(dataOf(await gql(UPDATE_ROLE, { input: { name: 'analyst', newName: 'analysts' } })).updateRole.__typename, 'BuiltInProtectedError');
     assert.equal(dataOf(await gql(CREATE_PERMISSION, { input: { name: 'reports:read' } })).createPermission.__typename, 'NameTakenError');
     assert.deepEqual(await accessSnapshot(server), before);
   });
@@ -80,8 +77,7 @@ describe('access declared by the deployer', () => {
   });
 
   test('the next start syncs again: descriptions refreshed, declared permissions given back, admin additions kept', async () => {
-    const analyst = await roleId(server, 'analyst');
-    dataOf(await gql(UPDATE_ROLE, { id: analyst, input: { description: 'Edited by an admin.', permissions: ['reports:read', 'users:read'] } }));
+    dataOf(await gql(UPDATE_ROLE, { input: { name: 'analyst', description: 'Edited by an admin.', permissions: ['reports:read', 'users:read'] } }));
     // A second server on the same database file, with the same declarations.
     const config = loadConfig({
       NODE_ENV: 'test',

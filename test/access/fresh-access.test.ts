@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createConfirmedUser, errorCodes, startTestServer, type TestServer } from '../helpers/server.ts';
-import { ASSIGN_ROLES, createRoleInDb, dataOf, DELETE_ROLE, grantRoles, ROLES, roleId, UPDATE_ROLE } from './access-helpers.ts';
+import { ASSIGN_ROLES, createRoleInDb, dataOf, DELETE_ROLE, grantRoles, ROLES, UPDATE_ROLE } from './access-helpers.ts';
 
 describe('access is read fresh per request', () => {
   let server: TestServer;
@@ -39,12 +39,12 @@ describe('access is read fresh per request', () => {
   });
 
   test("changing a role's permissions applies to its holders' next request", async () => {
-    const id = await createRoleInDb(server, 'changing', ['roles:read']);
+    await createRoleInDb(server, 'changing', ['roles:read']);
     dataOf(await asAdmin(ASSIGN_ROLES, { userId: holder.userId, roles: ['changing'] }));
     assert.equal(await canListRoles(), true);
-    dataOf(await asAdmin(UPDATE_ROLE, { id, input: { permissions: ['audit:read'] } }));
+    dataOf(await asAdmin(UPDATE_ROLE, { input: { name: 'changing', permissions: ['audit:read'] } }));
     assert.equal(await canListRoles(), false);
-    dataOf(await asAdmin(UPDATE_ROLE, { id, input: { permissions: ['audit:read', 'roles:read'] } }));
+    dataOf(await asAdmin(UPDATE_ROLE, { input: { name: 'changing', permissions: ['audit:read', 'roles:read'] } }));
     assert.equal(await canListRoles(), true);
   });
 
@@ -52,7 +52,7 @@ describe('access is read fresh per request', () => {
     await createRoleInDb(server, 'doomed', ['roles:read']);
     dataOf(await asAdmin(ASSIGN_ROLES, { userId: holder.userId, roles: ['doomed'] }));
     assert.equal(await canListRoles(), true);
-    dataOf(await asAdmin(DELETE_ROLE, { id: await roleId(server, 'doomed') }));
+    dataOf(await asAdmin(DELETE_ROLE, { name: 'doomed' }));
     assert.equal(await canListRoles(), false);
   });
 

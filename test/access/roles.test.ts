@@ -16,9 +16,7 @@ import {
   DELETE_ROLE,
   grantRoles,
   PERMISSIONS,
-  permissionId,
   ROLES,
-  roleId,
   rolesOf,
   UPDATE_ROLE,
 } from './access-helpers.ts';
@@ -65,22 +63,22 @@ describe('roles and permissions', () => {
     );
 
     const renamed = dataOf(
-      await gql(UPDATE_ROLE, { id: created.id, input: { name: 'helpdesk', description: 'First line.', permissions: ['users:read'] } }),
+      await gql(UPDATE_ROLE, { input: { name: 'support', newName: 'helpdesk', description: 'First line.', permissions: ['users:read'] } }),
     ).updateRole;
     assert.deepEqual(
       { id: renamed.id, name: renamed.name, description: renamed.description, permissions: renamed.permissions.map((p: any) => p.name) },
       { id: created.id, name: 'helpdesk', description: 'First line.', permissions: ['users:read'] },
     );
     // Omitted fields stay; an empty description clears it.
-    const cleared = dataOf(await gql(UPDATE_ROLE, { id: created.id, input: { description: '' } })).updateRole;
+    const cleared = dataOf(await gql(UPDATE_ROLE, { input: { name: 'helpdesk', description: '' } })).updateRole;
     assert.equal(cleared.description, null);
     assert.equal(cleared.name, 'helpdesk');
     assert.deepEqual(cleared.permissions.map((p: any) => p.name), ['users:read']);
 
-    const deleted = dataOf(await gql(DELETE_ROLE, { id: created.id })).deleteRole;
+    const deleted = dataOf(await gql(DELETE_ROLE, { name: 'helpdesk' })).deleteRole;
     assert.deepEqual(deleted, { __typename: 'DeletedRole', id: created.id, name: 'helpdesk' });
     assert.equal(await roleNamed('helpdesk'), undefined);
-    assert.deepEqual(errorCodes(await gql(DELETE_ROLE, { id: created.id })), ['NOT_FOUND']);
+    assert.deepEqual(errorCodes(await gql(DELETE_ROLE, { name: 'helpdesk' })), ['NOT_FOUND']);
   });
 
   test('create and delete a permission; admin holds a new permission at once; holders of a deleted one lose it', async () => {
@@ -94,10 +92,10 @@ describe('roles and permissions', () => {
     assert.ok(viewer.permissions.includes('reports:read'));
 
     const role = dataOf(await gql(CREATE_ROLE, { input: { name: 'reporter', permissions: ['reports:read'] } })).createRole;
-    dataOf(await gql(DELETE_PERMISSION, { id: permission.id }));
+    dataOf(await gql(DELETE_PERMISSION, { name: 'reports:read' }));
     assert.deepEqual((await roleNamed('reporter')).permissions, []);
     assert.ok(!(await roleNamed('admin')).permissions.some((p: any) => p.name === 'reports:read'));
-    dataOf(await gql(DELETE_ROLE, { id: role.id }));
+    dataOf(await gql(DELETE_ROLE, { name: role.name }));
   });
 
   test('a description is one line of at most 500 characters, the same rule as profile and token names; a refused one changes nothing', async () => {
@@ -115,11 +113,11 @@ describe('roles and permissions', () => {
     assert.equal(await roleNamed('one-liner'), undefined);
   });
 
-  test('updateRole: null on the name or the permission list is refused by name (only a description can be cleared)', async () => {
+  test('updateRole: null on the new name or the permission list is refused by name (only a description can be cleared)', async () => {
     const role = dataOf(await gql(CREATE_ROLE, { input: { name: 'nullable-check', description: 'Kept.', permissions: ['users:read'] } })).createRole;
-    const refused = dataOf(await gql(UPDATE_ROLE, { id: role.id, input: { name: null, permissions: null, description: null } })).updateRole;
+    const refused = dataOf(await gql(UPDATE_ROLE, { input: { name: role.name, newName: null, permissions: null, description: null } })).updateRole;
     const message = 'This cannot be cleared: omit the field to keep its value.';
-    assert.deepEqual(refused.fields, [{ field: 'name', messages: [message] }, { field: 'permissions', messages: [message] }]);
+    assert.deepEqual(refused.fields, [{ field: 'newName', messages: [message] }, { field: 'permissions', messages: [message] }]);
     const kept = await roleNamed('nullable-check');
     assert.deepEqual({ description: kept.description, permissions: kept.permissions.map((p: any) => p.name) }, { description: 'Kept.', permissions: ['users:read'] });
   });
@@ -128,48 +126,46 @@ describe('roles and permissions', () => {
     await createRoleInDb(server, 'self-held', ['audit:read']);
     await grantRoles(server, adminId, 'self-held');
     const permission = dataOf(await gql(CREATE_PERMISSION, { input: { name: 'self:held' } })).createPermission;
-    dataOf(await gql(UPDATE_ROLE, { id: await roleId(server, 'self-held'), input: { permissions: ['audit:read', 'self:held'] } }));
+    dataOf(await gql(UPDATE_ROLE, { input: { name: 'self-held', permissions: ['audit:read', 'self:held'] } }));
     // The rule check loads the admin's roles and their permissions into the request before both deletions.
-    const both = `mutation($role: ID!, $permission: ID!) {
-      deletePermission(id: $permission) { __typename }
-      deleteRole(id: $role) { __typename }
+    const both = `mutation($role: String!, $permission: String!) {
+      deletePermission(input: { name: $permission }) { __typename }
+      deleteRole(input: { name: $role }) { __typename }
     }`;
-    const result = dataOf(await gql(both, { role: await roleId(server, 'self-held'), permission: permission.id }));
+    const result = dataOf(await gql(both, { role: 'self-held', permission: permission.name }));
     assert.deepEqual(result, { deletePermission: { __typename: 'DeletedPermission' }, deleteRole: { __typename: 'DeletedRole' } });
     assert.deepEqual(await rolesOf(server, adminId), ['admin', 'user']);
     assert.ok(!dataOf(await gql(PERMISSIONS)).permissions.some((p: any) => p.name === 'self:held'));
   });
 
   test('built-in roles cannot be renamed or deleted; their description and (but for admin) permissions can change', async () => {
-    const adminRole = await roleId(server, 'admin');
-    const userRole = await roleId(server, 'user');
     const before = await accessSnapshot(server);
-    for (const id of [adminRole, userRole]) {
-      const rename = dataOf(await gql(UPDATE_ROLE, { id, input: { name: 'renamed', description: 'Not applied either.' } })).updateRole;
+    for (const name of ['admin', 'user']) {
+      const rename = dataOf(await gql(UPDATE_ROLE, { input: { name, newName: 'renamed', description: 'Not applied either.' } })).updateRole;
       assert.equal(rename.__typename, 'BuiltInProtectedError');
       assert.equal(rename.code, 'BUILT_IN_PROTECTED');
-      const deletion = dataOf(await gql(DELETE_ROLE, { id })).deleteRole;
+      const deletion = dataOf(await gql(DELETE_ROLE, { name })).deleteRole;
       assert.equal(deletion.__typename, 'BuiltInProtectedError');
     }
     // admin holds every permission by definition: a list stored on it would mean nothing.
-    const adminPermissions = dataOf(await gql(UPDATE_ROLE, { id: adminRole, input: { permissions: ['users:read'] } })).updateRole;
+    const adminPermissions = dataOf(await gql(UPDATE_ROLE, { input: { name: 'admin', permissions: ['users:read'] } })).updateRole;
     assert.equal(adminPermissions.__typename, 'BuiltInProtectedError');
     assert.deepEqual(await accessSnapshot(server), before, 'a refused change to a built-in role changed something');
 
     // Renaming to the same name is no rename.
-    const described = dataOf(await gql(UPDATE_ROLE, { id: adminRole, input: { name: 'admin', description: 'The operators.' } })).updateRole;
+    const described = dataOf(await gql(UPDATE_ROLE, { input: { name: 'admin', newName: 'admin', description: 'The operators.' } })).updateRole;
     assert.equal(described.description, 'The operators.');
-    const userWithPermission = dataOf(await gql(UPDATE_ROLE, { id: userRole, input: { permissions: ['roles:read'] } })).updateRole;
+    const userWithPermission = dataOf(await gql(UPDATE_ROLE, { input: { name: 'user', permissions: ['roles:read'] } })).updateRole;
     assert.deepEqual(userWithPermission.permissions.map((p: any) => p.name), ['roles:read']);
     const plain = await createConfirmedUser(server, 'roles.plain-user-role@example.com');
     assert.equal(dataOf(await gql(ROLES, {}, plain.token)).roles.length > 0, true, 'the user role now grants roles:read');
-    dataOf(await gql(UPDATE_ROLE, { id: userRole, input: { permissions: [] } }));
+    dataOf(await gql(UPDATE_ROLE, { input: { name: 'user', permissions: [] } }));
     assert.deepEqual(errorCodes(await gql(ROLES, {}, plain.token)), ['FORBIDDEN']);
   });
 
   test('built-in permissions cannot be deleted', async () => {
     for (const name of BUILT_IN_PERMISSIONS) {
-      const result = dataOf(await gql(DELETE_PERMISSION, { id: await permissionId(server, name) })).deletePermission;
+      const result = dataOf(await gql(DELETE_PERMISSION, { name })).deletePermission;
       assert.equal(result.__typename, 'BuiltInProtectedError', name);
     }
     assert.deepEqual(dataOf(await gql(PERMISSIONS)).permissions.map((p: any) => p.name), BUILT_IN_PERMISSIONS);
@@ -196,12 +192,12 @@ describe('roles and permissions', () => {
     assert.equal(permissionTaken.__typename, 'NameTakenError');
     assert.deepEqual(await accessSnapshot(server), before, 'refused input changed something');
 
-    const id = await createRoleInDb(server, 'rename-me', []);
-    const renameTaken = dataOf(await gql(UPDATE_ROLE, { id, input: { name: 'user' } })).updateRole;
+    await createRoleInDb(server, 'rename-me', []);
+    const renameTaken = dataOf(await gql(UPDATE_ROLE, { input: { name: 'rename-me', newName: 'user' } })).updateRole;
     assert.equal(renameTaken.__typename, 'NameTakenError');
-    const badRename = dataOf(await gql(UPDATE_ROLE, { id, input: { name: 'Bad Name', permissions: ['no:such'] } })).updateRole;
-    assert.deepEqual(badRename.fields.map((f: any) => f.field), ['name', 'permissions']);
-    assert.deepEqual(errorCodes(await gql(UPDATE_ROLE, { id: 'not-an-id', input: {} })), ['NOT_FOUND']);
+    const badRename = dataOf(await gql(UPDATE_ROLE, { input: { name: 'rename-me', newName: 'Bad Name', permissions: ['no:such'] } })).updateRole;
+    assert.deepEqual(badRename.fields.map((f: any) => f.field), ['newName', 'permissions']);
+    assert.deepEqual(errorCodes(await gql(UPDATE_ROLE, { input: { name: 'no-such-role' } })), ['NOT_FOUND']);
     assert.ok(await roleNamed('rename-me'));
   });
 
@@ -232,12 +228,12 @@ describe('roles and permissions', () => {
   test('every change is audited with who, what and the details', async () => {
     const target = await createConfirmedUser(server, 'roles.audited@example.com');
     const role = dataOf(await gql(CREATE_ROLE, { input: { name: 'audited', permissions: ['users:read'] } })).createRole;
-    dataOf(await gql(UPDATE_ROLE, { id: role.id, input: { name: 'audited-renamed', permissions: ['audit:read'] } }));
+    dataOf(await gql(UPDATE_ROLE, { input: { name: 'audited', newName: 'audited-renamed', permissions: ['audit:read'] } }));
     dataOf(await gql(ASSIGN_ROLES, { userId: target.userId, roles: ['audited-renamed'] }));
     dataOf(await gql(ASSIGN_ROLES, { userId: target.userId, roles: [] }));
-    dataOf(await gql(DELETE_ROLE, { id: role.id }));
+    dataOf(await gql(DELETE_ROLE, { name: 'audited-renamed' }));
     const permission = dataOf(await gql(CREATE_PERMISSION, { input: { name: 'audited:perm' } })).createPermission;
-    dataOf(await gql(DELETE_PERMISSION, { id: permission.id }));
+    dataOf(await gql(DELETE_PERMISSION, { name: 'audited:perm' }));
 
     const one = async (action: string) => {
       const events = (await auditEvents(server, action)).filter((e) => e.targetId === role.id || e.targetId === permission.id || e.targetId === target.userId);
@@ -277,8 +273,7 @@ describe('roles and permissions', () => {
 
     const before = await accessSnapshot(server);
     assert.deepEqual(errorCodes(await asManager(CREATE_ROLE, { input: { name: 'sneaky', permissions: ['users:write'] } })), ['FORBIDDEN']);
-    const id = await roleId(server, 'role-manager');
-    assert.deepEqual(errorCodes(await asManager(UPDATE_ROLE, { id, input: { permissions: ['roles:write', 'audit:read'] } })), ['FORBIDDEN']);
+    assert.deepEqual(errorCodes(await asManager(UPDATE_ROLE, { input: { name: 'role-manager', permissions: ['roles:write', 'audit:read'] } })), ['FORBIDDEN']);
     assert.deepEqual(errorCodes(await asManager(ASSIGN_ROLES, { userId: manager.userId, roles: ['role-manager', 'admin'] })), ['FORBIDDEN']);
     assert.deepEqual(errorCodes(await asManager(ASSIGN_ROLES, { userId: target.userId, roles: ['user-admin'] })), ['FORBIDDEN']);
     assert.deepEqual(errorCodes(await asManager(ASSIGN_ROLES, { userId: adminId, roles: [] })), ['FORBIDDEN'], 'removed admin');
@@ -287,7 +282,7 @@ describe('roles and permissions', () => {
     // What the manager does hold, it may pass on.
     assert.equal(dataOf(await asManager(CREATE_ROLE, { input: { name: 'deputy', permissions: ['roles:write'] } })).createRole.__typename, 'Role');
     // (Only __typename: the returned User's other fields need users:read or being that user.)
-    const assign = `mutation($userId: ID!, $roles: [String!]!) { assignRoles(userId: $userId, roles: $roles) { __typename } }`;
+    const assign = `mutation($userId: ID!, $roles: [String!]!) { assignRoles(input: { userId: $userId, roles: $roles }) { __typename } }`;
     assert.equal(dataOf(await asManager(assign, { userId: target.userId, roles: ['deputy'] })).assignRoles.__typename, 'User');
     assert.deepEqual(await rolesOf(server, target.userId), ['deputy', 'user']);
   });

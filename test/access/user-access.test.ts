@@ -7,7 +7,7 @@ import { CREATE_PERMISSION, createRoleInDb, dataOf, grantRoles, VIEWER_ACCESS } 
 
 /** assignRoles answers with the User: the one path (besides `viewer`) to another account here. */
 const ASSIGN_AND_READ = `mutation($userId: ID!, $roles: [String!]!) {
-  assignRoles(userId: $userId, roles: $roles) { __typename ... on User { roles { name } permissions isAdmin } }
+  assignRoles(input: { userId: $userId, roles: $roles }) { __typename ... on User { roles { name } permissions isAdmin } }
 }`;
 
 describe('User.roles, User.permissions, User.isAdmin', () => {
@@ -58,7 +58,7 @@ describe('User.roles, User.permissions, User.isAdmin', () => {
     await grantRoles(server, reader.userId, 'ua-writer-reader');
 
     for (const field of ['roles { name }', 'permissions', 'isAdmin']) {
-      const query = `mutation($userId: ID!) { assignRoles(userId: $userId, roles: []) { ... on User { ${field} } } }`;
+      const query = `mutation($userId: ID!) { assignRoles(input: { userId: $userId, roles: [] }) { ... on User { ${field} } } }`;
       const refused = await server.gql(query, { userId: target.userId }, { token: writer.token });
       assert.deepEqual(errorCodes(refused), ['FORBIDDEN'], field);
       assert.equal(refused.body.errors![0]!.path!.at(-1), field.split(' ')[0]);

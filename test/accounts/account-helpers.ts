@@ -3,16 +3,16 @@ import { STRONG_PASSWORD, type TestServer } from '../helpers/server.ts';
 import { linkIn, type ReceivedMail } from '../helpers/smtp.ts';
 
 const LOGIN = `mutation($email: String!, $password: String!) {
-  login(email: $email, password: $password) {
+  login(input: { email: $email, password: $password }) {
     __typename
     ... on Error { code }
   }
 }`;
 
-/** 'LoginResult' when the login succeeds, otherwise the failure's code (e.g. 'INVALID_CREDENTIALS'). */
+/** 'CreatedSession' when the login succeeds, otherwise the failure's code (e.g. 'INVALID_CREDENTIALS'). */
 export async function loginOutcome(server: TestServer, email: string, password = STRONG_PASSWORD): Promise<string> {
   const result = (await server.gql(LOGIN, { email, password })).body.data?.login;
-  return result.__typename === 'LoginResult' ? 'LoginResult' : result.code;
+  return result.__typename === 'CreatedSession' ? 'CreatedSession' : result.code;
 }
 
 /**

@@ -2,7 +2,7 @@
 // confirmEmail / resendConfirmation / resendViewerConfirmation mutations, and the login rule.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createConfirmedUser, login, startTestServer, STRONG_PASSWORD, errorCodes, type TestServer } from '../helpers/server.ts';
+import { createConfirmedUser, login, startTestServer, STRONG_PASSWORD, errorCodes, type TestServer, answeredNothing } from '../helpers/server.ts';
 import { linkIn, type ReceivedMail } from '../helpers/smtp.ts';
 import { loginOutcome, mailsTo, tokenIn } from './account-helpers.ts';
 
@@ -13,21 +13,21 @@ const RESEND_INTERVAL_PASSED = 61_000;
 const REGISTER = `mutation($input: RegisterInput!) {
   register(input: $input) {
     __typename
-    ... on RegisterResult { email emailConfirmationRequired }
+    ... on AccountStatus { email emailConfirmed canLogIn }
     ... on Error { code message }
   }
 }`;
 
 const CONFIRM = `mutation($token: String!) {
-  confirmEmail(token: $token) {
+  confirmEmail(input: { token: $token }) {
     __typename
-    ... on EmailResult { email }
+    ... on AccountStatus { email emailConfirmed canLogIn }
     ... on Error { code message }
   }
 }`;
 
 const RESEND = `mutation($email: String!) {
-  resendConfirmation(email: $email) {
+  resendConfirmation(input: { email: $email }) {
     __typename
     ... on RequestAccepted { message }
     ... on Error { code message }
@@ -47,7 +47,7 @@ const VIEWER = `{ viewer { email emailConfirmed emailConfirmedAt } }`;
 
 async function register(server: TestServer, email: string): Promise<void> {
   const res = await server.gql(REGISTER, { input: { email, password: STRONG_PASSWORD } });
-  assert.equal(res.body.data?.register.__typename, 'RegisterResult', JSON.stringify(res.body));
+  assert.equal(res.body.data?.register.__typename, 'AccountStatus', JSON.stringify(res.body));
 }
 
 const confirmationMails = (server: TestServer, email: string): Promise<ReceivedMail[]> => mailsTo(server, email, /Confirm your email/);
@@ -113,8 +113,8 @@ describe('email confirmation', () => {
   test('confirmEmail confirms through GraphQL too, once', async () => {
     const email = 'confirm.graphql@example.com';
     const token = await registerAndReadToken(server, email);
-    assert.deepEqual(await confirmWithGraphql(server, token), { __typename: 'EmailResult', email });
-    assert.equal(await loginOutcome(server, email), 'LoginResult');
+    assert.deepEqual(await confirmWithGraphql(server, token), { __typename: 'AccountStatus', email, emailConfirmed: true, canLogIn: true });
+    assert.equal(await loginOutcome(server, email), 'CreatedSession');
     assert.equal((await confirmWithGraphql(server, token)).code, 'INVALID_TOKEN');
     assert.equal((await fetch(new URL(`/auth/confirm-email?token=${token}`, server.origin))).status, 400);
   });
@@ -126,7 +126,7 @@ describe('email confirmation', () => {
     const lateToken = await registerAndReadToken(server, late);
 
     server.clock.advance(24 * HOUR - 60_000);
-    assert.equal((await confirmWithGraphql(server, earlyToken)).__typename, 'EmailResult');
+    assert.equal((await confirmWithGraphql(server, earlyToken)).__typename, 'AccountStatus');
 
     server.clock.advance(2 * 60_000);
     const expired = await confirmWithGraphql(server, lateToken);
@@ -181,7 +181,7 @@ describe('email confirmation', () => {
 
     assert.equal((await confirmWithGraphql(server, firstToken)).code, 'INVALID_TOKEN', 'the older link no longer works');
     assert.equal((await fetch(new URL(`/auth/confirm-email?token=${newToken}`, server.origin))).status, 200);
-    assert.equal(await loginOutcome(server, unconfirmed), 'LoginResult');
+    assert.equal(await loginOutcome(server, unconfirmed), 'CreatedSession');
   });
 
   test('resendConfirmation finds the account whatever the spelling of the address', async () => {
@@ -199,7 +199,7 @@ describe('email confirmation', () => {
     const res = await server.gql(RESEND, { email });
     assert.equal(res.body.data?.resendConfirmation.__typename, 'RequestAccepted');
     assert.equal((await confirmationMails(server, email)).length, 1);
-    assert.equal((await confirmWithGraphql(server, firstToken)).__typename, 'EmailResult', 'the first link still works');
+    assert.equal((await confirmWithGraphql(server, firstToken)).__typename, 'AccountStatus', 'the first link still works');
   });
 
   test('resendConfirmation with a malformed address is a ValidationError naming email', async () => {
@@ -225,7 +225,7 @@ describe('email confirmation', () => {
 
     const anonymous = await server.gql(RESEND_VIEWER);
     assert.deepEqual(errorCodes(anonymous), ['UNAUTHENTICATED']);
-    assert.equal(anonymous.body.data, null);
+    assert.ok(answeredNothing(anonymous));
   });
 });
 
@@ -239,7 +239,7 @@ describe('email confirmation with REQUIRE_EMAIL_CONFIRMATION=false', () => {
   test('an unconfirmed account signs in, still marked unconfirmed', async () => {
     const email = 'optional.confirm@example.com';
     const res = await server.gql(REGISTER, { input: { email, password: STRONG_PASSWORD } });
-    assert.deepEqual(res.body.data?.register, { __typename: 'RegisterResult', email, emailConfirmationRequired: false });
+    assert.deepEqual(res.body.data?.register, { __typename: 'AccountStatus', email, emailConfirmed: false, canLogIn: true });
     await server.mail.waitFor(email, /Confirm your email/);
 
     const { token } = await login(server, email);

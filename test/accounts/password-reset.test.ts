@@ -13,7 +13,7 @@ const HOUR = 3_600_000;
 const RESEND_INTERVAL_PASSED = 61_000;
 
 const REQUEST_RESET = `mutation($email: String!) {
-  requestPasswordReset(email: $email) {
+  requestPasswordReset(input: { email: $email }) {
     __typename
     ... on RequestAccepted { message }
     ... on Error { code message }
@@ -22,9 +22,9 @@ const REQUEST_RESET = `mutation($email: String!) {
 }`;
 
 const RESET = `mutation($token: String!, $newPassword: String!) {
-  resetPassword(token: $token, newPassword: $newPassword) {
+  resetPassword(input: { token: $token, newPassword: $newPassword }) {
     __typename
-    ... on EmailResult { email }
+    ... on AccountStatus { email emailConfirmed canLogIn }
     ... on Error { code message }
     ... on ValidationError { fields { field messages } }
   }
@@ -96,7 +96,7 @@ describe('password reset', () => {
     const { token: secondSession } = await login(server, email);
     const resetToken = await requestResetToken(server, email);
 
-    assert.deepEqual(await resetPassword(server, resetToken, NEW_PASSWORD), { __typename: 'EmailResult', email });
+    assert.deepEqual(await resetPassword(server, resetToken, NEW_PASSWORD), { __typename: 'AccountStatus', email, emailConfirmed: true, canLogIn: true });
 
     assert.equal(await loginOutcome(server, email, STRONG_PASSWORD), 'INVALID_CREDENTIALS');
     for (const token of [firstSession, secondSession]) {
@@ -112,13 +112,13 @@ describe('password reset', () => {
     const email = 'reset.once@example.com';
     await createConfirmedUser(server, email);
     const token = await requestResetToken(server, email);
-    assert.equal((await resetPassword(server, token, NEW_PASSWORD)).__typename, 'EmailResult');
+    assert.equal((await resetPassword(server, token, NEW_PASSWORD)).__typename, 'AccountStatus');
 
     const again = await resetPassword(server, token, OTHER_PASSWORD);
     assert.equal(again.__typename, 'InvalidTokenError');
     assert.equal(again.code, 'INVALID_TOKEN');
     assert.equal(await loginOutcome(server, email, OTHER_PASSWORD), 'INVALID_CREDENTIALS');
-    assert.equal(await loginOutcome(server, email, NEW_PASSWORD), 'LoginResult');
+    assert.equal(await loginOutcome(server, email, NEW_PASSWORD), 'CreatedSession');
   });
 
   test('two concurrent resets with one token: exactly one succeeds, and its password is the one set', async () => {
@@ -129,13 +129,13 @@ describe('password reset', () => {
 
     const results = await Promise.all(passwords.map((password) => resetPassword(server, token, password)));
     const kinds = results.map((r) => r.__typename);
-    assert.equal(kinds.filter((k) => k === 'EmailResult').length, 1, JSON.stringify(results));
+    assert.equal(kinds.filter((k) => k === 'AccountStatus').length, 1, JSON.stringify(results));
     assert.equal(kinds.filter((k) => k === 'InvalidTokenError').length, 1, JSON.stringify(results));
 
-    const winner = passwords[kinds.indexOf('EmailResult')]!;
+    const winner = passwords[kinds.indexOf('AccountStatus')]!;
     const loser = passwords[kinds.indexOf('InvalidTokenError')]!;
     assert.equal(await loginOutcome(server, email, loser), 'INVALID_CREDENTIALS');
-    assert.equal(await loginOutcome(server, email, winner), 'LoginResult');
+    assert.equal(await loginOutcome(server, email, winner), 'CreatedSession');
   });
 
   test('a weak new password is a ValidationError on newPassword, and the token stays usable', async () => {
@@ -153,9 +153,9 @@ describe('password reset', () => {
       );
       assert.ok(result.fields[0].messages.length > 0);
     }
-    assert.equal(await loginOutcome(server, email, STRONG_PASSWORD), 'LoginResult', 'the old password still works');
-    assert.equal((await resetPassword(server, token, NEW_PASSWORD)).__typename, 'EmailResult');
-    assert.equal(await loginOutcome(server, email, NEW_PASSWORD), 'LoginResult');
+    assert.equal(await loginOutcome(server, email, STRONG_PASSWORD), 'CreatedSession', 'the old password still works');
+    assert.equal((await resetPassword(server, token, NEW_PASSWORD)).__typename, 'AccountStatus');
+    assert.equal(await loginOutcome(server, email, NEW_PASSWORD), 'CreatedSession');
   });
 
   test('a reset token expires after one hour', async () => {
@@ -167,7 +167,7 @@ describe('password reset', () => {
     const result = await resetPassword(server, token, NEW_PASSWORD);
     assert.equal(result.__typename, 'TokenExpiredError');
     assert.equal(result.code, 'TOKEN_EXPIRED');
-    assert.equal(await loginOutcome(server, email, STRONG_PASSWORD), 'LoginResult');
+    assert.equal(await loginOutcome(server, email, STRONG_PASSWORD), 'CreatedSession');
   });
 
   test('garbage tokens and a confirmation token are INVALID_TOKEN', async () => {
@@ -190,7 +190,7 @@ describe('password reset', () => {
     assert.equal(await loginOutcome(server, email, STRONG_PASSWORD), 'EMAIL_NOT_CONFIRMED');
 
     const token = await requestResetToken(server, email);
-    assert.equal((await resetPassword(server, token, NEW_PASSWORD)).__typename, 'EmailResult');
+    assert.equal((await resetPassword(server, token, NEW_PASSWORD)).__typename, 'AccountStatus');
     const { token: session } = await login(server, email, NEW_PASSWORD);
     const viewer = await server.gql('{ viewer { emailConfirmed } }', {}, { token: session });
     assert.equal(viewer.body.data?.viewer.emailConfirmed, true);
@@ -210,7 +210,7 @@ describe('password reset', () => {
     const secondToken = await requestResetToken(server, email);
     assert.notEqual(secondToken, firstToken);
     assert.equal((await resetPassword(server, firstToken, NEW_PASSWORD)).code, 'INVALID_TOKEN');
-    assert.equal((await resetPassword(server, secondToken, NEW_PASSWORD)).__typename, 'EmailResult');
+    assert.equal((await resetPassword(server, secondToken, NEW_PASSWORD)).__typename, 'AccountStatus');
   });
 
   test('many simultaneous requests for one address send one email', async () => {
@@ -242,7 +242,7 @@ describe('password reset', () => {
       assert.equal(done.status, 200);
       assert.match(await done.text(), /Password changed/);
       assert.equal(await loginOutcome(server, email, STRONG_PASSWORD), 'INVALID_CREDENTIALS');
-      assert.equal(await loginOutcome(server, email, NEW_PASSWORD), 'LoginResult');
+      assert.equal(await loginOutcome(server, email, NEW_PASSWORD), 'CreatedSession');
       assert.equal((await server.gql('{ viewer { id } }', {}, { token: session })).status, 401);
 
       const reused = await postResetForm(server, form({ token, newPassword: OTHER_PASSWORD }));
@@ -261,7 +261,7 @@ describe('password reset', () => {
       assert.match(html, /class="error"/);
       assert.match(html, /<form method="post"/, 'the form is shown again to retry');
       assert.equal(await loginOutcome(server, email, 'password1'), 'INVALID_CREDENTIALS');
-      assert.equal(await loginOutcome(server, email, STRONG_PASSWORD), 'LoginResult');
+      assert.equal(await loginOutcome(server, email, STRONG_PASSWORD), 'CreatedSession');
       assert.equal((await server.gql('{ viewer { id } }', {}, { token: session })).status, 200, 'sessions are kept');
       assert.equal((await postResetForm(server, form({ token, newPassword: NEW_PASSWORD }))).status, 200, 'the token stays usable');
     });
@@ -280,8 +280,8 @@ describe('password reset', () => {
       const res = await fetch(new URL('/auth/reset-password', server.origin), { method: 'POST', body: multipart });
       assert.equal(res.status, 400);
 
-      assert.equal(await loginOutcome(server, email, STRONG_PASSWORD), 'LoginResult');
-      assert.equal((await resetPassword(server, token, NEW_PASSWORD)).__typename, 'EmailResult', 'the token was not used up');
+      assert.equal(await loginOutcome(server, email, STRONG_PASSWORD), 'CreatedSession');
+      assert.equal((await resetPassword(server, token, NEW_PASSWORD)).__typename, 'AccountStatus', 'the token was not used up');
     });
 
     test('a form over 16 KiB answers 413, changes nothing, and the connection stays usable', async () => {
@@ -295,7 +295,7 @@ describe('password reset', () => {
         assert.match(await res.text(), /16 KiB/);
         assert.equal((await fetch(new URL('/health', server.origin))).status, 200);
       }
-      assert.equal(await loginOutcome(server, email, STRONG_PASSWORD), 'LoginResult');
+      assert.equal(await loginOutcome(server, email, STRONG_PASSWORD), 'CreatedSession');
       assert.equal((await postResetForm(server, form({ token, newPassword: NEW_PASSWORD }))).status, 200, 'the token was not used up');
     });
 

@@ -1,7 +1,7 @@
 // The signed-in user's own account: updateProfile and changePassword, end to end over HTTP.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createConfirmedUser, errorCodes, login, startTestServer, STRONG_PASSWORD, type TestServer } from '../helpers/server.ts';
+import { createConfirmedUser, errorCodes, login, startTestServer, STRONG_PASSWORD, type TestServer, answeredNothing } from '../helpers/server.ts';
 import { loginOutcome } from './account-helpers.ts';
 
 const NEW_PASSWORD = 'purple elephant juggles seven lanterns';
@@ -10,7 +10,7 @@ const PROFILE_FIELDS = 'email displayName firstName lastName phone bio avatarUrl
 
 const VIEWER = `{ viewer { ${PROFILE_FIELDS} } }`;
 
-const UPDATE_PROFILE = `mutation($input: ProfileInput!) {
+const UPDATE_PROFILE = `mutation($input: UpdateProfileInput!) {
   updateProfile(input: $input) {
     __typename
     ... on User { ${PROFILE_FIELDS} }
@@ -20,7 +20,7 @@ const UPDATE_PROFILE = `mutation($input: ProfileInput!) {
 }`;
 
 const CHANGE_PASSWORD = `mutation($currentPassword: String!, $newPassword: String!) {
-  changePassword(currentPassword: $currentPassword, newPassword: $newPassword) {
+  changePassword(input: { currentPassword: $currentPassword, newPassword: $newPassword }) {
     __typename
     ... on User { email updatedAt }
     ... on Error { code message }
@@ -161,7 +161,7 @@ describe('own account', () => {
     test('without a session: UNAUTHENTICATED', async () => {
       const res = await server.gql(UPDATE_PROFILE, { input: { displayName: 'Nobody' } });
       assert.deepEqual(errorCodes(res), ['UNAUTHENTICATED']);
-      assert.equal(res.body.data, null);
+      assert.ok(answeredNothing(res));
     });
   });
 
@@ -169,7 +169,7 @@ describe('own account', () => {
     test('without a session: UNAUTHENTICATED', async () => {
       const res = await server.gql(CHANGE_PASSWORD, { currentPassword: STRONG_PASSWORD, newPassword: NEW_PASSWORD });
       assert.deepEqual(errorCodes(res), ['UNAUTHENTICATED']);
-      assert.equal(res.body.data, null);
+      assert.ok(answeredNothing(res));
     });
 
     test('a wrong current password is InvalidCredentialsError and changes nothing', async () => {
@@ -178,7 +178,7 @@ describe('own account', () => {
       const result = await changePassword(server, token, 'not my password at all', NEW_PASSWORD);
       assert.equal(result.__typename, 'InvalidCredentialsError');
       assert.equal(result.code, 'INVALID_CREDENTIALS');
-      assert.equal(await loginOutcome(server, email, STRONG_PASSWORD), 'LoginResult');
+      assert.equal(await loginOutcome(server, email, STRONG_PASSWORD), 'CreatedSession');
       assert.equal(await loginOutcome(server, email, NEW_PASSWORD), 'INVALID_CREDENTIALS');
     });
 
@@ -194,7 +194,7 @@ describe('own account', () => {
       }
       const same = await changePassword(server, token, STRONG_PASSWORD, STRONG_PASSWORD);
       assert.match(same.fields[0].messages.join(' '), /different/);
-      assert.equal(await loginOutcome(server, email, STRONG_PASSWORD), 'LoginResult');
+      assert.equal(await loginOutcome(server, email, STRONG_PASSWORD), 'CreatedSession');
     });
 
     test('success keeps this session, ends the other sessions, and the new password signs in', async () => {

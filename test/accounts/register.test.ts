@@ -6,7 +6,7 @@ import { linkIn } from '../helpers/smtp.ts';
 const REGISTER = `mutation($input: RegisterInput!) {
   register(input: $input) {
     __typename
-    ... on RegisterResult { email emailConfirmationRequired }
+    ... on AccountStatus { email emailConfirmed canLogIn }
     ... on Error { code message }
     ... on ValidationError { fields { field messages } }
   }
@@ -25,9 +25,10 @@ describe('register', () => {
     });
     assert.equal(res.status, 200);
     assert.deepEqual(res.body.data?.register, {
-      __typename: 'RegisterResult',
+      __typename: 'AccountStatus',
       email: 'Ada.Lovelace@example.com',
-      emailConfirmationRequired: true,
+      emailConfirmed: false,
+      canLogIn: false,
     });
     const mail = await server.mail.waitFor('Ada.Lovelace@example.com', /Confirm your email/);
     const link = linkIn(mail);
@@ -54,7 +55,7 @@ describe('register', () => {
     assert.deepEqual(fields, ['avatarUrl', 'displayName', 'email', 'password', 'phone']);
     for (const f of result.fields) assert.ok(f.messages.length > 0 && f.messages.every((m: string) => m.length > 5));
     const retry = await server.gql(REGISTER, { input: { email: 'not-an-email@example.com', password: STRONG_PASSWORD } });
-    assert.equal(retry.body.data?.register.__typename, 'RegisterResult');
+    assert.equal(retry.body.data?.register.__typename, 'AccountStatus');
   });
 
   test('refuses a password built from the email or too short, accepts a 200-character passphrase', async () => {
@@ -63,7 +64,7 @@ describe('register', () => {
     const short = await server.gql(REGISTER, { input: { email: 'short@example.com', password: 'Xq7$' } });
     assert.match(short.body.data?.register.fields[0].messages.join(' '), /at least 8/);
     const long = await server.gql(REGISTER, { input: { email: 'long@example.com', password: 'Tr0ub4dor&3 '.repeat(16).slice(0, 200) } });
-    assert.equal(long.body.data?.register.__typename, 'RegisterResult');
+    assert.equal(long.body.data?.register.__typename, 'AccountStatus');
     const tooLong = await server.gql(REGISTER, { input: { email: 'toolong@example.com', password: 'a1B!'.repeat(100) } });
     assert.match(tooLong.body.data?.register.fields[0].messages.join(' '), /at most 256/);
   });
@@ -73,7 +74,7 @@ describe('register', () => {
       Array.from({ length: 8 }, () => server.gql(REGISTER, { input: { email: 'race@example.com', password: STRONG_PASSWORD } })),
     );
     const kinds = attempts.map((r) => r.body.data?.register.__typename).sort();
-    assert.equal(kinds.filter((k) => k === 'RegisterResult').length, 1, JSON.stringify(kinds));
+    assert.equal(kinds.filter((k) => k === 'AccountStatus').length, 1, JSON.stringify(kinds));
     assert.equal(kinds.filter((k) => k === 'EmailTakenError').length, 7);
   });
 

@@ -9,9 +9,9 @@ import { captureLogs, rolesOfEmail as rolesOf, WARN } from './setup-helpers.ts';
 
 const SETUP_STATUS = `{ setupStatus { needsSetup } }`;
 const COMPLETE_SETUP = `mutation($setupToken: String!, $email: String!, $password: String!) {
-  completeSetup(setupToken: $setupToken, email: $email, password: $password) {
+  completeSetup(input: { setupToken: $setupToken, email: $email, password: $password }) {
     __typename
-    ... on SetupResult { email }
+    ... on AccountStatus { email emailConfirmed canLogIn }
     ... on Error { code message }
     ... on ValidationError { fields { field messages } }
   }
@@ -70,7 +70,7 @@ describe('first-run setup with the logged token', () => {
 
   test('the right token creates a confirmed admin who can sign in', async () => {
     const res = await server.gql(COMPLETE_SETUP, { setupToken: token, email: ' Root@EXAMPLE.com ', password: STRONG_PASSWORD });
-    assert.deepEqual(res.body, { data: { completeSetup: { __typename: 'SetupResult', email: 'Root@example.com' } } });
+    assert.deepEqual(res.body, { data: { completeSetup: { __typename: 'AccountStatus', email: 'Root@example.com', emailConfirmed: true, canLogIn: true } } });
     assert.deepEqual(await rolesOf(server, 'Root@example.com'), ['admin', 'user']);
     // Confirmed: login (which requires confirmation by default) succeeds at once.
     const { token: session } = await login(server, 'root@example.com');
@@ -99,7 +99,7 @@ describe('first-run setup races', () => {
       const results = await Promise.all(
         emails.map((email) => server.gql(COMPLETE_SETUP, { setupToken: token, email, password: STRONG_PASSWORD })),
       );
-      const won = results.filter((r) => r.body.data?.completeSetup?.__typename === 'SetupResult');
+      const won = results.filter((r) => r.body.data?.completeSetup?.__typename === 'AccountStatus');
       const refused = results.filter((r) => r.body.data?.completeSetup?.__typename === 'SetupAlreadyCompletedError');
       assert.equal(won.length, 1, JSON.stringify(results.map((r) => r.body)));
       assert.equal(refused.length, emails.length - 1);
@@ -122,7 +122,7 @@ describe('first-run setup races', () => {
       const results = await Promise.all(
         [1, 2].map(() => server.gql(COMPLETE_SETUP, { setupToken: token, email: 'same@example.com', password: STRONG_PASSWORD })),
       );
-      assert.deepEqual(results.map((r) => r.body.data?.completeSetup?.__typename ?? errorCodes(r)[0]).sort(), ['SetupAlreadyCompletedError', 'SetupResult']);
+      assert.deepEqual(results.map((r) => r.body.data?.completeSetup?.__typename ?? errorCodes(r)[0]).sort(), ['AccountStatus', 'SetupAlreadyCompletedError']);
       assert.equal(await server.gatehouse.services.orm.em.fork().count(User, {}), 1);
     } finally {
       await server.close();
@@ -153,7 +153,7 @@ describe('first-run setup with SETUP_TOKEN', () => {
     const wrong = await server.gql(COMPLETE_SETUP, { setupToken: SETUP_TOKEN.slice(1), email: 'op@example.com', password: STRONG_PASSWORD });
     assert.equal(wrong.body.data?.completeSetup.__typename, 'InvalidTokenError');
     const right = await server.gql(COMPLETE_SETUP, { setupToken: SETUP_TOKEN, email: 'op@example.com', password: STRONG_PASSWORD });
-    assert.equal(right.body.data?.completeSetup.__typename, 'SetupResult');
+    assert.equal(right.body.data?.completeSetup.__typename, 'AccountStatus');
     assert.deepEqual(await rolesOf(server, 'op@example.com'), ['admin', 'user']);
   });
 });
@@ -172,7 +172,7 @@ describe('first-run setup throttling', () => {
       assert.deepEqual(errorCodes(right), ['RATE_LIMITED']);
       server.clock.advance(60_000);
       const later = await server.gql(COMPLETE_SETUP, { setupToken: 'a-long-enough-setup-token', email: 'x@example.com', password: STRONG_PASSWORD });
-      assert.equal(later.body.data?.completeSetup.__typename, 'SetupResult');
+      assert.equal(later.body.data?.completeSetup.__typename, 'AccountStatus');
     } finally {
       await server.close();
     }

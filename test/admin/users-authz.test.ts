@@ -31,7 +31,7 @@ const OPERATIONS: Operation[] = [
     query: OPS.createUser,
     variables: () => ({ input: { email: `matrix.${randomUUID().slice(0, 8)}@example.com`, password: STRONG_PASSWORD } }),
   },
-  { name: 'updateUser', write: true, query: OPS.updateUser, variables: (id) => ({ id, input: { displayName: 'Changed', disabled: true } }) },
+  { name: 'updateUser', write: true, query: OPS.updateUser, variables: (id) => ({ input: { id, displayName: 'Changed', disabled: true } }) },
   { name: 'setUserPassword', write: true, query: OPS.setUserPassword, variables: (id) => ({ id, password: NEW_PASSWORD }) },
   { name: 'revokeUserSessions', write: true, query: OPS.revokeUserSessions, variables: (id) => ({ id }) },
   { name: 'deleteUser', write: true, query: OPS.deleteUser, variables: (id) => ({ id }) },

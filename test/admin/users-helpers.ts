@@ -56,8 +56,8 @@ export const OPS = {
       ... on ValidationError { fields { field messages } }
     }
   }`,
-  updateUser: `mutation($id: ID!, $input: UpdateUserInput!) {
-    updateUser(id: $id, input: $input) {
+  updateUser: `mutation($input: UpdateUserInput!) {
+    updateUser(input: $input) {
       __typename
       ... on User { ${USER_FIELDS} roles { name } }
       ... on Error { code message }
@@ -65,20 +65,20 @@ export const OPS = {
     }
   }`,
   deleteUser: `mutation($id: ID!) {
-    deleteUser(id: $id) { __typename ... on DeletedUser { id email } ... on Error { code message } }
+    deleteUser(input: { id: $id }) { __typename ... on DeletedUser { id email } ... on Error { code message } }
   }`,
   setUserPassword: `mutation($id: ID!, $password: String!) {
-    setUserPassword(id: $id, password: $password) {
+    setUserPassword(input: { id: $id, password: $password }) {
       __typename
       ... on User { id }
       ... on Error { code message }
       ... on ValidationError { fields { field messages } }
     }
   }`,
-  revokeUserSessions: `mutation($id: ID!) { revokeUserSessions(id: $id) }`,
+  revokeUserSessions: `mutation($id: ID!) { revokeUserSessions(input: { id: $id }) { ... on RevokedSessions { count } } }`,
   userSessions: `query($id: ID!) { user(id: $id) { id sessions { id } } }`,
   deleteAccount: `mutation($password: String!) {
-    deleteAccount(password: $password) { __typename ... on DeletedUser { id email } ... on Error { code message } }
+    deleteAccount(input: { password: $password }) { __typename ... on DeletedUser { id email } ... on Error { code message } }
   }`,
 };
 

@@ -45,7 +45,7 @@ describe('admin user management', () => {
   const create = async (input: Record<string, unknown>, token = admin.token) =>
     dataOf(await server.gql(OPS.createUser, { input }, { token })).createUser;
   const update = async (id: string, input: Record<string, unknown>, token = admin.token) =>
-    dataOf(await server.gql(OPS.updateUser, { id, input }, { token })).updateUser;
+    dataOf(await server.gql(OPS.updateUser, { input: { id, ...input } }, { token })).updateUser;
 
   describe('createUser', () => {
     test('a confirmed account with a profile can sign in at once; the creation is audited without the password', async () => {
@@ -56,7 +56,7 @@ describe('admin user management', () => {
       assert.equal(user.status, 'ACTIVE');
       assert.equal(user.displayName, 'Ada');
       assert.deepEqual(user.roles.map((r: { name: string }) => r.name), ['user']);
-      assert.equal(await loginOutcome(server, 'new.one@example.com'), 'LoginResult');
+      assert.equal(await loginOutcome(server, 'new.one@example.com'), 'CreatedSession');
       assert.deepEqual(await mailsTo(server, 'New.One@example.com', /Confirm/), []);
 
       const [event, ...more] = await auditEvents(server, 'user.create', user.id);
@@ -155,7 +155,7 @@ describe('admin user management', () => {
 
     test('changing roles needs roles:write; a refused edit changes no other field either', async () => {
       const { userId } = await createConfirmedUser(server, 'mgr.roles@example.com');
-      const res = await server.gql(OPS.updateUser, { id: userId, input: { roles: ['auditor'], displayName: 'Nope' } }, { token: writer.token });
+      const res = await server.gql(OPS.updateUser, { input: { id: userId, roles: ['auditor'], displayName: 'Nope' } }, { token: writer.token });
       assert.deepEqual(errorCodes(res), ['FORBIDDEN'], JSON.stringify(res.body));
       const stored = await storedUser(server, userId);
       assert.equal(stored!.displayName, null);
@@ -190,7 +190,7 @@ describe('admin user management', () => {
       const enabled = await update(userId, { disabled: false });
       assert.equal(enabled.status, 'ACTIVE');
       assert.equal((await auditEvents(server, 'user.enable', userId)).length, 1);
-      assert.equal(await loginOutcome(server, 'mgr.disable@example.com'), 'LoginResult');
+      assert.equal(await loginOutcome(server, 'mgr.disable@example.com'), 'CreatedSession');
     });
 
     test('nobody can disable their own account', async () => {
@@ -234,7 +234,7 @@ describe('admin user management', () => {
       assert.equal(set.__typename, 'User');
       await assertSignedOut(token);
       assert.equal(await loginOutcome(server, 'mgr.password@example.com'), 'INVALID_CREDENTIALS');
-      assert.equal(await loginOutcome(server, 'mgr.password@example.com', NEW_PASSWORD), 'LoginResult');
+      assert.equal(await loginOutcome(server, 'mgr.password@example.com', NEW_PASSWORD), 'CreatedSession');
       const [event] = await auditEvents(server, 'user.password.set', userId);
       assert.deepEqual(event!.details, { sessionsEnded: 1 });
       assert.ok(!JSON.stringify(event).includes(NEW_PASSWORD));
@@ -243,14 +243,14 @@ describe('admin user management', () => {
     test('revokeUserSessions ends them all and says how many', async () => {
       const { userId, token } = await createConfirmedUser(server, 'mgr.revoke@example.com');
       const { token: other } = await login(server, 'mgr.revoke@example.com');
-      const count = dataOf(await server.gql(OPS.revokeUserSessions, { id: userId }, { token: admin.token })).revokeUserSessions;
+      const count = dataOf(await server.gql(OPS.revokeUserSessions, { id: userId }, { token: admin.token })).revokeUserSessions.count;
       assert.equal(count, 2);
       await assertSignedOut(token);
       await assertSignedOut(other);
-      assert.equal(dataOf(await server.gql(OPS.revokeUserSessions, { id: userId }, { token: admin.token })).revokeUserSessions, 0);
+      assert.equal(dataOf(await server.gql(OPS.revokeUserSessions, { id: userId }, { token: admin.token })).revokeUserSessions.count, 0);
       assert.deepEqual((await auditEvents(server, 'user.sessions.revoke', userId)).map((e) => e.details), [{ count: 2 }, { count: 0 }]);
       // The account itself still works.
-      assert.equal(await loginOutcome(server, 'mgr.revoke@example.com'), 'LoginResult');
+      assert.equal(await loginOutcome(server, 'mgr.revoke@example.com'), 'CreatedSession');
     });
   });
 });
@@ -280,7 +280,7 @@ describe('accounts that outrank the actor', () => {
     for (const target of [admin, auditor]) {
       const before = await storedUser(server, target.userId);
       const attempts = [
-        server.gql(OPS.updateUser, { id: target.userId, input: { email: 'rank.stolen@example.com' } }, { token: manager.token }),
+        server.gql(OPS.updateUser, { input: { id: target.userId, email: 'rank.stolen@example.com' } }, { token: manager.token }),
         server.gql(OPS.setUserPassword, { id: target.userId, password: NEW_PASSWORD }, { token: manager.token }),
         server.gql(OPS.revokeUserSessions, { id: target.userId }, { token: manager.token }),
         server.gql(OPS.deleteUser, { id: target.userId }, { token: manager.token }),
@@ -290,10 +290,10 @@ describe('accounts that outrank the actor', () => {
       assert.equal(dataOf(await server.gql(VIEWER, {}, { token: target.token })).viewer.id, target.userId);
     }
     // Someone holding no more than the manager is fair game.
-    const res = await server.gql(OPS.updateUser, { id: peer.userId, input: { displayName: 'Peer' } }, { token: manager.token });
+    const res = await server.gql(OPS.updateUser, { input: { id: peer.userId, displayName: 'Peer' } }, { token: manager.token });
     assert.equal(dataOf(res).updateUser.displayName, 'Peer');
     // The admin manages everyone.
-    const byAdmin = await server.gql(OPS.updateUser, { id: auditor.userId, input: { displayName: 'Audited' } }, { token: admin.token });
+    const byAdmin = await server.gql(OPS.updateUser, { input: { id: auditor.userId, displayName: 'Audited' } }, { token: admin.token });
     assert.equal(dataOf(byAdmin).updateUser.displayName, 'Audited');
   });
 });
@@ -310,7 +310,7 @@ describe('the last active admin', () => {
   after(() => server.close());
 
   const updateAs = async (token: string, id: string, input: Record<string, unknown>) =>
-    dataOf(await server.gql(OPS.updateUser, { id, input }, { token })).updateUser;
+    dataOf(await server.gql(OPS.updateUser, { input: { id, ...input } }, { token })).updateUser;
 
   /** The command line acts with no viewer, as the operator: only the last-admin guard stops it. */
   function operatorScope(): RequestScope {
@@ -332,8 +332,8 @@ describe('the last active admin', () => {
     // The second alias reads the account in the same operation: the refused edit left no trace in memory either.
     const both = await server.gql(
       `mutation($id: ID!) {
-        demote: updateUser(id: $id, input: { roles: ["user"], displayName: "Not saved" }) { __typename }
-        reread: updateUser(id: $id, input: {}) { ... on User { displayName roles { name } } }
+        demote: updateUser(input: { id: $id, roles: ["user"], displayName: "Not saved" }) { __typename }
+        reread: updateUser(input: { id: $id }) { ... on User { displayName roles { name } } }
       }`,
       { id: admin.userId },
       { token: admin.token },

@@ -8,9 +8,9 @@ import { createConfirmedUser, login, startTestServer, STRONG_PASSWORD, type Test
 import { User } from '../../src/accounts/entities.ts';
 
 const LOGIN = `mutation($email: String!, $password: String!) {
-  login(email: $email, password: $password) {
+  login(input: { email: $email, password: $password }) {
     __typename
-    ... on LoginResult { token expiresAt user { id email } }
+    ... on CreatedSession { token expiresAt user { id email } }
     ... on Error { code message }
   }
 }`;
@@ -70,7 +70,7 @@ describe('login', () => {
   test('a wrong password for an unconfirmed account answers like an unknown email', async () => {
     const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { __typename } }`;
     const registered = await server.gql(REGISTER, { input: { email: 'login.unconfirmed@example.com', password: STRONG_PASSWORD } });
-    assert.equal(registered.body.data.register.__typename, 'RegisterResult');
+    assert.equal(registered.body.data.register.__typename, 'AccountStatus');
     const wrong = await rawLogin(server, 'login.unconfirmed@example.com', 'not the right password');
     const unknown = await rawLogin(server, 'login.nobody@example.com', 'not the right password');
     assert.equal(wrong.text, unknown.text);
@@ -82,7 +82,7 @@ describe('login', () => {
 
   test('an email or password longer than any account can have is a validation error naming the field, and records nothing', async () => {
     const query = `mutation($email: String!, $password: String!) {
-      login(email: $email, password: $password) { __typename ... on ValidationError { code fields { field messages } } }
+      login(input: { email: $email, password: $password }) { __typename ... on ValidationError { code fields { field messages } } }
     }`;
     const em = () => server.gatehouse.services.orm.em.fork();
     const auditsBefore = await em().getConnection().execute('select count(*) as n from audit_events');
@@ -105,9 +105,9 @@ describe('login', () => {
     await createConfirmedUser(server, 'login.same-op@example.com');
     const res = await server.gql(
       `mutation($email: String!, $password: String!) {
-        login(email: $email, password: $password) {
+        login(input: { email: $email, password: $password }) {
           __typename
-          ... on LoginResult { token user { email sessions { id current } } }
+          ... on CreatedSession { token user { email sessions { id current } } }
         }
       }`,
       { email: 'login.same-op@example.com', password: STRONG_PASSWORD },
@@ -130,8 +130,8 @@ describe('login', () => {
       // Invalid variables next to the password: the error names the bad one only.
       await rawLogin(server, '', '', LOGIN, { email: ['login.echo@example.com'], password }),
       await rawLogin(server, '', '', LOGIN, { password }),
-      await rawLogin(server, '', '', `mutation { login(email: 42, password: "${password}") { __typename } }`),
-      await rawLogin(server, '', '', `mutation { login(emial: "login.echo@example.com", password: "${password}") { __typename } }`),
+      await rawLogin(server, '', '', `mutation { login(input: { email: 42, password: "${password}" }) { __typename } }`),
+      await rawLogin(server, '', '', `mutation { login(input: { emial: "login.echo@example.com", password: "${password}" }) { __typename } }`),
       // An input object with an unknown or missing field: the executor would quote the whole value.
       await rawLogin(server, '', '', REGISTER_WITH_INPUT, { input: { email: 'echo@example.com', password, bogus: 1 } }),
       await rawLogin(server, '', '', REGISTER_WITH_INPUT, { input: { password } }),
@@ -141,7 +141,7 @@ describe('login', () => {
     responses.push(await rawLogin(server, 'login.echo@example.com', password));
     assert.match(responses.at(-1)!.text, /RATE_LIMITED/);
 
-    assert.match(responses[0]!.text, /"LoginResult"/);
+    assert.match(responses[0]!.text, /"CreatedSession"/);
     for (const [i, res] of responses.entries()) {
       assert.ok(res.status < 500, `response ${i}: ${res.status}`);
       assert.ok(!res.text.includes(password), `response ${i} echoes the password: ${res.text}`);

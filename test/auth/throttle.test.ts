@@ -8,9 +8,9 @@ import { createConfirmedUser, errorCodes, login, startTestServer, STRONG_PASSWOR
 const WRONG_PASSWORD = 'definitely not the password';
 
 const LOGIN = `mutation($email: String!, $password: String!) {
-  login(email: $email, password: $password) {
+  login(input: { email: $email, password: $password }) {
     __typename
-    ... on LoginResult { token user { email } }
+    ... on CreatedSession { token user { email } }
     ... on Error { code message }
   }
 }`;
@@ -24,7 +24,7 @@ function attempt(server: TestServer, email: string, password: string, ip: string
   return server.gql(LOGIN, { email, password }, fromIp(ip));
 }
 
-/** 'LoginResult', an error __typename, or the extensions.code of a GraphQL error. */
+/** 'CreatedSession', an error __typename, or the extensions.code of a GraphQL error. */
 function outcome(res: GqlResponse): string {
   if (res.body.errors?.length) return String(res.body.errors[0]!.extensions?.code);
   return res.body.data.login.__typename;
@@ -68,7 +68,7 @@ describe('login throttling per account and IP', () => {
     assert.equal(outcome(await attempt(server, email, STRONG_PASSWORD, ip)), 'RATE_LIMITED');
     server.clock.advance(1);
     const ok = await attempt(server, email, STRONG_PASSWORD, ip);
-    assert.equal(outcome(ok), 'LoginResult', JSON.stringify(ok.body));
+    assert.equal(outcome(ok), 'CreatedSession', JSON.stringify(ok.body));
     assert.equal(ok.body.data.login.user.email, email);
   });
 
@@ -97,7 +97,7 @@ describe('login throttling per account and IP', () => {
 
     const victim = newIp();
     const res = await attempt(server, email, STRONG_PASSWORD, victim);
-    assert.equal(outcome(res), 'LoginResult', JSON.stringify(res.body));
+    assert.equal(outcome(res), 'CreatedSession', JSON.stringify(res.body));
     assert.equal(outcome(await attempt(server, email, WRONG_PASSWORD, attacker)), 'RATE_LIMITED');
   });
 
@@ -106,7 +106,7 @@ describe('login throttling per account and IP', () => {
     await createConfirmedUser(server, email);
     const ip = newIp();
     await failTimes(server, email, ip, 4);
-    assert.equal(outcome(await attempt(server, email, STRONG_PASSWORD, ip)), 'LoginResult');
+    assert.equal(outcome(await attempt(server, email, STRONG_PASSWORD, ip)), 'CreatedSession');
     // A fresh streak: five more failures are checked before any delay.
     await failTimes(server, email, ip, 5);
     retryAfterOf(await attempt(server, email, STRONG_PASSWORD, ip));
@@ -140,7 +140,7 @@ describe('login throttling per account and IP', () => {
     const ip = newIp();
     const fields = Array.from(
       { length: 20 },
-      (_, i) => `a${i}: login(email: $email, password: $password) { __typename ... on Error { code message } }`,
+      (_, i) => `a${i}: login(input: { email: $email, password: $password }) { __typename ... on Error { code message } }`,
     );
     const res = await server.gql(`mutation($email: String!, $password: String!) { ${fields.join('\n')} }`, {
       email,
@@ -172,7 +172,7 @@ describe('auth request budget per IP', () => {
   after(() => server.close());
 
   const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { __typename } }`;
-  const RESET = `mutation($email: String!) { requestPasswordReset(email: $email) { __typename } }`;
+  const RESET = `mutation($email: String!) { requestPasswordReset(input: { email: $email }) { __typename } }`;
   let n = 0;
   const requests: Array<(server: TestServer, ip: string) => Promise<GqlResponse>> = [
     (s, ip) => attempt(s, `budget.login${++n}@example.com`, WRONG_PASSWORD, ip),
@@ -193,7 +193,7 @@ describe('auth request budget per IP', () => {
     }
     // Other clients have their own budget.
     const other = await requests[1]!(server, newIp());
-    assert.equal(other.body.data?.register.__typename, 'RegisterResult');
+    assert.equal(other.body.data?.register.__typename, 'AccountStatus');
 
     server.clock.advance(60_000);
     for (let i = 0; i < 5; i++) {
@@ -228,14 +228,14 @@ describe('per-account hourly failure cap', () => {
 
     // The owner's own device keeps working.
     const owner = await attempt(server, email, STRONG_PASSWORD, home);
-    assert.equal(outcome(owner), 'LoginResult', JSON.stringify(owner.body));
+    assert.equal(outcome(owner), 'CreatedSession', JSON.stringify(owner.body));
 
     // Other accounts are unaffected by this account's cap.
     const otherEmail = 'cap.other@example.com';
     await createConfirmedUser(server, otherEmail);
-    assert.equal(outcome(await attempt(server, otherEmail, STRONG_PASSWORD, stranger)), 'LoginResult');
+    assert.equal(outcome(await attempt(server, otherEmail, STRONG_PASSWORD, stranger)), 'CreatedSession');
 
     server.clock.advance(retryAfter * 1000);
-    assert.equal(outcome(await attempt(server, email, STRONG_PASSWORD, stranger)), 'LoginResult');
+    assert.equal(outcome(await attempt(server, email, STRONG_PASSWORD, stranger)), 'CreatedSession');
   });
 });

@@ -96,7 +96,7 @@ describe('database backups', () => {
     assert.equal(listed[0].label, null);
 
     const deleted = dataOf(await server.gql(DELETE_BACKUP, { name: first.name }, { token: admin.token })).deleteBackup;
-    assert.deepEqual(deleted, first);
+    assert.deepEqual(deleted, { __typename: 'DeletedBackup', name: first.name });
     assert.ok(!existsSync(join(backupDir, first.name)));
     assert.ok(!existsSync(join(backupDir, `${first.name}.json`)));
     assert.ok(!dataOf(await server.gql(BACKUPS, {}, { token: admin.token })).backups.some((b: any) => b.name === first.name));

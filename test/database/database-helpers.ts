@@ -16,11 +16,11 @@ export const BACKUP_FIELDS = 'name sizeBytes createdAt label kind';
 const ERRORS = '... on Error { code message } ... on ValidationError { fields { field messages } }';
 
 export const BACKUPS = `{ backups { ${BACKUP_FIELDS} } }`;
-export const CREATE_BACKUP = `mutation($label: String) { createBackup(label: $label) { __typename ... on Backup { ${BACKUP_FIELDS} } ${ERRORS} } }`;
-export const DELETE_BACKUP = `mutation($name: String!) { deleteBackup(name: $name) { __typename ... on Backup { ${BACKUP_FIELDS} } ${ERRORS} } }`;
+export const CREATE_BACKUP = `mutation($label: String) { createBackup(input: { label: $label }) { __typename ... on Backup { ${BACKUP_FIELDS} } ${ERRORS} } }`;
+export const DELETE_BACKUP = `mutation($name: String!) { deleteBackup(input: { name: $name }) { __typename ... on DeletedBackup { name } ${ERRORS} } }`;
 const REPLACED = `... on DatabaseReplaced { source migrationsApplied replacedAt safetyBackup { ${BACKUP_FIELDS} } }`;
-export const RESTORE_BACKUP = `mutation($name: String!) { restoreBackup(name: $name) { __typename ${REPLACED} ${ERRORS} } }`;
-export const UPLOAD_DATABASE = `mutation($file: File!) { uploadDatabase(file: $file) { __typename ${REPLACED} ${ERRORS} } }`;
+export const RESTORE_BACKUP = `mutation($name: String!) { restoreBackup(input: { name: $name }) { __typename ${REPLACED} ${ERRORS} } }`;
+export const UPLOAD_DATABASE = `mutation($file: File!) { uploadDatabase(input: { file: $file }) { __typename ${REPLACED} ${ERRORS} } }`;
 export const DOWNLOAD_LINK = `mutation { createDatabaseDownloadLink { __typename ... on DatabaseDownloadLink { url expiresAt } ... on Error { code message } } }`;
 
 /** The data of a response that must have no errors. */

@@ -14,7 +14,7 @@ import { TEST_DIALECT, writeFromOutside } from '../helpers/backends.ts';
 import { CREATE_TOKEN } from '../tokens/token-helpers.ts';
 
 const VIEWER = '{ viewer { id email } }';
-const LOGIN = `mutation($email: String!, $password: String!) { login(email: $email, password: $password) { __typename } }`;
+const LOGIN = `mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { __typename } }`;
 const onPostgres = TEST_DIALECT === 'postgresql' ? false : 'runs in the PostgreSQL pass (TEST_DATABASE_URL; scripts/test-backends.sh start)';
 
 /** Rows of a query on the server's own database connection (inside `em`'s transaction, if any). */
@@ -125,7 +125,7 @@ describe('hand-written lookups', () => {
           const res = await server.gql(VIEWER, {}, { token });
           assert.equal(res.body.data?.viewer.email, tricky, JSON.stringify(res.body));
         }
-        assert.equal((await server.gql(LOGIN, { email: tricky, password: STRONG_PASSWORD })).body.data?.login.__typename, 'LoginResult');
+        assert.equal((await server.gql(LOGIN, { email: tricky, password: STRONG_PASSWORD })).body.data?.login.__typename, 'CreatedSession');
       } finally {
         await writeFromOutside(server.gatehouse.config.databasePath, 'alter table users drop column added_elsewhere', []);
       }

@@ -107,9 +107,9 @@ export async function startTestServer(env: Record<string, string> = {}, options:
 /** The documents createConfirmedUser and login send (a trusted documents test lists them in its manifest). */
 export const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { __typename ... on Error { code message } } }`;
 export const LOGIN = `mutation($email: String!, $password: String!) {
-  login(email: $email, password: $password) {
+  login(input: { email: $email, password: $password }) {
     __typename
-    ... on LoginResult { token expiresAt user { id email } }
+    ... on CreatedSession { token expiresAt user { id email } }
     ... on Error { code message }
   }
 }`;
@@ -122,7 +122,7 @@ export async function createConfirmedUser(
   profile: Record<string, string> = {},
 ): Promise<{ token: string; userId: string }> {
   const registered = await server.gql(REGISTER, { input: { email, password, ...profile } });
-  if (registered.body.data?.register.__typename !== 'RegisterResult') {
+  if (registered.body.data?.register.__typename !== 'AccountStatus') {
     throw new Error(`register failed: ${JSON.stringify(registered.body)}`);
   }
   const mail = await server.mail.waitFor(email, /Confirm/);
@@ -135,9 +135,16 @@ export async function createConfirmedUser(
 export async function login(server: TestServer, email: string, password = STRONG_PASSWORD, opts: RequestOptions = {}) {
   const res = await server.gql(LOGIN, { email, password }, opts);
   const result = res.body.data?.login;
-  if (result?.__typename !== 'LoginResult') throw new Error(`login failed: ${JSON.stringify(res.body)}`);
+  if (result?.__typename !== 'CreatedSession') throw new Error(`login failed: ${JSON.stringify(res.body)}`);
   return { token: result.token as string, userId: result.user.id as string, response: res };
 }
 
 /** The `extensions.code` of each GraphQL error in a response. */
 export const errorCodes = (res: GqlResponse) => (res.body.errors ?? []).map((e) => e.extensions?.code);
+
+/**
+ * Whether a refused operation answered no result: no data at all, or only null root fields (a
+ * mutation's result is nullable, so a top-level error nulls just that field).
+ */
+export const answeredNothing = (res: GqlResponse): boolean =>
+  res.body.data == null || Object.values(res.body.data as Record<string, unknown>).every((value) => value === null);

@@ -10,7 +10,7 @@ export const STATE_FIELDS = 'enabled message endsAt updatedAt updatedBy';
 export const MAINTENANCE = `{ maintenance { ${STATE_FIELDS} } }`;
 export const CHANGED = `subscription { maintenanceModeChanged { enabled message endsAt } }`;
 export const SET_MAINTENANCE = `mutation($enabled: Boolean!, $message: String, $endsAt: DateTime) {
-  setMaintenanceMode(enabled: $enabled, message: $message, endsAt: $endsAt) {
+  setMaintenanceMode(input: { enabled: $enabled, message: $message, endsAt: $endsAt }) {
     __typename
     ... on MaintenanceState { ${STATE_FIELDS} }
     ... on ValidationError { code fields { field messages } }

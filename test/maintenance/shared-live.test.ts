@@ -83,7 +83,7 @@ describe('maintenanceModeChanged shared by its subscribers', () => {
     assert.equal(state(await joiner.events.next()).enabled, false);
     assert.equal(groups(), 1, 'both plain users share one execution');
 
-    assert.deepEqual((await server.gql('mutation { logout }', {}, { token: first })).body, { data: { logout: true } });
+    assert.deepEqual((await server.gql('mutation { logout { ... on RevokedSessions { count } } }', {}, { token: first })).body, { data: { logout: { count: 1 } } });
     assert.equal(await closed.next(), 4403);
     const { __typename, ...changed } = await setMaintenance(server, admin, { enabled: true, message: 'After logout' });
     assert.deepEqual(state(await joiner.events.next()), { ...changed, updatedBy: null });

@@ -8,19 +8,19 @@ import { linkIn } from '../helpers/smtp.ts';
 import { APP_CHALLENGE, APP_VERIFIER, auditActions, Browser, signInWithBrowser, startLogin, startOAuthTest, VIEWER, viewerOf, type OAuthTest } from './oauth-helpers.ts';
 
 const COMPLETE = `mutation($code: String!, $codeVerifier: String!) {
-  completeOAuthLogin(code: $code, codeVerifier: $codeVerifier) {
+  completeOAuthLogin(input: { code: $code, codeVerifier: $codeVerifier }) {
     __typename
-    ... on LoginResult { token user { email } }
+    ... on CreatedSession { token user { email } }
     ... on Error { code message }
   }
 }`;
 const LINK = `mutation($provider: String!, $redirectTo: String) {
-  linkOAuthAccount(provider: $provider, redirectTo: $redirectTo) {
+  linkOAuthAccount(input: { provider: $provider, redirectTo: $redirectTo }) {
     __typename ... on OAuthStart { url redirectTo } ... on ValidationError { fields { field messages } }
   }
 }`;
 const UNLINK = `mutation($provider: String!) {
-  unlinkOAuthAccount(provider: $provider) {
+  unlinkOAuthAccount(input: { provider: $provider }) {
     __typename ... on User { linkedAccounts { provider } } ... on Error { code message }
   }
 }`;
@@ -51,7 +51,7 @@ describe('OAuth: one-time codes, linking and unlinking', () => {
     assert.equal(browser.cookie(server.url, 'gatehouse_session'), undefined, 'no cookie in CODE mode');
 
     const redeemed = await server.gql(COMPLETE, { code, codeVerifier: APP_VERIFIER });
-    assert.equal(redeemed.body.data.completeOAuthLogin.__typename, 'LoginResult');
+    assert.equal(redeemed.body.data.completeOAuthLogin.__typename, 'CreatedSession');
     assert.equal(redeemed.body.data.completeOAuthLogin.user.email, 'mo@example.com');
     const token = redeemed.body.data.completeOAuthLogin.token;
     assert.equal((await server.gql(`{ viewer { email } }`, {}, { token })).body.data.viewer.email, 'mo@example.com');
@@ -173,23 +173,23 @@ describe('OAuth: one-time codes, linking and unlinking', () => {
 
     // No password: the password paths say how to get one, rather than "incorrect".
     const change = await server.gql(
-      `mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { __typename ... on Error { code message } } }`,
+      `mutation($c: String!, $n: String!) { changePassword(input: { currentPassword: $c, newPassword: $n }) { __typename ... on Error { code message } } }`,
       { c: 'anything at all', n: STRONG_PASSWORD },
       { cookie },
     );
     assert.equal(change.body.data.changePassword.code, 'INVALID_CREDENTIALS');
     assert.match(change.body.data.changePassword.message, /no password yet.*password reset/);
-    const del = await server.gql(`mutation { deleteAccount(password: "x") { __typename ... on Error { message } } }`, {}, { cookie });
+    const del = await server.gql(`mutation { deleteAccount(input: { password: "x" }) { __typename ... on Error { message } } }`, {}, { cookie });
     assert.match(del.body.data.deleteAccount.message, /no password yet/);
-    assert.equal((await server.gql(`mutation($e: String!, $p: String!) { login(email: $e, password: $p) { __typename } }`, { e: 'olga@example.com', p: '' })).body.data.login.__typename, 'InvalidCredentialsError');
+    assert.equal((await server.gql(`mutation($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { __typename } }`, { e: 'olga@example.com', p: '' })).body.data.login.__typename, 'InvalidCredentialsError');
 
     // A password through the reset mail, then unlinking works.
-    await server.gql(`mutation { requestPasswordReset(email: "olga@example.com") { __typename } }`);
+    await server.gql(`mutation { requestPasswordReset(input: { email: "olga@example.com" }) { __typename } }`);
     await server.gatehouse.services.background.settle();
     const mail = await server.mail.waitFor('olga@example.com', /Reset/);
     const token = new URL(linkIn(mail)).searchParams.get('token');
-    const reset = await server.gql(`mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) { __typename } }`, { t: token, p: STRONG_PASSWORD });
-    assert.equal(reset.body.data.resetPassword.__typename, 'EmailResult');
+    const reset = await server.gql(`mutation($t: String!, $p: String!) { resetPassword(input: { token: $t, newPassword: $p }) { __typename } }`, { t: token, p: STRONG_PASSWORD });
+    assert.equal(reset.body.data.resetPassword.__typename, 'AccountStatus');
     const session = await login(server, 'olga@example.com');
     const unlinked = await server.gql(UNLINK, { provider: 'oidc' }, { token: session.token });
     assert.deepEqual(unlinked.body.data.unlinkOAuthAccount, { __typename: 'User', linkedAccounts: [] });

@@ -247,7 +247,7 @@ describe('OAuth flow security', () => {
     const admin = await createConfirmedUser(server, 'ops@example.com');
     await grantRoles(server, admin.userId, 'admin');
     const toggle = (enabled: boolean) =>
-      server.gql(`mutation($e: Boolean!) { setMaintenanceMode(enabled: $e) { __typename } }`, { e: enabled }, { token: admin.token });
+      server.gql(`mutation($e: Boolean!) { setMaintenanceMode(input: { enabled: $e }) { __typename } }`, { e: enabled }, { token: admin.token });
     await toggle(true);
     try {
       t.idp.signInAs({ sub: 'ops-idp', email: 'ops@example.com', email_verified: true });

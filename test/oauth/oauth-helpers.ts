@@ -96,7 +96,7 @@ export async function startOAuthTest(
 }
 
 const START = `mutation($provider: String!, $redirectTo: String, $mode: OAuthLoginMode, $codeChallenge: String) {
-  startOAuthLogin(provider: $provider, redirectTo: $redirectTo, mode: $mode, codeChallenge: $codeChallenge) {
+  startOAuthLogin(input: { provider: $provider, redirectTo: $redirectTo, mode: $mode, codeChallenge: $codeChallenge }) {
     __typename
     ... on OAuthStart { url expiresAt redirectTo }
     ... on ValidationError { code message fields { field messages } }

@@ -100,7 +100,7 @@ describe('OAuth sign-in with a local OpenID Connect provider', () => {
     const registered = await server.gql(`mutation($input: RegisterInput!) { register(input: $input) { __typename } }`, {
       input: { email: 'uma@example.com', password: STRONG_PASSWORD },
     });
-    assert.equal(registered.body.data.register.__typename, 'RegisterResult');
+    assert.equal(registered.body.data.register.__typename, 'AccountStatus');
     t.idp.signInAs({ sub: 'uma-idp', email: 'uma@example.com', email_verified: true });
     const browser = new Browser();
     const ended = await signInWithBrowser(server, browser);
@@ -169,7 +169,7 @@ describe('OAuth sign-in with a local OpenID Connect provider', () => {
     const browsers = [new Browser(), new Browser()];
     const callbacks: string[] = [];
     for (const browser of browsers) {
-      const start = await server.gql(`mutation { startOAuthLogin(provider: "oidc", redirectTo: "${APP_URL}") { ... on OAuthStart { url } } }`);
+      const start = await server.gql(`mutation { startOAuthLogin(input: { provider: "oidc", redirectTo: "${APP_URL}" }) { ... on OAuthStart { url } } }`);
       callbacks.push((await browser.open(start.body.data.startOAuthLogin.url, (url) => url.pathname.endsWith('/callback'))).url.href);
     }
     t.idp.holdClaims(2);

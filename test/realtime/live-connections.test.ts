@@ -110,8 +110,9 @@ describe('live connections and their credentials', () => {
     // The subscription is registered once a query sent after it has been answered on the same socket.
     assert.deepEqual(await query(revokedSocket, VIEWER), { data: { viewer: { email: 'live.two-sessions@example.com' } } });
 
-    const revoked = await server.gql(`mutation($id: ID!) { revokeSession(id: $id) }`, { id: await currentSessionId(first) }, { token: second });
-    assert.deepEqual(revoked.body, { data: { revokeSession: true } });
+    const firstId = await currentSessionId(first);
+    const revoked = await server.gql(`mutation($id: ID!) { revokeSession(input: { id: $id }) { ... on RevokedSession { id } } }`, { id: firstId }, { token: second });
+    assert.deepEqual(revoked.body, { data: { revokeSession: { id: firstId } } });
 
     const event = (await ended.events.next(CLOSE_TIMEOUT_MS)) as { data: { viewerSessionEnded: { reason: string; at: string } } };
     assert.equal(event.data.viewerSessionEnded.reason, 'SESSION_REVOKED');
@@ -128,7 +129,7 @@ describe('live connections and their credentials', () => {
     const { token } = await createConfirmedUser(server, 'live.logout@example.com');
     const socket = open(`Bearer ${token}`);
     await socket.connected;
-    assert.deepEqual((await server.gql(`mutation { logout }`, {}, { token })).body, { data: { logout: true } });
+    assert.deepEqual((await server.gql(`mutation { logout { ... on RevokedSessions { count } } }`, {}, { token })).body, { data: { logout: { count: 1 } } });
     assert.equal(await socket.closes.next(CLOSE_TIMEOUT_MS), 4403);
   });
 
@@ -169,7 +170,7 @@ describe('live connections and their credentials', () => {
     const bystander = open(`Bearer ${admin}`);
     await bystander.connected;
 
-    const res = await server.gql(UPDATE_USER, { id: userId, input: { disabled: true } }, { token: admin });
+    const res = await server.gql(UPDATE_USER, { input: { id: userId, disabled: true } }, { token: admin });
     assert.equal(res.body.data?.updateUser.disabled, true, JSON.stringify(res.body));
 
     for (const socket of sockets) assert.equal(await socket.closes.next(CLOSE_TIMEOUT_MS), 4403);
@@ -185,7 +186,7 @@ describe('live connections and their credentials', () => {
     const ended = wsSubscribe(tokenSocket.client, ENDED);
     assert.deepEqual(await query(tokenSocket, VIEWER), { data: { viewer: { email: 'live.token@example.com' } } });
 
-    assert.deepEqual((await server.gql(REVOKE_TOKEN, { id: view.id }, { token: session })).body, { data: { revokeAccessToken: true } });
+    assert.deepEqual((await server.gql(REVOKE_TOKEN, { id: view.id }, { token: session })).body, { data: { revokeAccessToken: { id: view.id } } });
 
     const event = (await ended.events.next(CLOSE_TIMEOUT_MS)) as { data: { viewerSessionEnded: { reason: string } } };
     assert.equal(event.data.viewerSessionEnded.reason, 'TOKEN_REVOKED');
@@ -203,8 +204,9 @@ describe('live connections and their credentials', () => {
     await stream.events.next();
     await anonymous.events.next();
 
-    const revoked = await server.gql(`mutation($id: ID!) { revokeSession(id: $id) }`, { id: await currentSessionId(first) }, { token: second });
-    assert.deepEqual(revoked.body, { data: { revokeSession: true } });
+    const firstId = await currentSessionId(first);
+    const revoked = await server.gql(`mutation($id: ID!) { revokeSession(input: { id: $id }) { ... on RevokedSession { id } } }`, { id: firstId }, { token: second });
+    assert.deepEqual(revoked.body, { data: { revokeSession: { id: firstId } } });
 
     await assert.rejects(stream.events.next(CLOSE_TIMEOUT_MS), /completed|stream ended/);
     await assert.rejects(anonymous.events.next(500), /no event/);
@@ -217,7 +219,7 @@ describe('live connections and their credentials', () => {
     assert.equal(stream.status, 200);
     // No initial event to wait for: yoga's SSE stream pulls the first value (which subscribes to the
     // revocation topic) as soon as the response is made, before its headers reach the client.
-    assert.deepEqual((await server.gql(`mutation { logout }`, {}, { token })).body, { data: { logout: true } });
+    assert.deepEqual((await server.gql(`mutation { logout { ... on RevokedSessions { count } } }`, {}, { token })).body, { data: { logout: { count: 1 } } });
     const event = (await stream.events.next(CLOSE_TIMEOUT_MS)) as { data: { viewerSessionEnded: { reason: string } } };
     assert.equal(event.data.viewerSessionEnded.reason, 'LOGOUT');
     await assert.rejects(stream.events.next(CLOSE_TIMEOUT_MS), /completed|stream ended/);
@@ -234,7 +236,7 @@ describe('live connections and their credentials', () => {
       // Refused with MAINTENANCE_MODE, unlike the subscription above:
       const blocked = (await query(socket, '{ validationRules }')) as { errors?: Array<{ extensions?: { code?: string } }> };
       assert.deepEqual(blocked.errors?.map((e) => e.extensions?.code), ['MAINTENANCE_MODE']);
-      assert.deepEqual((await server.gql(`mutation { logout }`, {}, { token })).body, { data: { logout: true } });
+      assert.deepEqual((await server.gql(`mutation { logout { ... on RevokedSessions { count } } }`, {}, { token })).body, { data: { logout: { count: 1 } } });
       const event = (await ended.events.next(CLOSE_TIMEOUT_MS)) as { data: { viewerSessionEnded: { reason: string } } };
       assert.equal(event.data.viewerSessionEnded.reason, 'LOGOUT');
       assert.equal(await socket.closes.next(CLOSE_TIMEOUT_MS), 4403);

@@ -29,7 +29,7 @@ const ADMIN_EMAIL = 'scaleout.admin@example.com';
 const VIEWER = '{ viewer { email } }';
 const ENDED = 'subscription { viewerSessionEnded { reason } }';
 const LOGIN = `mutation($email: String!, $password: String!) {
-  login(email: $email, password: $password) { __typename ... on LoginResult { token } ... on Error { code } }
+  login(input: { email: $email, password: $password }) { __typename ... on CreatedSession { token } ... on Error { code } }
 }`;
 
 const skipRedis = POSTGRES_ADMIN_URL && REDIS_URL ? false : 'needs TEST_DATABASE_URL and TEST_REDIS_URL (scripts/test-backends.sh start)';
@@ -111,7 +111,7 @@ async function gql(instance: Instance, query: string, variables: Record<string, 
   }
 }
 
-/** 'LoginResult', an error __typename, or the extensions.code of a GraphQL error. */
+/** 'CreatedSession', an error __typename, or the extensions.code of a GraphQL error. */
 async function loginOutcome(instance: Instance, email: string, password: string): Promise<{ outcome: string; token?: string }> {
   const body = await gql(instance, LOGIN, { email, password });
   if (body.errors?.length) return { outcome: String(body.errors[0].extensions?.code) };
@@ -120,7 +120,7 @@ async function loginOutcome(instance: Instance, email: string, password: string)
 
 async function loginAdmin(instance: Instance): Promise<string> {
   const { outcome, token } = await loginOutcome(instance, ADMIN_EMAIL, STRONG_PASSWORD);
-  assert.equal(outcome, 'LoginResult', `admin login on ${instance.name}`);
+  assert.equal(outcome, 'CreatedSession', `admin login on ${instance.name}`);
   return token!;
 }
 
@@ -211,7 +211,7 @@ async function logoutClosesSocket(home: Instance, other: Instance, reason: strin
   assert.deepEqual(await socketQuery(socket, VIEWER), { data: { viewer: { email: ADMIN_EMAIL } } });
 
   const started = performance.now();
-  assert.deepEqual(await gql(other, 'mutation { logout }', {}, token), { data: { logout: true } });
+  assert.deepEqual(await gql(other, 'mutation { logout { ... on RevokedSessions { count } } }', {}, token), { data: { logout: { count: 1 } } });
   const event = await next(ended.events, `viewerSessionEnded on ${home.name} after logout on ${other.name}`);
   const eventMs = performance.now() - started;
   assert.deepEqual(event, { data: { viewerSessionEnded: { reason } } });

@@ -44,34 +44,38 @@ export interface SdkRun {
   wrongPasswordCode: string;
 }
 
+function present<T>(result: T | null | undefined): T {
+  if (result == null) throw new Error('the mutation answered null');
+  return result;
+}
+
 export async function runSdk(url: string, email: string, password: string, confirmToken: () => Promise<string>): Promise<SdkRun> {
   const strength = await request(url, PasswordStrengthDocument, { password: 'password', email });
 
-  const registered = await request(url, RegisterDocument, { input: { email, password, displayName: 'SDK' } });
-  if (registered.register.__typename !== 'RegisterResult') throw new Error(registered.register.message);
+  // A mutation's result is null only beside a GraphQL error (e.g. RATE_LIMITED), which request() throws.
+  const registered = present((await request(url, RegisterDocument, { input: { email, password, displayName: 'SDK' } })).register);
+  if (registered.__typename !== 'AccountStatus') throw new Error(registered.message);
 
-  const confirmed = await request(url, ConfirmEmailDocument, { token: await confirmToken() });
-  if (confirmed.confirmEmail.__typename !== 'EmailResult') throw new Error(confirmed.confirmEmail.message);
+  const confirmed = present((await request(url, ConfirmEmailDocument, { input: { token: await confirmToken() } })).confirmEmail);
+  if (confirmed.__typename !== 'AccountStatus') throw new Error(confirmed.message);
 
-  const wrong = await request(url, LoginDocument, { email, password: 'not the password' });
-  // `login` is nullable: it is null only beside a GraphQL error (e.g. RATE_LIMITED), which request() throws.
-  if (!wrong.login || wrong.login.__typename === 'LoginResult') throw new Error('wrong password accepted');
+  const wrong = present((await request(url, LoginDocument, { input: { email, password: 'not the password' } })).login);
+  if (wrong.__typename === 'CreatedSession') throw new Error('wrong password accepted');
 
-  const login = await request(url, LoginDocument, { email, password });
-  if (!login.login) throw new Error('login returned no result');
-  if (login.login.__typename !== 'LoginResult') throw new Error(login.login.message);
-  const token: string = login.login.token;
+  const login = present((await request(url, LoginDocument, { input: { email, password } })).login);
+  if (login.__typename !== 'CreatedSession') throw new Error(login.message);
+  const token: string = login.token;
 
   const viewer = await request(url, ViewerDocument, {}, token);
   if (!viewer.viewer) throw new Error('viewer is null');
 
   return {
-    registered: registered.register.email,
+    registered: registered.email,
     weakScore: strength.validatePassword.score,
-    confirmed: confirmed.confirmEmail.email,
+    confirmed: confirmed.email,
     email: viewer.viewer.email,
     sessions: viewer.viewer.sessions.length,
-    wrongPasswordCode: wrong.login.code,
+    wrongPasswordCode: wrong.code,
   };
 }
 
@@ -79,8 +83,8 @@ export async function runSdk(url: string, email: string, password: string, confi
 export function typeErrors(url: string): void {
   // @ts-expect-error: `password` is required by RegisterInput
   void request(url, RegisterDocument, { input: { email: 'a@example.com' } });
-  // @ts-expect-error: Login takes `email`, not `username`
-  void request(url, LoginDocument, { username: 'a', password: 'b' });
+  // @ts-expect-error: LoginInput takes `email`, not `username`
+  void request(url, LoginDocument, { input: { username: 'a', password: 'b' } });
   void request(url, ViewerDocument, {}).then((data) => {
     // @ts-expect-error: `viewer` may be null
     void data.viewer.email;

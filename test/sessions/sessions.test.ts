@@ -5,15 +5,15 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Session } from '../../src/sessions/entities.ts';
-import { createConfirmedUser, errorCodes, login, startTestServer, STRONG_PASSWORD, type GqlResponse, type TestServer } from '../helpers/server.ts';
+import { createConfirmedUser, errorCodes, login, startTestServer, STRONG_PASSWORD, type GqlResponse, type TestServer, answeredNothing } from '../helpers/server.ts';
 
 const DAY = 24 * 3600_000;
 const COOKIE_NAME = 'gatehouse_session';
 
 const VIEWER = `{ viewer { id email } }`;
 const SESSIONS = `{ viewer { sessions { id current ipAddress userAgent createdAt lastSeenAt expiresAt } } }`;
-const REVOKE = `mutation($id: ID!) { revokeSession(id: $id) }`;
-const LOGOUT = `mutation { logout }`;
+const REVOKE = `mutation($id: ID!) { revokeSession(input: { id: $id }) { ... on RevokedSession { id } } }`;
+const LOGOUT = `mutation { logout { ... on RevokedSessions { count } } }`;
 
 interface SessionView {
   id: string;
@@ -50,7 +50,7 @@ async function assertRejected(server: TestServer, token: string): Promise<GqlRes
   const res = await server.gql(VIEWER, {}, { token });
   assert.equal(res.status, 401, JSON.stringify(res.body));
   assert.deepEqual(errorCodes(res), ['UNAUTHENTICATED']);
-  assert.equal(res.body.data ?? null, null);
+  assert.ok(answeredNothing(res));
   return res;
 }
 
@@ -121,7 +121,7 @@ describe('sessions', () => {
     const doomedId = (await sessionsOf(server, doomed)).find((s) => s.current)!.id;
 
     const res = await server.gql(REVOKE, { id: doomedId }, { token: keep });
-    assert.deepEqual(res.body, { data: { revokeSession: true } });
+    assert.deepEqual(res.body, { data: { revokeSession: { id: doomedId } } });
     await assertRejected(server, doomed);
     assert.equal(await viewerEmail(server, keep), 'sess.revoke@example.com');
     assert.deepEqual(
@@ -138,7 +138,7 @@ describe('sessions', () => {
     for (const id of [theirId, randomUUID(), 'not-a-session-id']) {
       const res = await server.gql(REVOKE, { id }, { token: mine });
       assert.deepEqual(errorCodes(res), ['NOT_FOUND'], JSON.stringify(res.body));
-      assert.equal(res.body.data ?? null, null);
+      assert.ok(answeredNothing(res));
     }
     assert.equal(await viewerEmail(server, theirs), 'sess.theirs@example.com');
     assert.equal(await viewerEmail(server, mine), 'sess.mine@example.com');
@@ -155,8 +155,8 @@ describe('sessions', () => {
     const { token: c } = await login(server, 'sess.others@example.com');
     const { token: other } = await createConfirmedUser(server, 'sess.bystander@example.com');
 
-    const res = await server.gql(`mutation { revokeOtherSessions }`, {}, { token: b });
-    assert.deepEqual(res.body, { data: { revokeOtherSessions: 2 } });
+    const res = await server.gql(`mutation { revokeOtherSessions { ... on RevokedSessions { count } } }`, {}, { token: b });
+    assert.deepEqual(res.body, { data: { revokeOtherSessions: { count: 2 } } });
     await assertRejected(server, a);
     await assertRejected(server, c);
     const left = await sessionsOf(server, b);
@@ -170,7 +170,7 @@ describe('sessions', () => {
     const { token } = await createConfirmedUser(server, 'sess.logout@example.com');
     const cookie = `${COOKIE_NAME}=${token}`;
     const res = await server.gql(LOGOUT, {}, { cookie });
-    assert.deepEqual(res.body, { data: { logout: true } });
+    assert.deepEqual(res.body, { data: { logout: { count: 1 } } });
     const cleared = sessionSetCookie(res);
     assert.ok(cleared, 'logout must send a Set-Cookie for the session cookie');
     assert.equal(cleared.value, '');
@@ -187,7 +187,7 @@ describe('sessions', () => {
     const { token: other } = await createConfirmedUser(server, 'sess.logoutbearer@example.com');
     const { token } = await login(server, 'sess.logoutbearer@example.com');
     const res = await server.gql(LOGOUT, {}, { token });
-    assert.deepEqual(res.body, { data: { logout: true } });
+    assert.deepEqual(res.body, { data: { logout: { count: 1 } } });
     await assertRejected(server, token);
     assert.equal(await viewerEmail(server, other), 'sess.logoutbearer@example.com');
   });
@@ -195,7 +195,7 @@ describe('sessions', () => {
   test('logout when anonymous returns false', async () => {
     const res = await server.gql(LOGOUT);
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body, { data: { logout: false } });
+    assert.deepEqual(res.body, { data: { logout: { count: 0 } } });
   });
 
   test('unknown, malformed or unsupported Authorization answers 401 UNAUTHENTICATED with a clear message', async () => {
@@ -215,7 +215,7 @@ describe('sessions', () => {
       assert.equal(res.status, 401, `${authorization.slice(0, 30)}: ${JSON.stringify(res.body)}`);
       assert.deepEqual(errorCodes(res), ['UNAUTHENTICATED']);
       assert.match(res.body.errors![0]!.message, message);
-      assert.equal(res.body.data ?? null, null);
+      assert.ok(answeredNothing(res));
     }
   });
 
@@ -235,7 +235,7 @@ describe('sessions', () => {
     const sessionCookies = (res: GqlResponse) => res.headers.getSetCookie().filter((c) => c.startsWith(`${COOKIE_NAME}=`));
 
     const loggedOut = await server.gql(LOGOUT, {}, { cookie: stale });
-    assert.deepEqual(loggedOut.body, { data: { logout: false } });
+    assert.deepEqual(loggedOut.body, { data: { logout: { count: 0 } } });
     assert.equal(sessionCookies(loggedOut).length, 1, JSON.stringify(sessionCookies(loggedOut)));
     assert.equal(sessionSetCookie(loggedOut)!.value, '');
 
@@ -347,7 +347,7 @@ describe('sessions behind an https PUBLIC_URL', () => {
     const registered = await server.gql(`mutation($input: RegisterInput!) { register(input: $input) { __typename } }`, {
       input: { email: 'sess.secure@example.com', password: STRONG_PASSWORD },
     });
-    assert.equal(registered.body.data?.register.__typename, 'RegisterResult');
+    assert.equal(registered.body.data?.register.__typename, 'AccountStatus');
     const { response } = await login(server, 'sess.secure@example.com');
     const cookie = sessionSetCookie(response);
     assert.ok(cookie);

@@ -25,7 +25,7 @@ import {
   VIEWER_TOKENS,
 } from './token-helpers.ts';
 
-const LOGIN = `mutation($email: String!, $password: String!) { login(email: $email, password: $password) { __typename } }`;
+const LOGIN = `mutation($email: String!, $password: String!) { login(input: { email: $email, password: $password }) { __typename } }`;
 
 /** Asserts the token (or its secret part) appears nowhere in `text`; `where` names the place. */
 function assertAbsent(text: string, token: string, where: string): void {

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import type { RequestScope } from '../../src/context.ts';
 import { accessLoader } from '../../src/accounts/roles.ts';
 import { createUser } from '../../src/admin/users.ts';
-import { STRONG_PASSWORD, type GqlResponse, type RequestOptions, type TestServer } from '../helpers/server.ts';
+import { STRONG_PASSWORD, type GqlResponse, type RequestOptions, type TestServer, answeredNothing } from '../helpers/server.ts';
 
 export const TOKEN_FIELDS = `id name prefix lastFour createdAt expiresAt lastUsedAt permissions expired`;
 
@@ -22,12 +22,12 @@ export const CREATE_TOKEN = `mutation($input: CreateAccessTokenInput!) {
 export const VIEWER = `{ viewer { id email } }`;
 export const VIEWER_TOKENS = `{ viewer { id accessTokens { ${TOKEN_FIELDS} } } }`;
 export const USER_TOKENS = `query($id: ID!) { user(id: $id) { id accessTokens { ${TOKEN_FIELDS} } } }`;
-export const REVOKE_TOKEN = `mutation($id: ID!) { revokeAccessToken(id: $id) }`;
-export const UPDATE_USER = `mutation($id: ID!, $input: UpdateUserInput!) {
-  updateUser(id: $id, input: $input) { __typename ... on User { id disabled } ... on Error { code message } }
+export const REVOKE_TOKEN = `mutation($id: ID!) { revokeAccessToken(input: { id: $id }) { ... on RevokedAccessToken { id } } }`;
+export const UPDATE_USER = `mutation($input: UpdateUserInput!) {
+  updateUser(input: $input) { __typename ... on User { id disabled } ... on Error { code message } }
 }`;
 export const DELETE_USER = `mutation($id: ID!) {
-  deleteUser(id: $id) { __typename ... on DeletedUser { id } ... on Error { code message } }
+  deleteUser(input: { id: $id }) { __typename ... on DeletedUser { id } ... on Error { code message } }
 }`;
 export const AUDIT_EVENTS = `query($filter: AuditEventFilter) {
   auditEvents(first: 100, filter: $filter) { edges { node { id action actorId actorEmail targetId targetType details } } }
@@ -90,7 +90,7 @@ export function assertUnauthenticated(res: GqlResponse, challenge = 'Bearer real
     ['UNAUTHENTICATED'],
     JSON.stringify(res.body),
   );
-  assert.equal(res.body.data ?? null, null);
+  assert.ok(answeredNothing(res));
   assert.equal(res.headers.get('www-authenticate'), challenge);
   return res.body.errors![0]!.message;
 }
