@@ -62,7 +62,7 @@ export class SetupGate {
     this.#tokenHash = hashToken(token);
     // The token is in the message (not a `token` field, which the logger redacts): it is meant to be read.
     this.#logger.warn(
-      `First-run setup pending: no account exists yet. Claim this server with completeSetup(setupToken: "${token}", email, password). Setup token: ${token}`,
+      `First-run setup pending: no account exists yet. Claim this server with completeSetup(input: { setupToken: "${token}", email, password }). Setup token: ${token}`,
     );
   }
 

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isObjectType, isUnionType, type GraphQLField, type GraphQLObjectType } from 'graphql';
+import { getNamedType, isInputObjectType, isNonNullType, isObjectType, isUnionType, type GraphQLField, type GraphQLObjectType } from 'graphql';
 import { printSchemaSdl, schema } from '../../src/schema.ts';
 
 /** product.md, "Authorization": the only operations an anonymous client may call. */
@@ -121,5 +121,27 @@ describe('schema', () => {
     assert.deepEqual(unexpected, [], `Public operations not in product.md: ${unexpected.join(', ')}`);
     // The walk must see the ones that exist today, or it checks nothing.
     for (const name of ['viewer', 'login', 'register', 'validatePassword']) assert.ok(anonymous.includes(name), name);
+  });
+
+  test('API conventions: every mutation takes one `input` (or nothing) and returns its nullable `<Name>Result` union', () => {
+    const problems: string[] = [];
+    const mutations = Object.values(schema.getMutationType()!.getFields());
+    for (const field of mutations) {
+      const Name = field.name[0]!.toUpperCase() + field.name.slice(1);
+      if (field.args.length > 1) problems.push(`${field.name}: ${field.args.length} arguments`);
+      for (const arg of field.args) {
+        if (arg.name !== 'input') problems.push(`${field.name}: argument "${arg.name}" instead of input`);
+        const type = getNamedType(arg.type);
+        if (!isInputObjectType(type) || type.name !== `${Name}Input`) problems.push(`${field.name}: input of type ${type.name}`);
+        // Required unless every field of it is optional.
+        const allOptional = isInputObjectType(type) && Object.values(type.getFields()).every((f) => !isNonNullType(f.type));
+        if (!allOptional && !isNonNullType(arg.type)) problems.push(`${field.name}: optional input with required fields`);
+      }
+      if (isNonNullType(field.type)) problems.push(`${field.name}: non-null result`);
+      const result = getNamedType(field.type);
+      if (!isUnionType(result) || result.name !== `${Name}Result`) problems.push(`${field.name}: returns ${result.name}`);
+    }
+    assert.deepEqual(problems, []);
+    assert.ok(mutations.length >= 30, 'the walk sees the mutations');
   });
 });
