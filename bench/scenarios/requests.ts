@@ -89,8 +89,11 @@ export async function requestScenarios(options: RunOptions): Promise<ResultRow[]
       const ratio = (a: string, b: string) => (results[a] && results[b] ? `  ${a}/${b} ${(results[a].requestsPerSecond / results[b].requestsPerSecond).toFixed(2)}×` : '');
       options.log(`  requests round ${round} ratios:${ratio('session', sessionBaseline)}${ratio('token', 'session')}${ratio('maintenance', 'yoga')}`);
     }
-    const med = (name: string) => median(samples[name]!);
-    const pair = (a: string, b: string) => ({ samples: { gatehouse: samples[a]!, baseline: samples[b]! }, voidRounds, ...(samples[a]!.length ? { driverCpuMax } : {}) });
+    const med = (name: string) => median(samples[name] ?? []);
+    const pair = (a: string, b: string) => {
+      const gatehouse = samples[a] ?? [];
+      return { samples: { gatehouse, baseline: samples[b] ?? [] }, voidRounds, ...(gatehouse.length ? { driverCpuMax } : {}) };
+    };
     const rows: ResultRow[] = [
       {
         scenario: '`{ viewer { id email } }`, session bearer token',
