@@ -4,10 +4,14 @@
 //   npm run bench -- --quick                       a one-minute smoke run (1 short round each)
 //   npm run bench -- --only requests,login         some scenarios (see --help for names)
 //   npm run bench -- --rounds 5 --duration 20      more and longer rounds
+//   npm run bench -- --only requests --viewer-only --rounds 16
+//                                                  only the session `viewer` against bare yoga,
+//                                                  the measure of the `viewer` goal
 //   npm run bench -- --backend postgres            the request and login scenarios on a throw-away
 //                                                  PostgreSQL + Redis (scripts/test-backends.sh)
 //
-// Servers run as child processes on loopback; this process drives the load. Timings are printed
+// Servers run as child processes on loopback; the HTTP load of every run comes from a load-driver
+// process of its own (bench/lib/load.ts), whose CPU share is printed per run. Timings are printed
 // and written to bench/results/bench-<time>.json, never asserted.
 import { parseArgs } from 'node:util';
 import { formatTable, goalMet, machineDescription, writeResults, type ResultRow, type RunOptions } from './lib/report.ts';
@@ -47,13 +51,14 @@ const { values: opts } = parseArgs({
     duration: { type: 'string' },
     backend: { type: 'string', default: 'sqlite' },
     quick: { type: 'boolean', default: false },
+    'viewer-only': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 function usage(): string {
   const names = Object.entries(SCENARIOS).map(([name, s]) => `  ${name.padEnd(18)} ${s.description}${s.postgres ? '' : ' (SQLite only)'}`);
-  return `Usage: npm run bench -- [--quick] [--only name,name] [--rounds N] [--duration SECONDS] [--backend sqlite|postgres]\n\nScenarios:\n${names.join('\n')}\n`;
+  return `Usage: npm run bench -- [--quick] [--only name,name] [--rounds N] [--duration SECONDS] [--backend sqlite|postgres] [--viewer-only]\n\nScenarios:\n${names.join('\n')}\n`;
 }
 
 function positive(value: string | undefined, fallback: number, name: string): number {
@@ -89,6 +94,7 @@ async function main(): Promise<number> {
   const options: RunOptions = {
     backend,
     quick: opts.quick!,
+    viewerOnly: opts['viewer-only']!,
     rounds: Math.round(positive(opts.rounds, opts.quick ? 1 : 3, 'rounds')),
     durationSeconds: positive(opts.duration, opts.quick ? 3 : 10, 'duration'),
     warmupSeconds: opts.quick ? 1 : 3,

@@ -44,13 +44,16 @@ export function createHttpServer({ services, yoga, buildContext, requestIds }: H
     const incomingId = req.headers['x-request-id'];
     const requestId = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
     res.setHeader('x-request-id', requestId);
-    const started = performance.now();
-    res.on('finish', () =>
-      logger.info(
-        { requestId, method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started) },
-        'request',
-      ),
-    );
+    // The access log line is at info level: below it (LOG_LEVEL=warn), no listener and no line per request.
+    if (logger.isLevelEnabled('info')) {
+      const started = performance.now();
+      res.on('finish', () =>
+        logger.info(
+          { requestId, method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started) },
+          'request',
+        ),
+      );
+    }
     await requestIds.run(requestId, () => route(req, res, requestId));
   }
 
@@ -109,7 +112,7 @@ export function createHttpServer({ services, yoga, buildContext, requestIds }: H
       response = await database.gate.run(async () => yoga.handleNodeRequestAndResponse(req, res, server));
     } finally {
       // Uploaded files are used up once the operation ran (an accepted one was moved away).
-      await removeFiles(uploads);
+      if (uploads.length) await removeFiles(uploads);
     }
     await sendNodeResponse(response, res, req, true);
   }

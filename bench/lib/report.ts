@@ -22,7 +22,12 @@ export interface ResultRow {
   goal: Goal;
   /** Another condition of the goal (e.g. a stall limit), already judged. */
   extraCheck?: { label: string; met: boolean };
+  /** Per-round values of the counted (not void) rounds, paired by index. */
   samples?: { gatehouse: number[]; baseline: number[] };
+  /** Rounds left out of the medians and ranges because the load driver saturated a core. */
+  voidRounds?: number;
+  /** The highest load-driver CPU share (of one core) among the counted rounds' runs. */
+  driverCpuMax?: number;
 }
 
 export function ratioOf(row: ResultRow): number {
@@ -65,9 +70,16 @@ export function machineDescription(): string {
   return `${cpus().length} × ${cpus()[0]?.model?.trim() ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`;
 }
 
+function roundsCell(row: ResultRow, range: [number, number] | null): string {
+  const counted = row.samples?.gatehouse.length ?? 0;
+  const span = range ? `${range[0].toFixed(2)}–${range[1].toFixed(2)}×` : counted === 1 ? `${ratioOf(row).toFixed(2)}×` : '-';
+  if (!row.voidRounds) return range ? `${span} (${counted})` : span;
+  return `${span} (${counted}; ${row.voidRounds} void)`;
+}
+
 /** The table as Markdown (printed, and pasted into the README's Performance section). */
 export function formatTable(rows: ResultRow[]): string {
-  const header = ['scenario', 'metric', 'Gatehouse', 'baseline (same run)', 'baseline', 'ratio', 'rounds', 'goal', 'met'];
+  const header = ['scenario', 'metric', 'Gatehouse', 'baseline (same run)', 'baseline', 'ratio', 'rounds', 'driver CPU', 'goal', 'met'];
   const lines = rows.map((row) => {
     const ratio = ratioOf(row);
     const range = roundRatioRange(row);
@@ -79,7 +91,8 @@ export function formatTable(rows: ResultRow[]): string {
       row.baselineLabel,
       fmt(row.baseline),
       Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : '-',
-      range ? `${range[0].toFixed(2)}–${range[1].toFixed(2)}×` : '-',
+      roundsCell(row, range),
+      row.driverCpuMax === undefined ? '-' : `≤ ${Math.round(row.driverCpuMax * 100)}%`,
       goal,
       goalMet(row) ? 'yes' : '**no**',
     ];
@@ -110,5 +123,7 @@ export interface RunOptions {
   durationSeconds: number;
   warmupSeconds: number;
   quick: boolean;
+  /** `--viewer-only`: the requests scenario measures only the session `viewer` and its baseline. */
+  viewerOnly: boolean;
   log(line: string): void;
 }

@@ -5,14 +5,15 @@
 // database. All servers run at once; the rounds alternate A B C D A B C D …
 import { join } from 'node:path';
 import { adminAccessToken, adminSession, startGatehouse } from '../lib/gatehouse.ts';
-import { checkSample, runCheckedLoad, type GraphQLLoad } from '../lib/load.ts';
+import { checkSample, cpuNote, runCheckedLoad, type GraphQLLoad, type LoadResult } from '../lib/load.ts';
 import { ROOT, startProcess, type BenchProcess } from '../lib/processes.ts';
 import { fmt, median, type ResultRow, type RunOptions } from '../lib/report.ts';
 
 const CONNECTIONS = 50;
 
-const viewerAt = (origin: string, token: string): GraphQLLoad => ({
-  url: `${origin}/graphql`,
+const viewerAt = (server: BenchProcess, token: string): GraphQLLoad => ({
+  url: `${server.origin}/graphql`,
+  serverPid: server.child.pid!,
   query: '{ viewer { id email } }',
   token,
   expect: (body) => {
@@ -31,48 +32,69 @@ export async function requestScenarios(options: RunOptions): Promise<ResultRow[]
     servers.push(gatehouse);
     const session = await adminSession(gatehouse);
     const accessToken = await adminAccessToken(gatehouse, session);
-    const viewer = (token: string) => viewerAt(gatehouse.origin, token);
+    const viewer = (token: string) => viewerAt(gatehouse, token);
     let pgViewer: BenchProcess | null = null;
     if (postgres) {
       pgViewer = await startProcess({ name: 'pg-viewer-yoga', args: [join(ROOT, 'bench', 'servers', 'pg-viewer-yoga.ts')], env: { DATABASE_URL: env.DATABASE_URL! } });
       servers.push(pgViewer);
     }
     const targets: Record<string, GraphQLLoad> = {
-      ...(pgViewer ? { 'pg-viewer': viewerAt(pgViewer.origin, session) } : {}),
+      ...(pgViewer ? { 'pg-viewer': viewerAt(pgViewer, session) } : {}),
       yoga: {
         url: `${yoga.origin}/graphql`,
+        serverPid: yoga.child.pid!,
         query: '{ hello }',
         expect: (body) => {
           if (body.data?.hello !== 'world') throw new Error(`bad hello: ${JSON.stringify(body)}`);
         },
       },
       session: viewer(session),
-      token: viewer(accessToken),
-      maintenance: {
+      ...(options.viewerOnly ? {} : { token: viewer(accessToken), maintenance: {
         url: `${gatehouse.origin}/graphql`,
+        serverPid: gatehouse.child.pid!,
         query: '{ maintenance { enabled } }',
         expect: (body) => {
           if (body.data?.maintenance?.enabled !== false) throw new Error(`bad maintenance: ${JSON.stringify(body)}`);
         },
-      },
+      } }),
     };
+    const sessionBaseline = postgres ? 'pg-viewer' : 'yoga';
     const samples: Record<string, number[]> = {};
     for (const [name, load] of Object.entries(targets)) {
       await checkSample(load);
       await runCheckedLoad(load, { connections: CONNECTIONS, durationSeconds: options.warmupSeconds });
       samples[name] = [];
     }
+    // A round counts only when no run of it had its load driver saturate a core: its runs are
+    // compared with each other, so one doubtful run voids the whole round.
+    let voidRounds = 0;
+    let driverCpuMax = 0;
     for (let round = 1; round <= options.rounds; round++) {
+      const results: Record<string, LoadResult> = {};
       for (const [name, load] of Object.entries(targets)) {
         const result = await runCheckedLoad(load, { connections: CONNECTIONS, durationSeconds: options.durationSeconds });
-        samples[name]!.push(result.requestsPerSecond);
-        options.log(`  requests round ${round} ${name.padEnd(11)} ${fmt(result.requestsPerSecond)} req/s  p50 ${result.latencyP50Ms} ms  p99 ${result.latencyP99Ms} ms`);
+        results[name] = result;
+        options.log(
+          `  requests round ${round} ${name.padEnd(11)} ${fmt(result.requestsPerSecond)} req/s  p50 ${result.latencyP50Ms} ms  p99 ${result.latencyP99Ms} ms  ${cpuNote(result)}`,
+        );
       }
+      const runs = Object.values(results);
+      if (runs.some((result) => result.driverSaturated)) {
+        voidRounds++;
+        options.log(`  requests round ${round} VOID: the load driver saturated a core in one of its runs`);
+        continue;
+      }
+      for (const [name, result] of Object.entries(results)) samples[name]!.push(result.requestsPerSecond);
+      driverCpuMax = Math.max(driverCpuMax, ...runs.map((result) => result.driverCpuShare));
+      const ratio = (a: string, b: string) => (results[a] && results[b] ? `  ${a}/${b} ${(results[a].requestsPerSecond / results[b].requestsPerSecond).toFixed(2)}×` : '');
+      options.log(`  requests round ${round} ratios:${ratio('session', sessionBaseline)}${ratio('token', 'session')}${ratio('maintenance', 'yoga')}`);
     }
-    const med = (name: string) => median(samples[name]!);
-    const pair = (a: string, b: string) => ({ gatehouse: samples[a]!, baseline: samples[b]! });
-    const sessionBaseline = postgres ? 'pg-viewer' : 'yoga';
-    return [
+    const med = (name: string) => median(samples[name] ?? []);
+    const pair = (a: string, b: string) => {
+      const gatehouse = samples[a] ?? [];
+      return { samples: { gatehouse, baseline: samples[b] ?? [] }, voidRounds, ...(gatehouse.length ? { driverCpuMax } : {}) };
+    };
+    const rows: ResultRow[] = [
       {
         scenario: '`{ viewer { id email } }`, session bearer token',
         metric: 'req/s',
@@ -80,7 +102,7 @@ export async function requestScenarios(options: RunOptions): Promise<ResultRow[]
         baseline: med(sessionBaseline),
         baselineLabel: postgres ? 'bare yoga + the same lookup via `pg`' : 'bare yoga `{ hello }`',
         goal: { kind: 'min', ratio: postgres ? 0.8 : 0.75 },
-        samples: pair('session', sessionBaseline),
+        ...pair('session', sessionBaseline),
       },
       {
         scenario: 'same, personal access token',
@@ -89,7 +111,7 @@ export async function requestScenarios(options: RunOptions): Promise<ResultRow[]
         baseline: med('session'),
         baselineLabel: 'the session-token run',
         goal: { kind: 'min', ratio: 0.97 },
-        samples: pair('token', 'session'),
+        ...pair('token', 'session'),
       },
       {
         scenario: 'anonymous `{ maintenance { enabled } }`',
@@ -98,9 +120,10 @@ export async function requestScenarios(options: RunOptions): Promise<ResultRow[]
         baseline: med('yoga'),
         baselineLabel: 'bare yoga `{ hello }`',
         goal: { kind: 'min', ratio: 0.9 },
-        samples: pair('maintenance', 'yoga'),
+        ...pair('maintenance', 'yoga'),
       },
     ];
+    return options.viewerOnly ? rows.slice(0, 1) : rows;
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
   }

@@ -6,7 +6,7 @@ import { openDatabase } from '../../src/db/orm.ts';
 import { entities } from '../../src/entities.ts';
 import { userCursor } from '../../src/admin/user-list.ts';
 import { adminSession, startGatehouse } from '../lib/gatehouse.ts';
-import { checkSample, runCheckedLoad, type GraphQLLoad } from '../lib/load.ts';
+import { checkSample, cpuNote, runCheckedLoad, type GraphQLLoad } from '../lib/load.ts';
 import { ROOT, tempDir } from '../lib/processes.ts';
 import { fmt, median, type ResultRow, type RunOptions } from '../lib/report.ts';
 
@@ -51,6 +51,7 @@ export async function usersScenario(options: RunOptions): Promise<ResultRow[]> {
     const token = await adminSession(gatehouse);
     const page = (after: string | null): GraphQLLoad => ({
       url: `${gatehouse.origin}/graphql`,
+      serverPid: gatehouse.child.pid!,
       query: 'query ($after: String) { users(first: 50, after: $after) { edges { node { id email } } pageInfo { hasNextPage } } }',
       variables: { after },
       token,
@@ -69,12 +70,21 @@ export async function usersScenario(options: RunOptions): Promise<ResultRow[]> {
     await runCheckedLoad(deep, { ...load, durationSeconds: options.warmupSeconds });
     const firstMs: number[] = [];
     const deepMs: number[] = [];
+    let voidRounds = 0;
+    let driverCpuMax = 0;
     for (let round = 1; round <= options.rounds; round++) {
       const deepRun = await runCheckedLoad(deep, load);
       const firstRun = await runCheckedLoad(first, load);
+      options.log(
+        `  users round ${round} deep page ${fmt(deepRun.latencyMeanMs)} ms (${cpuNote(deepRun)}), first page ${fmt(firstRun.latencyMeanMs)} ms (${cpuNote(firstRun)}) (mean, 1 connection)`,
+      );
+      if (deepRun.driverSaturated || firstRun.driverSaturated) {
+        voidRounds++;
+        continue;
+      }
       deepMs.push(deepRun.latencyMeanMs);
       firstMs.push(firstRun.latencyMeanMs);
-      options.log(`  users round ${round} deep page ${fmt(deepRun.latencyMeanMs)} ms, first page ${fmt(firstRun.latencyMeanMs)} ms (mean, 1 connection)`);
+      driverCpuMax = Math.max(driverCpuMax, deepRun.driverCpuShare, firstRun.driverCpuShare);
     }
     return [
       {
@@ -85,6 +95,8 @@ export async function usersScenario(options: RunOptions): Promise<ResultRow[]> {
         baselineLabel: '`users(first: 50)`',
         goal: { kind: 'max', ratio: 1.5 },
         samples: { gatehouse: deepMs, baseline: firstMs },
+        voidRounds,
+        ...(deepMs.length ? { driverCpuMax } : {}),
       },
     ];
   } finally {

@@ -1,27 +1,23 @@
-// Baseline for the HTTP benchmarks: graphql-yoga on node:http with one `hello` field, configured
-// the way its documentation starts (nothing of Gatehouse). Prints {"url": …} once listening.
+// Baseline for the HTTP benchmarks: graphql-yoga with one `hello` field, handed to node:http as
+// the request listener itself (no wrapper around it, no plugin, no landing page, no GraphiQL,
+// no logger): the fastest yoga that still answers GraphQL over HTTP the way yoga does. GET
+// /health is yoga's own health check. Prints nothing; the driver polls /health.
 //
 //   PORT=4100 node bench/servers/bare-yoga.ts
 import { createServer } from 'node:http';
 import { createSchema, createYoga } from 'graphql-yoga';
 
 const yoga = createYoga({
-  logging: false,
-  graphiql: false,
   schema: createSchema({
     typeDefs: 'type Query { hello: String! }',
     resolvers: { Query: { hello: () => 'world' } },
   }),
+  landingPage: false,
+  graphiql: false,
+  logging: false,
 });
 
-const http = createServer((req, res) => {
-  if (req.url === '/health') {
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
-    return;
-  }
-  void yoga(req, res);
-});
-
+const http = createServer(yoga);
 http.listen(Number(process.env.PORT ?? 4100), '127.0.0.1');
 const stop = () => {
   http.closeAllConnections();

@@ -43,13 +43,13 @@ interface OperationArgs {
 }
 
 export function maintenanceGatePlugin(): Plugin {
-  async function refusal(args: OperationArgs): Promise<AccessError | null> {
+  /** Null at once when maintenance is off or the operation is allowed; a promise only when the viewer's permissions decide. */
+  function refusal(args: OperationArgs): AccessError | null | Promise<AccessError | null> {
     const ctx = args.contextValue as Context;
     const state = ctx.services.maintenance.current;
     if (!state.enabled) return null;
     if (isAllowedDuringMaintenance(args)) return null;
-    if ((await viewerAccess(ctx)).can(PERMISSIONS.maintenanceWrite)) return null;
-    return maintenanceError(state);
+    return viewerAccess(ctx).then((access) => (access.can(PERMISSIONS.maintenanceWrite) ? null : maintenanceError(state)));
   }
   return operationGate(refusal);
 }
