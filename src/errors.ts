@@ -33,6 +33,12 @@ export const ERROR_CODES = [
   'UNSUPPORTED_DATABASE',
   // First-run setup (src/admin/setup.ts).
   'SETUP_ALREADY_COMPLETED',
+  // Second factors (src/mfa/errors.ts).
+  'INVALID_CODE',
+  'TOTP_ALREADY_ENABLED',
+  'TOTP_NOT_ENROLLED',
+  'NO_SECOND_FACTOR',
+  'SECOND_FACTOR_REQUIRED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -7,6 +7,7 @@ import './schema/errors.ts';
 import './accounts/graphql.ts';
 import './accounts/roles-graphql.ts';
 import './sessions/graphql.ts';
+import './mfa/graphql.ts';
 import './auth/graphql.ts';
 import './validation/graphql.ts';
 import './access/graphql.ts';

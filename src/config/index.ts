@@ -43,6 +43,16 @@ const list = z.string().transform((v) =>
     .filter(Boolean),
 );
 
+/** A 256-bit key written as base64, base64url or hex. */
+const secretsKey = z.string().trim().transform((value, ctx) => {
+  const bytes = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+  if (bytes.length !== 32) {
+    ctx.addIssue({ code: 'custom', message: 'expected 32 random bytes as base64 or hex (e.g. `openssl rand -base64 32`)' });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
 const absoluteUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).transform((v) => v.replace(/\/+$/, ''));
 
 /**
@@ -195,6 +205,14 @@ const EnvSchema = z.object({
   BACKUP_KEEP: positiveInt.default(7),
   /** Manifests of trusted documents: set, only admins may send documents that are not in them. */
   TRUSTED_DOCUMENTS: trustedDocuments.optional(),
+  /** 32 random bytes (base64, base64url or hex) that encrypt second-factor secrets at rest. */
+  SECRETS_KEY: secretsKey.optional(),
+  /** Where the generated key is kept without SECRETS_KEY; default: secrets.key beside the database file. */
+  SECRETS_KEY_FILE: z.string().trim().min(1).optional(),
+  /** How long the second-factor step of a sign-in may take. */
+  MFA_CHALLENGE_TTL: duration.default(5 * 60_000),
+  /** The issuer authenticator apps show beside the account. */
+  TOTP_ISSUER: z.string().trim().min(1).max(64).regex(/^[^:]+$/, 'no ":"').default('Gatehouse'),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -250,6 +268,10 @@ export interface Config {
   backup: { dir: string; intervalMs: number | null; keep: number; maxUploadBytes: number };
   /** TRUSTED_DOCUMENTS: the documents non-admins are limited to (sent whole or by hash); null allows any. */
   trustedDocuments: TrustedDocuments | null;
+  /** SECRETS_KEY, or the file a generated key is kept in without it. */
+  secrets: { key: Buffer | null; keyFile: string };
+  /** Second factors: how long a sign-in's second step may take; the TOTP issuer name. */
+  mfa: { challengeTtlMs: number; totpIssuer: string };
 }
 
 /** The link a user receives by email for confirming their address or resetting their password. */
@@ -337,5 +359,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
     },
     trustedDocuments: e.TRUSTED_DOCUMENTS ?? null,
+    secrets: {
+      key: e.SECRETS_KEY ?? null,
+      keyFile: e.SECRETS_KEY_FILE ?? join(databaseDialect === 'sqlite' ? dirname(databasePath) : 'data', 'secrets.key'),
+    },
+    mfa: { challengeTtlMs: e.MFA_CHALLENGE_TTL, totpIssuer: e.TOTP_ISSUER },
   };
 }
