@@ -7,6 +7,7 @@ import { AccountDisabledError, InvalidTokenError, TokenExpiredError, ValidationF
 import { UserRef } from '../accounts/graphql.ts';
 import type { User } from '../accounts/entities.ts';
 import { CreatedSessionRef } from '../auth/graphql.ts';
+import { SecondFactorRequiredError } from '../mfa/errors.ts';
 import { queueSessionCookie } from '../http/session-cookies.ts';
 import { issuedSessionCookie } from '../sessions/service.ts';
 import { PERMISSIONS } from '../access/declarations.ts';
@@ -120,7 +121,7 @@ builder.mutationFields((t) => ({
     description:
       'Turns the one-time `login_code` of a CODE-mode sign-in into a session (usable once, within 60 seconds), given the verifier whose ' +
       'challenge the sign-in started with. A wrong verifier uses the code up (INVALID_TOKEN).',
-    errors: { types: [InvalidTokenError, TokenExpiredError, AccountDisabledError] },
+    errors: { types: [InvalidTokenError, TokenExpiredError, AccountDisabledError, SecondFactorRequiredError] },
     input: { code: t.input.string({ required: true }), codeVerifier: t.input.string({ required: true }) },
     resolve: async (_root, { input: { code, codeVerifier } }, ctx) => {
       const result = await oauth.completeOAuthLogin(ctx, code, codeVerifier);
