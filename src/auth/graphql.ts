@@ -3,7 +3,7 @@ import { builder } from '../schema/builder.ts';
 import { AccountDisabledError, EmailNotConfirmedError, InvalidCredentialsError, InvalidTokenError, TokenExpiredError, ValidationFailedError } from '../errors.ts';
 import { UserRef } from '../accounts/graphql.ts';
 import { clearedSessionCookie, queueSessionCookie, readSessionCookie } from '../http/session-cookies.ts';
-import { issuedSessionCookie } from '../sessions/service.ts';
+import { issuedSessionCookie, liveSessionOf } from '../sessions/service.ts';
 import { RevokedSessionsRef } from '../sessions/graphql.ts';
 import { login, logout, verifySecondFactor, type LoginResult } from './service.ts';
 import { InvalidCodeError, SecondFactorRequiredError } from '../mfa/errors.ts';
@@ -29,7 +29,7 @@ export function signedIn(ctx: Context, result: LoginResult): LoginResult {
   queueSessionCookie(ctx.services.config, ctx.responseCookies, issuedSessionCookie(ctx.services.config, result));
   // E.g. `login { ... on CreatedSession { user { email } } }` reads as the new session.
   ctx.viewer = result.user;
-  ctx.credential = { kind: 'session', via: 'bearer', session: result.session };
+  ctx.credential = { kind: 'session', via: 'bearer', session: liveSessionOf(result.session) };
   return result;
 }
 

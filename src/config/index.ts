@@ -211,6 +211,8 @@ const EnvSchema = z.object({
   SECRETS_KEY_FILE: z.string().trim().min(1).optional(),
   /** How long the second-factor step of a sign-in may take. */
   MFA_CHALLENGE_TTL: duration.default(5 * 60_000),
+  /** How recent a sign-in (or `reauthenticate`) sensitive operations need. */
+  STEP_UP_WINDOW: duration.default(10 * 60_000),
   /** The issuer authenticator apps show beside the account. */
   TOTP_ISSUER: z.string().trim().min(1).max(64).regex(/^[^:]+$/, 'no ":"').default('Gatehouse'),
 });
@@ -271,7 +273,7 @@ export interface Config {
   /** SECRETS_KEY, or the file a generated key is kept in without it. */
   secrets: { key: Buffer | null; keyFile: string };
   /** Second factors: how long a sign-in's second step may take; the TOTP issuer name. */
-  mfa: { challengeTtlMs: number; totpIssuer: string };
+  mfa: { challengeTtlMs: number; totpIssuer: string; stepUpWindowMs: number };
 }
 
 /** The link a user receives by email for confirming their address or resetting their password. */
@@ -363,6 +365,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       key: e.SECRETS_KEY ?? null,
       keyFile: e.SECRETS_KEY_FILE ?? join(databaseDialect === 'sqlite' ? dirname(databasePath) : 'data', 'secrets.key'),
     },
-    mfa: { challengeTtlMs: e.MFA_CHALLENGE_TTL, totpIssuer: e.TOTP_ISSUER },
+    mfa: { challengeTtlMs: e.MFA_CHALLENGE_TTL, totpIssuer: e.TOTP_ISSUER, stepUpWindowMs: e.STEP_UP_WINDOW },
   };
 }

@@ -8,6 +8,7 @@ import { maintenanceStates, MAINTENANCE_MESSAGE_MAX, setMaintenanceMode, type Ma
 
 const anyone = { public: true } as const;
 const canWrite = { permission: PERMISSIONS.maintenanceWrite } as const;
+const canChange = { $all: { permission: PERMISSIONS.maintenanceWrite, recentSignIn: true } } as const;
 
 export const MaintenanceStateRef = builder.objectRef<MaintenanceState>('MaintenanceState').implement({
   description:
@@ -52,7 +53,7 @@ builder.mutationFields((t) => ({
   setMaintenanceMode: t.fieldWithInput({
     type: MaintenanceStateRef,
     nullable: true,
-    authScopes: canWrite,
+    authScopes: canChange,
     description:
       'Turns maintenance mode on or off (off clears the message and end time). Audited as `maintenance.on` / ' +
       '`maintenance.off`; every `maintenanceModeChanged` subscriber receives the new state.',

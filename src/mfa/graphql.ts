@@ -3,7 +3,7 @@
 import { builder } from '../schema/builder.ts';
 import { describedRule } from '../schema/auth-rules.ts';
 import { ErrorInterface, errorType } from '../schema/errors.ts';
-import { ValidationFailedError } from '../errors.ts';
+import { InvalidCredentialsError, ValidationFailedError } from '../errors.ts';
 import { UserRef } from '../accounts/graphql.ts';
 import type { User } from '../accounts/entities.ts';
 import { InvalidCodeError, NoSecondFactorError, SecondFactorRequiredError, TotpAlreadyEnabledError, TotpNotEnrolledError } from './errors.ts';
@@ -41,6 +41,14 @@ builder.objectType(SecondFactorRequiredError, {
       description: 'What `verifySecondFactor` accepts for this account.',
       resolve: (error) => error.factors as mfa.SecondFactorKind[],
     }),
+  }),
+});
+
+const ReauthenticatedRef = builder.objectRef<{ validUntil: Date }>('Reauthenticated').implement({
+  description: 'The session proved who it is again: operations that need a recent sign-in work until `validUntil`.',
+  authScopes: { authenticated: true },
+  fields: (t) => ({
+    validUntil: t.expose('validUntil', { type: 'DateTime' }),
   }),
 });
 
@@ -84,11 +92,28 @@ const RecoveryCodesRef = builder.objectRef<{ codes: string[]; user: User }>('Rec
   }),
 });
 
+/** Managing factors is a sensitive operation: a recent sign-in, and not with an access token. */
+const MANAGE = { $all: { authenticated: true, recentSignIn: true } } as const;
+
 builder.mutationFields((t) => ({
+  reauthenticate: t.fieldWithInput({
+    type: ReauthenticatedRef,
+    nullable: true,
+    authScopes: { authenticated: true },
+    description:
+      'Step-up: proves again who the session belongs to, with exactly one of the password and an authenticator code (throttled like a ' +
+      'sign-in). Operations answering REAUTHENTICATION_REQUIRED then work for STEP_UP_WINDOW (default 10 minutes). Sessions only.',
+    errors: { types: [ValidationFailedError, InvalidCredentialsError, InvalidCodeError] },
+    input: {
+      password: t.input.string({ description: 'The account password.' }),
+      totp: t.input.string({ description: 'The 6 digits the authenticator app shows.' }),
+    },
+    resolve: async (_root, { input }, ctx) => ({ validUntil: await mfa.reauthenticate(ctx, input) }),
+  }),
   enrollTotp: t.field({
     type: TotpEnrollmentRef,
     nullable: true,
-    authScopes: { authenticated: true },
+    authScopes: MANAGE,
     description: 'Starts setting up an authenticator app (replacing one set up but not confirmed). Not with an access token.',
     errors: { types: [TotpAlreadyEnabledError] },
     resolve: async (_root, _args, ctx) => {
@@ -99,7 +124,7 @@ builder.mutationFields((t) => ({
   confirmTotp: t.fieldWithInput({
     type: RecoveryCodesRef,
     nullable: true,
-    authScopes: { authenticated: true },
+    authScopes: MANAGE,
     description:
       'Turns the authenticator app on with one code it shows (throttled like a password); from now on `login` asks for a code. ' +
       'Returns the recovery codes. Not with an access token.',
@@ -113,7 +138,7 @@ builder.mutationFields((t) => ({
   disableTotp: t.field({
     type: UserRef,
     nullable: true,
-    authScopes: { authenticated: true },
+    authScopes: MANAGE,
     description: 'Removes the authenticator app (and the recovery codes): signing in needs the password only. Not with an access token.',
     errors: { types: [NoSecondFactorError] },
     resolve: async (_root, _args, ctx) => {
@@ -125,7 +150,7 @@ builder.mutationFields((t) => ({
   regenerateRecoveryCodes: t.field({
     type: RecoveryCodesRef,
     nullable: true,
-    authScopes: { authenticated: true },
+    authScopes: MANAGE,
     description: 'Ten new recovery codes; the old ones stop working. Not with an access token.',
     errors: { types: [NoSecondFactorError] },
     resolve: async (_root, _args, ctx) => {

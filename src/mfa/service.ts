@@ -12,6 +12,8 @@ import { generateToken, hashToken } from '../util/secrets.ts';
 import { LoginChallenge, RecoveryCode, TotpFactor } from './entities.ts';
 import { InvalidCodeError, NoSecondFactorError, TotpAlreadyEnabledError, TotpNotEnrolledError } from './errors.ts';
 import { factorChangedMessage, recoveryCodeUsedMessage } from './messages.ts';
+import { reauthenticate as checkPassword } from '../accounts/service.ts';
+import { markReauthenticated } from '../sessions/service.ts';
 
 export const MFA_AUDIT_ACTIONS = {
   totpEnabled: 'mfa.totp_enable',
@@ -19,6 +21,7 @@ export const MFA_AUDIT_ACTIONS = {
   recoveryCodesRegenerated: 'mfa.recovery_codes_regenerate',
   recoveryCodeUsed: 'mfa.recovery_code_use',
   secondFactorFailed: 'auth.second_factor_failed',
+  reauthenticate: 'auth.reauthenticate',
 } as const;
 
 const PERIOD_SECONDS = 30;
@@ -294,4 +297,38 @@ export function assertNotToken(scope: Pick<RequestScope, 'credential'>): void {
 
 function notify(scope: Scope, user: User, message: ReturnType<typeof factorChangedMessage>): void {
   scope.services.background.run('second-factor notice', () => scope.services.mailer.send(message));
+}
+
+export interface ReauthenticationProof {
+  password?: string | null;
+  totp?: string | null;
+}
+
+/**
+ * Step-up: the session's user proves who they are again (the password or an authenticator code,
+ * throttled like a sign-in), which opens sensitive operations for STEP_UP_WINDOW.
+ */
+export async function reauthenticate(scope: RequestScope, proof: ReauthenticationProof): Promise<Date> {
+  const { services } = scope;
+  const credential = scope.credential;
+  const user = scope.viewer;
+  if (!user || !credential) throw forbidden();
+  if (credential.kind !== 'session') throw forbidden('Only a session re-authenticates: access tokens and passwords sent with every request need not.');
+  const given = (['password', 'totp'] as const).filter((kind) => proof[kind] != null);
+  if (given.length !== 1) {
+    throw new ValidationFailedError([{ field: given.length ? given[1]! : 'password', messages: ['Send exactly one of password and totp.'] }]);
+  }
+  if (proof.password != null) {
+    await checkPassword(scope, user, proof.password, 'The password is incorrect.');
+  } else {
+    const code = totpCodeOrThrow('totp', proof.totp!);
+    await throttled(scope, user, async () => {
+      const factor = await confirmedTotp(scope, user.id);
+      return factor !== null && (await acceptTotp(scope, user, factor, code));
+    });
+  }
+  const now = services.clock.now();
+  await markReauthenticated(scope.em, credential.session, now);
+  await recordAudit(scope, { action: MFA_AUDIT_ACTIONS.reauthenticate, targetType: 'user', targetId: user.id, details: { with: given[0] } });
+  return new Date(now.getTime() + services.config.mfa.stepUpWindowMs);
 }

@@ -6,10 +6,8 @@ import { errorType } from '../schema/errors.ts';
 import { AccountDisabledError, InvalidTokenError, TokenExpiredError, ValidationFailedError } from '../errors.ts';
 import { UserRef } from '../accounts/graphql.ts';
 import type { User } from '../accounts/entities.ts';
-import { CreatedSessionRef } from '../auth/graphql.ts';
+import { CreatedSessionRef, signedIn } from '../auth/graphql.ts';
 import { SecondFactorRequiredError } from '../mfa/errors.ts';
-import { queueSessionCookie } from '../http/session-cookies.ts';
-import { issuedSessionCookie } from '../sessions/service.ts';
 import { PERMISSIONS } from '../access/declarations.ts';
 import type { OAuthAccount } from './entities.ts';
 import { LastSignInMethodError } from './errors.ts';
@@ -124,11 +122,7 @@ builder.mutationFields((t) => ({
     errors: { types: [InvalidTokenError, TokenExpiredError, AccountDisabledError, SecondFactorRequiredError] },
     input: { code: t.input.string({ required: true }), codeVerifier: t.input.string({ required: true }) },
     resolve: async (_root, { input: { code, codeVerifier } }, ctx) => {
-      const result = await oauth.completeOAuthLogin(ctx, code, codeVerifier);
-      queueSessionCookie(ctx.services.config, ctx.responseCookies, issuedSessionCookie(ctx.services.config, result));
-      ctx.viewer = result.user;
-      ctx.credential = { kind: 'session', via: 'bearer', session: result.session };
-      return result;
+      return signedIn(ctx, await oauth.completeOAuthLogin(ctx, code, codeVerifier));
     },
   }),
   linkOAuthAccount: t.fieldWithInput({
