@@ -60,7 +60,9 @@ export const builder = new SchemaBuilder<{
       permission: async (name: string) => (await viewerAccess(ctx)).can(name),
       ownerOrAdmin: async (userId: string) => ctx.viewer?.id === userId || (await viewerAccess(ctx)).isAdmin,
       check: (rule) => rule(ctx),
-      recentSignIn: () => isRecentSignIn(ctx),
+      // Async on purpose: scope-auth stops an `$all` at its first synchronous failure, and this one must
+      // be reported beside the permission check it sits with (a caller lacking both gets FORBIDDEN).
+      recentSignIn: async () => isRecentSignIn(ctx),
     }),
     unauthorizedError: (_parent, ctx, _info, result) => {
       if (!ctx.viewer) return unauthenticated();

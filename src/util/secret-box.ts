@@ -6,13 +6,6 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 
-declare module '../context.ts' {
-  interface Services {
-    /** Encrypts secrets at rest and computes keyed hashes, with SECRETS_KEY. */
-    secrets: SecretBox;
-  }
-}
-
 const VERSION = 'v1';
 
 export class SecretBox {

@@ -23,6 +23,7 @@ const PUBLIC_OPERATIONS = new Set([
   'completeOAuthLogin',
   'register',
   'login',
+  'verifySecondFactor',
   'logout',
   'confirmEmail',
   'resendConfirmation',
