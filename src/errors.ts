@@ -33,6 +33,9 @@ export const ERROR_CODES = [
   'UNSUPPORTED_DATABASE',
   // First-run setup (src/admin/setup.ts).
   'SETUP_ALREADY_COMPLETED',
+  // Passkeys (src/passkeys/errors.ts).
+  'PASSKEY_REJECTED',
+  'PASSKEY_LIMIT_REACHED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
