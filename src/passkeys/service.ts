@@ -19,6 +19,12 @@ import { PasskeyLimitError, PasskeyRejectedError } from './errors.ts';
 
 export const MAX_PASSKEYS_PER_USER = 20;
 
+/**
+ * COSE algorithms accepted, most preferred first: ES256, EdDSA, RS256 (what authenticators make).
+ * Not the library's default, which adds ML-DSA-44: Node's support for it is still experimental.
+ */
+export const SUPPORTED_ALGORITHM_IDS = [-7, -8, -257];
+
 export const PASSKEY_AUDIT_ACTIONS = {
   register: 'passkey.register',
   rename: 'passkey.rename',
@@ -74,6 +80,7 @@ export async function startPasskeyRegistration(scope: RequestScope): Promise<Sta
     userDisplayName: user.displayName ?? user.email,
     timeout: CHALLENGE_TTL_MS,
     attestationType: 'none',
+    supportedAlgorithmIDs: SUPPORTED_ALGORITHM_IDS,
     // The browser refuses to make a second passkey on an authenticator that already holds one.
     excludeCredentials: existing.map((passkey) => ({ id: passkey.credentialId, transports: passkey.transports })),
     authenticatorSelection: { residentKey: 'required', requireResidentKey: true, userVerification: 'required' },
@@ -110,6 +117,7 @@ export async function finishPasskeyRegistration(scope: RequestScope, input: { ch
       expectedRPID: rp.id,
       expectedType: 'webauthn.create',
       requireUserVerification: true,
+      supportedAlgorithmIDs: SUPPORTED_ALGORITHM_IDS,
     });
   } catch (error) {
     throw new PasskeyRejectedError((error as Error).message);

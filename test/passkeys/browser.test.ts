@@ -3,6 +3,7 @@
 // sign in passwordless (usernameless), and the refusals a page on another origin meets.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, createPrivateKey, sign } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { createConfirmedUser, startTestServer, type TestServer } from '../helpers/server.ts';
 import { AuditEvent } from '../../src/audit/entities.ts';
@@ -88,6 +89,53 @@ describe('passkeys in Chromium', () => {
     }
     // The original goes on working.
     assert.equal((await passkeyLogin(laptop)).__typename, 'CreatedSession');
+  });
+
+  test('an answer is used once: sending the same signed answer again is refused', async () => {
+    const started = (await server.gql(`mutation { startPasskeyLogin { ... on PasskeyChallenge { challengeId options } } }`)).body.data.startPasskeyLogin;
+    const response = await laptop.page.evaluate((options) => (window as any).answerChallenge(options), started.options);
+    const FINISH = `mutation($input: FinishPasskeyLoginInput!) { finishPasskeyLogin(input: $input) { __typename ... on Error { code } } }`;
+    const first = await server.gql(FINISH, { input: { challengeId: started.challengeId, response } });
+    assert.equal(first.body.data.finishPasskeyLogin.__typename, 'CreatedSession');
+    const replayed = await server.gql(FINISH, { input: { challengeId: started.challengeId, response } });
+    assert.equal(replayed.body.data.finishPasskeyLogin.code, 'INVALID_TOKEN');
+  });
+
+  test('user verification is required: an answer signed with only user presence is refused', async () => {
+    // The passkey's private key, from the virtual authenticator, signs answers the browser would not
+    // make (it enforces user verification itself), to show the server checks the flag too.
+    const { credentials } = await laptop.cdp.send('WebAuthn.getCredentials', { authenticatorId: laptop.authenticatorId });
+    const credential = credentials[0]!;
+    const key = createPrivateKey({ key: Buffer.from(credential.privateKey, 'base64'), format: 'der', type: 'pkcs8' });
+    const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest();
+    const FINISH = `mutation($input: FinishPasskeyLoginInput!) { finishPasskeyLogin(input: $input) { __typename ... on Error { code message } } }`;
+    const answer = async (flags: number, signCount: number) => {
+      const started = (await server.gql(`mutation { startPasskeyLogin { ... on PasskeyChallenge { challengeId options } } }`)).body.data.startPasskeyLogin;
+      const clientData = JSON.stringify({ type: 'webauthn.get', challenge: JSON.parse(started.options).challenge, origin: site.origin, crossOrigin: false });
+      const counter = Buffer.alloc(4);
+      counter.writeUInt32BE(signCount);
+      const authenticatorData = Buffer.concat([sha256('localhost'), Buffer.from([flags]), counter]);
+      // Ed25519 signs the message itself; ES256 / RS256 a SHA-256 of it.
+      const signature = sign(key.asymmetricKeyType === 'ed25519' ? null : 'sha256', Buffer.concat([authenticatorData, sha256(clientData)]), key);
+      const id = Buffer.from(credential.credentialId, 'base64').toString('base64url');
+      const response = JSON.stringify({
+        id, rawId: id, type: 'public-key', clientExtensionResults: {},
+        response: {
+          clientDataJSON: Buffer.from(clientData).toString('base64url'),
+          authenticatorData: authenticatorData.toString('base64url'),
+          signature: signature.toString('base64url'),
+          userHandle: Buffer.from(credential.userHandle!, 'base64').toString('base64url'),
+        },
+      });
+      return (await server.gql(FINISH, { input: { challengeId: started.challengeId, response } })).body.data.finishPasskeyLogin;
+    };
+    const USER_PRESENT = 0x01;
+    const USER_VERIFIED = 0x04;
+    const presentOnly = await answer(USER_PRESENT, 1000);
+    assert.equal(presentOnly.__typename, 'PasskeyRejectedError', JSON.stringify(presentOnly));
+    assert.match(presentOnly.message, /verif/i);
+    // The same answer with the flag set is accepted: the flag alone made the difference.
+    assert.equal((await answer(USER_PRESENT | USER_VERIFIED, 1001)).__typename, 'CreatedSession');
   });
 
   test('a page on another origin (same host, other port) is refused: registering and signing in', async () => {

@@ -74,6 +74,7 @@ describe('passkeys API', () => {
     assert.equal(options.user.displayName, 'Alice A');
     assert.equal(Buffer.from(options.user.id, 'base64url').toString(), alice.userId);
     assert.equal(options.attestation, 'none');
+    assert.deepEqual(options.pubKeyCredParams.map((p: any) => p.alg), [-7, -8, -257], 'ES256, EdDSA, RS256');
     assert.equal(options.authenticatorSelection.residentKey, 'required');
     assert.equal(options.authenticatorSelection.userVerification, 'required');
     assert.equal(new Date(started.expiresAt).getTime() - server.clock.now().getTime(), CHALLENGE_TTL_MS);
