@@ -39,6 +39,9 @@ export const ERROR_CODES = [
   'TOTP_NOT_ENROLLED',
   'NO_SECOND_FACTOR',
   'SECOND_FACTOR_REQUIRED',
+  // Passkeys (src/passkeys/errors.ts).
+  'PASSKEY_REJECTED',
+  'PASSKEY_LIMIT_REACHED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

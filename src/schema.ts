@@ -18,6 +18,8 @@ import './tokens/graphql.ts';
 import './maintenance/graphql.ts';
 import './realtime/graphql.ts';
 import './oauth/graphql.ts';
+import './passkeys/graphql.ts';
+import './auth/passkey-graphql.ts';
 import './database/graphql.ts';
 
 export const schema = annotateAccessRules(builder.toSchema());

@@ -28,6 +28,9 @@ export const MAINTENANCE_ALLOWED_FIELDS: ReadonlySet<string> = new Set([
   'Query.oauthProviders',
   'Mutation.startOAuthLogin',
   'Mutation.completeOAuthLogin',
+  // Signing in with a passkey, like `login`.
+  'Mutation.startPasskeyLogin',
+  'Mutation.finishPasskeyLogin',
   'Subscription.maintenanceModeChanged',
   // Only tells a signed-in client that its credentials ended (it may sign out during maintenance too).
   'Subscription.viewerSessionEnded',

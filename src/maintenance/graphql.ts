@@ -14,7 +14,7 @@ export const MaintenanceStateRef = builder.objectRef<MaintenanceState>('Maintena
   description:
     'Whether the server is in maintenance mode. While it is, operations of everyone but admins fail with ' +
     '`MAINTENANCE_MODE`, except `maintenance`, `maintenanceModeChanged`, `viewerSessionEnded`, `login`, `logout`, ' +
-    '`setupStatus`, `viewer`, `oauthProviders`, `startOAuthLogin` and `completeOAuthLogin`.',
+    '`setupStatus`, `viewer`, `oauthProviders`, `startOAuthLogin`, `completeOAuthLogin`, `startPasskeyLogin` and `finishPasskeyLogin`.',
   fields: (t) => ({
     enabled: t.exposeBoolean('enabled', { authScopes: anyone }),
     message: t.exposeString('message', { nullable: true, authScopes: anyone, description: 'What users are told while the mode is on.' }),

@@ -21,6 +21,8 @@ const PUBLIC_OPERATIONS = new Set([
   'oauthProviders',
   'startOAuthLogin',
   'completeOAuthLogin',
+  'startPasskeyLogin',
+  'finishPasskeyLogin',
   'register',
   'login',
   'verifySecondFactor',
