@@ -7,6 +7,7 @@ import { issuedSessionCookie, liveSessionOf } from '../sessions/service.ts';
 import { RevokedSessionsRef } from '../sessions/graphql.ts';
 import { login, logout, verifySecondFactor, type LoginResult } from './service.ts';
 import { InvalidCodeError, SecondFactorRequiredError } from '../mfa/errors.ts';
+import { PASSKEY_CEREMONY_ERRORS, PasskeyAnswerInput } from '../passkeys/graphql.ts';
 import type { Context } from '../context.ts';
 
 export const CreatedSessionRef = builder.objectRef<LoginResult>('CreatedSession').implement({
@@ -50,14 +51,15 @@ builder.mutationFields((t) => ({
     description:
       'Finishes a sign-in that answered `SecondFactorRequired`: the challenge and exactly one of `totp` and `recoveryCode`. ' +
       'Codes are throttled like passwords; a challenge is used up by success or by five wrong codes.',
-    errors: { types: [ValidationFailedError, InvalidCodeError, InvalidTokenError, TokenExpiredError, AccountDisabledError] },
+    errors: { types: [...new Set([ValidationFailedError, InvalidCodeError, InvalidTokenError, TokenExpiredError, AccountDisabledError, ...PASSKEY_CEREMONY_ERRORS])] },
     input: {
       challenge: t.input.string({ required: true, description: 'From `SecondFactorRequired.challenge`.' }),
       totp: t.input.string({ description: 'The 6 digits the authenticator app shows.' }),
+      passkey: t.input.field({ type: PasskeyAnswerInput, description: 'The answer to `SecondFactorRequired.passkey`.' }),
       recoveryCode: t.input.string({ description: 'One unused recovery code (used up).' }),
     },
-    resolve: async (_root, { input: { challenge, totp, recoveryCode } }, ctx) =>
-      signedIn(ctx, await verifySecondFactor(ctx, challenge, { totp, recoveryCode })),
+    resolve: async (_root, { input: { challenge, totp, recoveryCode, passkey } }, ctx) =>
+      signedIn(ctx, await verifySecondFactor(ctx, challenge, { totp, recoveryCode, passkey: passkey && { challengeId: String(passkey.challengeId), response: passkey.response } })),
   }),
   logout: t.field({
     type: RevokedSessionsRef,

@@ -84,7 +84,8 @@ export async function requireNoSecondFactor(scope: RequestScope, user: User, met
 export async function verifySecondFactor(scope: RequestScope, challenge: string, answer: SecondFactorAnswer): Promise<LoginResult> {
   await scope.services.throttle.consumeIpBudget(scope.ip);
   const { user, method } = await completeLoginChallenge(scope, challenge, answer);
-  return startSession(scope, user, { method, secondFactor: answer.totp != null ? 'totp' : 'recovery_code' });
+  const secondFactor = answer.totp != null ? 'totp' : answer.passkey ? 'passkey' : 'recovery_code';
+  return startSession(scope, user, { method, secondFactor });
 }
 
 /** A session for a user who has proved who they are; audited as `auth.login`. */

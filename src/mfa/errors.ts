@@ -39,10 +39,12 @@ export class SecondFactorRequiredError extends DomainError {
   readonly challenge: string;
   readonly expiresAt: Date;
   readonly factors: readonly string[];
-  constructor(challenge: { challenge: string; expiresAt: Date; factors: readonly string[] }) {
-    super('Enter a code from your authenticator app (or a recovery code) to finish signing in.');
+  readonly passkey: { challengeId: string; options: object; expiresAt: Date } | null;
+  constructor(challenge: { challenge: string; expiresAt: Date; factors: readonly string[]; passkey: SecondFactorRequiredError['passkey'] }) {
+    super('Confirm it is you with your second factor (authenticator app, passkey or a recovery code) to finish signing in.');
     this.challenge = challenge.challenge;
     this.expiresAt = challenge.expiresAt;
     this.factors = challenge.factors;
+    this.passkey = challenge.passkey;
   }
 }

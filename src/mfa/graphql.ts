@@ -8,6 +8,7 @@ import { UserRef } from '../accounts/graphql.ts';
 import type { User } from '../accounts/entities.ts';
 import { InvalidCodeError, NoSecondFactorError, SecondFactorRequiredError, TotpAlreadyEnabledError, TotpNotEnrolledError } from './errors.ts';
 import * as mfa from './service.ts';
+import { PASSKEY_CEREMONY_ERRORS, PasskeyAnswerInput, PasskeyChallengeRef } from '../passkeys/graphql.ts';
 
 errorType(InvalidCodeError, 'InvalidCodeError', 'The code is wrong, was already used, or is too old.');
 errorType(TotpAlreadyEnabledError, 'TotpAlreadyEnabledError', 'An authenticator app is already set up.');
@@ -17,6 +18,7 @@ errorType(NoSecondFactorError, 'NoSecondFactorError', 'The account has no second
 export const SecondFactorKindEnum = builder.enumType('SecondFactorKind', {
   values: {
     TOTP: { value: 'totp', description: 'A 6-digit code from an authenticator app.' },
+    PASSKEY: { value: 'passkey', description: 'One of the account’s passkeys (`SecondFactorRequired.passkey` holds the request).' },
     RECOVERY_CODE: { value: 'recovery_code', description: 'One of the single-use recovery codes.' },
   } as const,
 });
@@ -41,6 +43,13 @@ builder.objectType(SecondFactorRequiredError, {
       description: 'What `verifySecondFactor` accepts for this account.',
       resolve: (error) => error.factors as mfa.SecondFactorKind[],
     }),
+    passkey: t.field({
+      type: PasskeyChallengeRef,
+      nullable: true,
+      authScopes: { public: true },
+      description: 'When the account has passkeys: the request for `navigator.credentials.get`; send the answer as `verifySecondFactor(input: { passkey })`.',
+      resolve: (error) => error.passkey,
+    }),
   }),
 });
 
@@ -56,7 +65,9 @@ const MfaStatusRef = builder.objectRef<mfa.MfaStatus>('MfaStatus').implement({
   description: "An account's second factors (never their secrets).",
   authScopes: { authenticated: true },
   fields: (t) => ({
+    enabled: t.exposeBoolean('enabled', { description: 'A second factor is set up (an authenticator app or a passkey): password sign-ins ask for it.' }),
     totpEnabled: t.exposeBoolean('totpEnabled', { description: 'An authenticator app is set up and confirmed.' }),
+    passkeys: t.exposeInt('passkeys', { description: 'Registered passkeys (see `User.passkeys`).' }),
     recoveryCodesRemaining: t.exposeInt('recoveryCodesRemaining', { description: 'Unused recovery codes.' }),
   }),
 });
@@ -101,14 +112,26 @@ builder.mutationFields((t) => ({
     nullable: true,
     authScopes: { authenticated: true },
     description:
-      'Step-up: proves again who the session belongs to, with exactly one of the password and an authenticator code (throttled like a ' +
-      'sign-in). Operations answering REAUTHENTICATION_REQUIRED then work for STEP_UP_WINDOW (default 10 minutes). Sessions only.',
-    errors: { types: [ValidationFailedError, InvalidCredentialsError, InvalidCodeError] },
+      'Step-up: proves again who the session belongs to, with exactly one of the password, an authenticator code (both throttled like a ' +
+      'sign-in) and a passkey (`startPasskeyReauthentication`). Operations answering REAUTHENTICATION_REQUIRED then work for ' +
+      'STEP_UP_WINDOW (default 10 minutes). Sessions only.',
+    errors: { types: [...new Set([ValidationFailedError, InvalidCredentialsError, InvalidCodeError, ...PASSKEY_CEREMONY_ERRORS])] },
     input: {
       password: t.input.string({ description: 'The account password.' }),
       totp: t.input.string({ description: 'The 6 digits the authenticator app shows.' }),
+      passkey: t.input.field({ type: PasskeyAnswerInput, description: 'The answer to `startPasskeyReauthentication`.' }),
     },
-    resolve: async (_root, { input }, ctx) => ({ validUntil: await mfa.reauthenticate(ctx, input) }),
+    resolve: async (_root, { input: { passkey, ...rest } }, ctx) => ({
+      validUntil: await mfa.reauthenticate(ctx, { ...rest, passkey: passkey && { challengeId: String(passkey.challengeId), response: passkey.response } }),
+    }),
+  }),
+  startPasskeyReauthentication: t.field({
+    type: PasskeyChallengeRef,
+    nullable: true,
+    authScopes: { authenticated: true },
+    description: 'A request for one of your passkeys, to answer `reauthenticate(input: { passkey })` with.',
+    errors: { types: PASSKEY_CEREMONY_ERRORS },
+    resolve: (_root, _args, ctx) => mfa.startPasskeyReauthentication(ctx, ctx.viewer!),
   }),
   enrollTotp: t.field({
     type: TotpEnrollmentRef,

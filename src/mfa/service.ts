@@ -14,6 +14,8 @@ import { InvalidCodeError, NoSecondFactorError, TotpAlreadyEnabledError, TotpNot
 import { factorChangedMessage, recoveryCodeUsedMessage } from './messages.ts';
 import { reauthenticate as checkPassword } from '../accounts/service.ts';
 import { markReauthenticated } from '../sessions/service.ts';
+import { countPasskeys, type StartedCeremony } from '../passkeys/service.ts';
+import { startPasskeyAssertion, verifyPasskeyAssertion } from '../passkeys/assertion.ts';
 
 export const MFA_AUDIT_ACTIONS = {
   totpEnabled: 'mfa.totp_enable',
@@ -32,7 +34,7 @@ export const RECOVERY_CODE_COUNT = 10;
 /** Wrong codes a challenge takes before it is used up (the throttle limits the rate on top). */
 const CHALLENGE_FAILURES_MAX = 5;
 
-export type SecondFactorKind = 'totp' | 'recovery_code';
+export type SecondFactorKind = 'totp' | 'passkey' | 'recovery_code';
 
 export interface TotpEnrollment {
   secret: string;
@@ -44,11 +46,20 @@ export interface IssuedChallenge {
   challenge: string;
   expiresAt: Date;
   factors: SecondFactorKind[];
+  /** When the account has passkeys: the WebAuthn request for one of them. */
+  passkey: StartedCeremony<object> | null;
+}
+
+/** A passkey's answer: the challenge it answers (from `startPasskeyAssertion`) and the browser's JSON. */
+export interface PasskeyAnswer {
+  challengeId: string;
+  response: string;
 }
 
 export interface SecondFactorAnswer {
   totp?: string | null;
   recoveryCode?: string | null;
+  passkey?: PasskeyAnswer | null;
 }
 
 type Scope = Pick<RequestScope, 'em' | 'services' | 'viewer' | 'ip' | 'userAgent' | 'requestId'>;
@@ -68,21 +79,36 @@ async function confirmedTotp(scope: Pick<Scope, 'em'>, userId: string): Promise<
   return scope.em.findOne(TotpFactor, { user: userId, confirmedAt: { $ne: null } });
 }
 
-/** The second factors an account has, for the sign-in step (empty: the password alone signs in). */
+/**
+ * The second factors an account has, for the sign-in step (empty: the password alone signs in).
+ * An authenticator app and passkeys are factors; recovery codes stand in for them while one exists.
+ */
 export async function secondFactorsOf(scope: Pick<Scope, 'em'>, userId: string): Promise<SecondFactorKind[]> {
-  if (!(await confirmedTotp(scope, userId))) return [];
-  const codes = await scope.em.count(RecoveryCode, { user: userId, usedAt: null });
-  return codes > 0 ? ['totp', 'recovery_code'] : ['totp'];
+  const factors: SecondFactorKind[] = [];
+  if (await confirmedTotp(scope, userId)) factors.push('totp');
+  if ((await countPasskeys(scope.em, userId)) > 0) factors.push('passkey');
+  if (factors.length && (await scope.em.count(RecoveryCode, { user: userId, usedAt: null })) > 0) factors.push('recovery_code');
+  return factors;
 }
 
 export interface MfaStatus {
+  /** A second factor is set up: password sign-ins ask for it. */
+  enabled: boolean;
   totpEnabled: boolean;
+  passkeys: number;
   recoveryCodesRemaining: number;
 }
 
 export async function mfaStatus(scope: Pick<Scope, 'em'>, userId: string): Promise<MfaStatus> {
   const totp = await confirmedTotp(scope, userId);
-  return { totpEnabled: totp !== null, recoveryCodesRemaining: totp ? await scope.em.count(RecoveryCode, { user: userId, usedAt: null }) : 0 };
+  const passkeys = await countPasskeys(scope.em, userId);
+  const enabled = totp !== null || passkeys > 0;
+  const recoveryCodesRemaining = enabled ? await scope.em.count(RecoveryCode, { user: userId, usedAt: null }) : 0;
+  return { enabled, totpEnabled: totp !== null, passkeys, recoveryCodesRemaining };
+}
+
+async function hasSecondFactor(scope: Pick<Scope, 'em'>, userId: string): Promise<boolean> {
+  return (await confirmedTotp(scope, userId)) !== null || (await countPasskeys(scope.em, userId)) > 0;
 }
 
 /**
@@ -126,7 +152,8 @@ export async function disableTotp(scope: Scope, user: User, reason: { by: 'owner
   if (!factor) return false;
   const wasEnabled = factor.confirmedAt !== null;
   await em.remove(factor).flush();
-  await em.nativeDelete(RecoveryCode, { user: user.id });
+  // The codes stand in for a factor: with none left they go too.
+  if (!(await hasSecondFactor(scope, user.id))) await em.nativeDelete(RecoveryCode, { user: user.id });
   if (wasEnabled) {
     await recordAudit(scope, { action: MFA_AUDIT_ACTIONS.totpDisabled, targetType: 'user', targetId: user.id, details: { by: reason.by } });
     notify(
@@ -145,7 +172,7 @@ export async function disableTotp(scope: Scope, user: User, reason: { by: 'owner
 
 /** New recovery codes for an account with a factor; the old ones stop working. */
 export async function regenerateRecoveryCodes(scope: Scope, user: User): Promise<string[]> {
-  if (!(await confirmedTotp(scope, user.id))) throw new NoSecondFactorError();
+  if (!(await hasSecondFactor(scope, user.id))) throw new NoSecondFactorError();
   const codes = await replaceRecoveryCodes(scope, user);
   await scope.em.flush();
   await recordAudit(scope, { action: MFA_AUDIT_ACTIONS.recoveryCodesRegenerated, targetType: 'user', targetId: user.id });
@@ -246,7 +273,8 @@ export async function issueLoginChallenge(scope: Scope, user: User, method: stri
   const expiresAt = new Date(now.getTime() + services.config.mfa.challengeTtlMs);
   em.create(LoginChallenge, { tokenHash: hashToken(challenge), user, method, createdAt: now, expiresAt, usedAt: null, failures: 0 });
   await em.flush();
-  return { challenge, expiresAt, factors };
+  const passkey = factors.includes('passkey') ? await startPasskeyAssertion(scope, { userId: user.id }) : null;
+  return { challenge, expiresAt, factors, passkey };
 }
 
 /**
@@ -255,9 +283,9 @@ export async function issueLoginChallenge(scope: Scope, user: User, method: stri
  */
 export async function completeLoginChallenge(scope: Scope, challenge: string, answer: SecondFactorAnswer): Promise<{ user: User; method: string }> {
   const { em, services } = scope;
-  const given = (['totp', 'recoveryCode'] as const).filter((kind) => answer[kind] != null);
+  const given = (['totp', 'passkey', 'recoveryCode'] as const).filter((kind) => answer[kind] != null);
   if (given.length !== 1) {
-    throw new ValidationFailedError([{ field: given.length ? given[1]! : 'totp', messages: ['Send exactly one of totp and recoveryCode.'] }]);
+    throw new ValidationFailedError([{ field: given.length ? given[1]! : 'totp', messages: ['Send exactly one of totp, passkey and recoveryCode.'] }]);
   }
   const totpCode = answer.totp != null ? totpCodeOrThrow('totp', answer.totp) : null;
   if (challenge.length > 128) throw new InvalidTokenError();
@@ -266,7 +294,10 @@ export async function completeLoginChallenge(scope: Scope, challenge: string, an
   if (row.expiresAt.getTime() <= services.clock.now().getTime()) throw new TokenExpiredError();
   const user = row.user;
   if (user.disabled) throw new AccountDisabledError();
-  try {
+  if (answer.passkey) {
+    // A signature cannot be guessed: its failures are the ceremony's own (PASSKEY_REJECTED …), not throttled codes.
+    await verifyPasskeyAssertion(scope, { ...answer.passkey, expectedUserId: user.id });
+  } else try {
     await throttled(scope, user, async () => {
       if (totpCode !== null) {
         const factor = await confirmedTotp(scope, user.id);
@@ -302,6 +333,12 @@ function notify(scope: Scope, user: User, message: ReturnType<typeof factorChang
 export interface ReauthenticationProof {
   password?: string | null;
   totp?: string | null;
+  passkey?: PasskeyAnswer | null;
+}
+
+/** A WebAuthn request for one of the viewer's passkeys, to answer `reauthenticate` with. */
+export async function startPasskeyReauthentication(scope: Scope, user: User): Promise<StartedCeremony<object>> {
+  return startPasskeyAssertion(scope, { userId: user.id });
 }
 
 /**
@@ -314,11 +351,13 @@ export async function reauthenticate(scope: RequestScope, proof: Reauthenticatio
   const user = scope.viewer;
   if (!user || !credential) throw forbidden();
   if (credential.kind !== 'session') throw forbidden('Only a session re-authenticates: access tokens and passwords sent with every request need not.');
-  const given = (['password', 'totp'] as const).filter((kind) => proof[kind] != null);
+  const given = (['password', 'totp', 'passkey'] as const).filter((kind) => proof[kind] != null);
   if (given.length !== 1) {
-    throw new ValidationFailedError([{ field: given.length ? given[1]! : 'password', messages: ['Send exactly one of password and totp.'] }]);
+    throw new ValidationFailedError([{ field: given.length ? given[1]! : 'password', messages: ['Send exactly one of password, totp and passkey.'] }]);
   }
-  if (proof.password != null) {
+  if (proof.passkey) {
+    await verifyPasskeyAssertion(scope, { ...proof.passkey, expectedUserId: user.id });
+  } else if (proof.password != null) {
     await checkPassword(scope, user, proof.password, 'The password is incorrect.');
   } else {
     const code = totpCodeOrThrow('totp', proof.totp!);

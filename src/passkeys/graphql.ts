@@ -79,11 +79,19 @@ const RESPONSE = 'The credential the browser returned, as JSON: `JSON.stringify(
 const CEREMONY_ERRORS = [ValidationFailedError, InvalidTokenError, TokenExpiredError, PasskeyRejectedError];
 export { CEREMONY_ERRORS as PASSKEY_CEREMONY_ERRORS };
 
+/** A passkey's answer to a challenge, where another flow (the second sign-in step, step-up) takes one. */
+export const PasskeyAnswerInput = builder.inputType('PasskeyAnswerInput', {
+  fields: (t) => ({
+    challengeId: t.id({ required: true, description: 'The `challengeId` of the PasskeyChallenge answered.' }),
+    response: t.string({ required: true, description: RESPONSE }),
+  }),
+});
+
 builder.mutationFields((t) => ({
   startPasskeyRegistration: t.field({
     type: PasskeyChallengeRef,
     nullable: true,
-    authScopes: { authenticated: true },
+    authScopes: { $all: { authenticated: true, recentSignIn: true } },
     description:
       'Begins adding a passkey to your account (signed in with a session or a password, not with an access token): ' +
       'a discoverable credential with user verification. Pass the options to `navigator.credentials.create`, then call `finishPasskeyRegistration`.',
@@ -93,7 +101,7 @@ builder.mutationFields((t) => ({
   finishPasskeyRegistration: t.fieldWithInput({
     type: PasskeyRef,
     nullable: true,
-    authScopes: { authenticated: true },
+    authScopes: { $all: { authenticated: true, recentSignIn: true } },
     description: 'Verifies the new credential against the challenge and stores it under `name`. The owner is emailed.',
     errors: { types: [...CEREMONY_ERRORS, PasskeyLimitError] },
     input: {
@@ -116,7 +124,7 @@ builder.mutationFields((t) => ({
   deletePasskey: t.fieldWithInput({
     type: DeletedPasskeyRef,
     nullable: true,
-    authScopes: { authenticated: true },
+    authScopes: { $all: { authenticated: true, recentSignIn: true } },
     description: 'Deletes one of your passkeys (not with an access token); it stops signing in at once. The owner is emailed. NOT_FOUND when you have no passkey with that id.',
     errors: { types: [] },
     input: { id: t.input.id({ required: true }) },
