@@ -23,6 +23,8 @@ export const MAINTENANCE_ALLOWED_FIELDS: ReadonlySet<string> = new Set([
   'Query.viewer',
   'Query.setupStatus',
   'Mutation.login',
+  // The second step of a sign-in (an admin with a second factor signs in during maintenance too).
+  'Mutation.verifySecondFactor',
   'Mutation.logout',
   // Signing in through a provider, like `login`: the callback itself lets only those who may run maintenance in.
   'Query.oauthProviders',

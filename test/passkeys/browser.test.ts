@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createPrivateKey, sign } from 'node:crypto';
 import type { Browser } from 'playwright-core';
-import { createConfirmedUser, startTestServer, type TestServer } from '../helpers/server.ts';
+import { createConfirmedUser, startTestServer, STRONG_PASSWORD, type TestServer } from '../helpers/server.ts';
 import { AuditEvent } from '../../src/audit/entities.ts';
 import { Passkey } from '../../src/passkeys/entities.ts';
 import { launchChromium, moveTo, openAuthenticatorPage, servePasskeyPage, type AuthenticatorPage, type PageServer } from './passkey-page.ts';
@@ -178,6 +178,47 @@ describe('passkeys in Chromium', () => {
       assert.match(result.message, /not registered/);
     } finally {
       await phone.page.context().close();
+    }
+  });
+
+  test('a passkey as the second factor of a password sign-in, and for step-up; another account’s passkey does not count', async () => {
+    const carol = await createConfirmedUser(server, 'carol@example.com');
+    const tablet = await openAuthenticatorPage(browser, site.origin);
+    const answer = (options: string) => tablet.page.evaluate((o) => (window as any).answerChallenge(o), options);
+    try {
+      assert.equal((await register(tablet, carol.token, 'Tablet')).__typename, 'Passkey');
+      const LOGIN = `mutation { login(input: { email: "carol@example.com", password: "${STRONG_PASSWORD}" }) {
+        __typename ... on SecondFactorRequired { challenge factors passkey { challengeId options } } } }`;
+      const step = (await server.gql(LOGIN)).body.data.login;
+      assert.equal(step.__typename, 'SecondFactorRequired');
+      assert.deepEqual(step.factors, ['PASSKEY']);
+      assert.deepEqual(JSON.parse(step.passkey.options).allowCredentials.length, 1, 'only her passkey is asked for');
+
+      const VERIFY = `mutation($input: VerifySecondFactorInput!) { verifySecondFactor(input: $input) {
+        __typename ... on CreatedSession { token user { email } } ... on Error { code } } }`;
+      // Alice's passkey (on the laptop) answering Carol's challenge: refused, and it uses nothing of Carol's up.
+      const usernameless = (await server.gql(`mutation { startPasskeyLogin { ... on PasskeyChallenge { challengeId options } } }`)).body.data.startPasskeyLogin;
+      const alicesAnswer = await laptop.page.evaluate((o) => (window as any).answerChallenge(o), usernameless.options);
+      const wrong = await server.gql(VERIFY, { input: { challenge: step.challenge, passkey: { challengeId: usernameless.challengeId, response: alicesAnswer } } });
+      assert.equal(wrong.body.data.verifySecondFactor.code, 'INVALID_TOKEN', JSON.stringify(wrong.body));
+
+      const response = await answer(step.passkey.options);
+      const done = await server.gql(VERIFY, { input: { challenge: step.challenge, passkey: { challengeId: step.passkey.challengeId, response } } });
+      assert.equal(done.body.data.verifySecondFactor.__typename, 'CreatedSession', JSON.stringify(done.body));
+      assert.equal(done.body.data.verifySecondFactor.user.email, 'carol@example.com');
+      const token = done.body.data.verifySecondFactor.token;
+
+      // Step-up with the passkey (test/mfa/step-up.test.ts covers what it opens).
+      const started = (await server.gql(`mutation { startPasskeyReauthentication { ... on PasskeyChallenge { challengeId options } } }`, {}, { token })).body.data.startPasskeyReauthentication;
+      const proof = await answer(started.options);
+      const reauth = await server.gql(
+        `mutation($input: ReauthenticateInput!) { reauthenticate(input: $input) { __typename ... on Error { code message } } }`,
+        { input: { passkey: { challengeId: started.challengeId, response: proof } } },
+        { token },
+      );
+      assert.equal(reauth.body.data.reauthenticate.__typename, 'Reauthenticated', JSON.stringify(reauth.body));
+    } finally {
+      await tablet.page.context().close();
     }
   });
 });
