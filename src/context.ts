@@ -16,6 +16,7 @@ import type { Orm } from './db/orm.ts';
 import type { Redis } from './db/redis.ts';
 import type { Mailer } from './mail/mailer.ts';
 import type { BackgroundTasks } from './util/background.ts';
+import type { SecretBox } from './util/secret-box.ts';
 
 /** Long-lived parts of the running server, shared by every request and by the CLI. Domains add theirs. */
 export interface Services {
@@ -27,6 +28,8 @@ export interface Services {
   redis: { client: Redis; subscriber: Redis } | null;
   mailer: Mailer;
   background: BackgroundTasks;
+  /** Encrypts secrets at rest and computes keyed hashes, with SECRETS_KEY. */
+  secrets: SecretBox;
 }
 
 /**

@@ -6,5 +6,7 @@ import { AuditEvent } from './audit/entities.ts';
 import { AccessToken } from './tokens/entities.ts';
 import { SystemSetting } from './maintenance/entities.ts';
 import { OAuthAccount, OAuthFlow, OAuthLoginCode } from './oauth/entities.ts';
+import { LoginChallenge, RecoveryCode, TotpFactor } from './mfa/entities.ts';
+import { Passkey, PasskeyChallenge } from './passkeys/entities.ts';
 
-export const entities = [User, EmailToken, Session, Permission, Role, AuditEvent, AccessToken, SystemSetting, OAuthAccount, OAuthFlow, OAuthLoginCode];
+export const entities = [User, EmailToken, Session, Permission, Role, AuditEvent, AccessToken, SystemSetting, OAuthAccount, OAuthFlow, OAuthLoginCode, Passkey, PasskeyChallenge, TotpFactor, RecoveryCode, LoginChallenge];

@@ -33,6 +33,15 @@ export const ERROR_CODES = [
   'UNSUPPORTED_DATABASE',
   // First-run setup (src/admin/setup.ts).
   'SETUP_ALREADY_COMPLETED',
+  // Second factors (src/mfa/errors.ts).
+  'INVALID_CODE',
+  'TOTP_ALREADY_ENABLED',
+  'TOTP_NOT_ENROLLED',
+  'NO_SECOND_FACTOR',
+  'SECOND_FACTOR_REQUIRED',
+  // Passkeys (src/passkeys/errors.ts).
+  'PASSKEY_REJECTED',
+  'PASSKEY_LIMIT_REACHED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -52,6 +61,8 @@ export const REQUEST_ERROR_CODES = {
   PERSISTED_QUERY_NOT_FOUND: 'The hash sent (`extensions.persistedQuery.sha256Hash`) names no trusted document.',
   PERSISTED_QUERY_MISMATCH: 'The document sent with a hash is not the document that hash names.',
   TRUSTED_DOCUMENT_REQUIRED: 'This server runs only trusted documents (TRUSTED_DOCUMENTS) for non-admins: send a known hash.',
+  // Step-up (src/schema/builder.ts, src/mfa/).
+  REAUTHENTICATION_REQUIRED: 'This operation needs a recent sign-in (STEP_UP_WINDOW): call `reauthenticate`, then send it again.',
 } as const;
 export type RequestErrorCode = keyof typeof REQUEST_ERROR_CODES;
 
@@ -166,6 +177,7 @@ export type AccessErrorCode = Extract<
   | 'PERSISTED_QUERY_NOT_FOUND'
   | 'PERSISTED_QUERY_MISMATCH'
   | 'TRUSTED_DOCUMENT_REQUIRED'
+  | 'REAUTHENTICATION_REQUIRED'
 >;
 
 export class AccessError extends Error {
@@ -189,4 +201,6 @@ export class RateLimitedError extends AccessError {
 
 export const unauthenticated = (message = 'Sign in to do this.') => new AccessError('UNAUTHENTICATED', message);
 export const forbidden = (message = 'You are not allowed to do this.') => new AccessError('FORBIDDEN', message);
+export const reauthenticationRequired = () =>
+  new AccessError('REAUTHENTICATION_REQUIRED', 'Confirm it is you: call reauthenticate (password, authenticator code or passkey), then try again.');
 export const notFound = (what: string) => new AccessError('NOT_FOUND', `${what} not found.`);

@@ -7,6 +7,7 @@ import './schema/errors.ts';
 import './accounts/graphql.ts';
 import './accounts/roles-graphql.ts';
 import './sessions/graphql.ts';
+import './mfa/graphql.ts';
 import './auth/graphql.ts';
 import './validation/graphql.ts';
 import './access/graphql.ts';
@@ -17,6 +18,8 @@ import './tokens/graphql.ts';
 import './maintenance/graphql.ts';
 import './realtime/graphql.ts';
 import './oauth/graphql.ts';
+import './passkeys/graphql.ts';
+import './auth/passkey-graphql.ts';
 import './database/graphql.ts';
 
 export const schema = annotateAccessRules(builder.toSchema());

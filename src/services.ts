@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import type { Config } from './config/index.ts';
 import type { Services } from './context.ts';
 import { systemClock, type Clock } from './util/clock.ts';
+import { loadSecretsKey, SecretBox } from './util/secret-box.ts';
 import { BackgroundTasks } from './util/background.ts';
 import { openDatabase } from './db/orm.ts';
 import { entities } from './entities.ts';
@@ -112,6 +113,7 @@ function assemble(
     oauth: createOAuthProviders(config.oauth.providers, options.oauthEndpoints),
     database: new DatabaseRuntime(config),
     userSessions,
+    secrets: new SecretBox(loadSecretsKey(config.secrets, logger)),
   };
   return services;
 }

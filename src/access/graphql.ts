@@ -9,6 +9,8 @@ import * as access from './service.ts';
 
 const canRead = { permission: PERMISSIONS.rolesRead } as const;
 const canWrite = { permission: PERMISSIONS.rolesWrite } as const;
+/** Changing the access model also needs a recent sign-in (step-up). */
+const canChange = { $all: { permission: PERMISSIONS.rolesWrite, recentSignIn: true } } as const;
 
 // Roles and permissions are reached only through fields that carry the real rule (`roles`,
 // `User.roles`, the role mutations); the type rule just keeps anonymous clients out.
@@ -111,7 +113,7 @@ builder.mutationFields((t) => ({
   createRole: t.field({
     type: RoleRef,
     nullable: true,
-    authScopes: canWrite,
+    authScopes: canChange,
     description: 'Creates a role with the given permissions.',
     errors: { types: [ValidationFailedError, NameTakenError] },
     args: { input: t.arg({ type: CreateRoleInput, required: true }) },
@@ -120,7 +122,7 @@ builder.mutationFields((t) => ({
   updateRole: t.field({
     type: RoleRef,
     nullable: true,
-    authScopes: canWrite,
+    authScopes: canChange,
     description:
       'Renames a role, changes its description or replaces its permissions. Takes effect on the next request of every holder. ' +
       'NOT_FOUND when there is no role by that name.',
@@ -131,7 +133,7 @@ builder.mutationFields((t) => ({
   deleteRole: t.fieldWithInput({
     type: DeletedRoleRef,
     nullable: true,
-    authScopes: canWrite,
+    authScopes: canChange,
     description: 'Deletes a role that is not built in; its holders lose it at once. NOT_FOUND when there is no role by that name.',
     errors: { types: [BuiltInProtectedError] },
     input: { name: t.input.string({ required: true }) },
@@ -140,7 +142,7 @@ builder.mutationFields((t) => ({
   createPermission: t.field({
     type: PermissionRef,
     nullable: true,
-    authScopes: canWrite,
+    authScopes: canChange,
     description: 'Creates a permission. The `admin` role holds it at once; add it to other roles with `updateRole`.',
     errors: { types: [ValidationFailedError, NameTakenError] },
     args: { input: t.arg({ type: CreatePermissionInput, required: true }) },
@@ -149,7 +151,7 @@ builder.mutationFields((t) => ({
   deletePermission: t.fieldWithInput({
     type: DeletedPermissionRef,
     nullable: true,
-    authScopes: canWrite,
+    authScopes: canChange,
     description:
       'Deletes a permission that is neither built in nor declared in code; roles lose it at once. NOT_FOUND when there is no permission by that name.',
     errors: { types: [BuiltInProtectedError] },

@@ -1,22 +1,23 @@
-// Self-service account deletion. The password is checked like a login (same throttle), so a
-// stolen session alone cannot delete the account, nor serve to guess the password.
+// Self-service account deletion. It needs a recent sign-in (step-up, checked by the field's rule),
+// so a session stolen some time after sign-in cannot delete the account; never an access token.
 import type { RequestScope } from '../context.ts';
 import { publishRevoked } from '../realtime/pubsub.ts';
 import { assertNotLastAdmin } from './last-admin.ts';
 import { recordAudit } from '../audit/service.ts';
 import { User } from './entities.ts';
-import { reauthenticate } from './service.ts';
+import { forbidden } from '../errors.ts';
 
 export const ACCOUNT_DELETE_ACTION = 'account.delete';
 
 /**
- * Deletes the user's own account after checking their password: every session ends and the
+ * Deletes the user's own account: every session ends and the
  * user's sessions, emailed tokens and role links go with the row (foreign keys cascade).
  * The last active admin cannot delete themselves (LAST_ADMIN).
  */
-export async function deleteAccount(scope: RequestScope, user: User, password: string): Promise<{ id: string; email: string }> {
+export async function deleteAccount(scope: RequestScope, user: User): Promise<{ id: string; email: string }> {
   const { em, services } = scope;
-  await reauthenticate(scope, user, password, 'The password is incorrect.');
+  // A script's token must not be able to delete the person it works for.
+  if (scope.credential?.kind === 'token') throw forbidden('Delete your account while signed in, not with an access token.');
   await em.transactional(async (tx) => {
     await assertNotLastAdmin(tx, user.id);
     const sessionsEnded = await services.userSessions.revoke(tx, user.id, null);

@@ -204,16 +204,15 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdateProfileInput, required: true }) },
     resolve: (_root, { input }, ctx) => accounts.updateProfile(ctx, ctx.viewer!, input),
   }),
-  deleteAccount: t.fieldWithInput({
+  deleteAccount: t.field({
     type: DeletedUserRef,
     nullable: true,
-    authScopes: { authenticated: true },
+    authScopes: { $all: { authenticated: true, recentSignIn: true } },
     description:
-      "Deletes the signed-in user's account after checking the password (throttled like login); ends every session.",
-    errors: { types: [InvalidCredentialsError, LastAdminError] },
-    input: { password: t.input.string({ required: true }) },
-    resolve: async (_root, { input: { password } }, ctx) => {
-      const deleted = await deleteAccount(ctx, ctx.viewer!, password);
+      "Deletes the signed-in user's account and ends every session. Needs a recent sign-in (`reauthenticate`); not with an access token.",
+    errors: { types: [LastAdminError] },
+    resolve: async (_root, _args, ctx) => {
+      const deleted = await deleteAccount(ctx, ctx.viewer!);
       if (readSessionCookie(ctx.services.config, ctx.request.headers.get('cookie')) !== null) {
         queueSessionCookie(ctx.services.config, ctx.responseCookies, clearedSessionCookie(ctx.services.config));
       }

@@ -40,7 +40,7 @@ builder.mutationFields((t) => ({
   assignRoles: t.fieldWithInput({
     type: UserRef,
     nullable: true,
-    authScopes: { permission: PERMISSIONS.rolesWrite },
+    authScopes: { $all: { permission: PERMISSIONS.rolesWrite, recentSignIn: true } },
     description:
       "Replaces a user's roles with the named ones (`user` always stays). Only an admin can grant or remove " +
       '`admin`, and the last active admin cannot lose it. Takes effect on the user\'s next request.',

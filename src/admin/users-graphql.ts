@@ -12,6 +12,8 @@ import * as admin from './users.ts';
 
 const READ = { permission: PERMISSIONS.usersRead };
 const WRITE = { permission: PERMISSIONS.usersWrite };
+/** Mutations also need a recent sign-in (step-up). */
+const CHANGE = { $all: { permission: PERMISSIONS.usersWrite, recentSignIn: true } } as const;
 
 export const UserStatusEnum = builder.enumType('UserStatus', {
   description: 'Where an account stands.',
@@ -118,7 +120,7 @@ builder.mutationFields((t) => ({
   createUser: t.field({
     type: UserRef,
     nullable: true,
-    authScopes: WRITE,
+    authScopes: CHANGE,
     description: 'Creates an account under the same email and password rules as registration.',
     errors: { types: [ValidationFailedError, EmailTakenError] },
     args: { input: t.arg({ type: CreateUserInput, required: true }) },
@@ -127,7 +129,7 @@ builder.mutationFields((t) => ({
   updateUser: t.field({
     type: UserRef,
     nullable: true,
-    authScopes: WRITE,
+    authScopes: CHANGE,
     description: 'Edits an account. Disabling it, or taking the admin role, is refused for the last active admin.',
     errors: { types: [ValidationFailedError, EmailTakenError, LastAdminError] },
     args: { input: t.arg({ type: UpdateUserInput, required: true }) },
@@ -136,7 +138,7 @@ builder.mutationFields((t) => ({
   deleteUser: t.fieldWithInput({
     type: DeletedUserRef,
     nullable: true,
-    authScopes: WRITE,
+    authScopes: CHANGE,
     description: 'Deletes an account with its sessions and tokens. Refused for the last active admin.',
     errors: { types: [LastAdminError] },
     input: { id: t.input.id({ required: true }) },
@@ -145,7 +147,7 @@ builder.mutationFields((t) => ({
   setUserPassword: t.fieldWithInput({
     type: UserRef,
     nullable: true,
-    authScopes: WRITE,
+    authScopes: CHANGE,
     description: "Sets an account's password (registration's policy) and ends all its sessions.",
     errors: { types: [ValidationFailedError] },
     input: { id: t.input.id({ required: true }), password: t.input.string({ required: true }) },
@@ -154,7 +156,7 @@ builder.mutationFields((t) => ({
   revokeUserSessions: t.fieldWithInput({
     type: RevokedSessionsRef,
     nullable: true,
-    authScopes: WRITE,
+    authScopes: CHANGE,
     description: 'Ends every session of an account at once. NOT_FOUND when there is no account with this id.',
     errors: { types: [] },
     input: { id: t.input.id({ required: true }) },

@@ -1,11 +1,14 @@
 // GraphQL for signing in and out.
 import { builder } from '../schema/builder.ts';
-import { AccountDisabledError, EmailNotConfirmedError, InvalidCredentialsError, ValidationFailedError } from '../errors.ts';
+import { AccountDisabledError, EmailNotConfirmedError, InvalidCredentialsError, InvalidTokenError, TokenExpiredError, ValidationFailedError } from '../errors.ts';
 import { UserRef } from '../accounts/graphql.ts';
 import { clearedSessionCookie, queueSessionCookie, readSessionCookie } from '../http/session-cookies.ts';
-import { issuedSessionCookie } from '../sessions/service.ts';
+import { issuedSessionCookie, liveSessionOf } from '../sessions/service.ts';
 import { RevokedSessionsRef } from '../sessions/graphql.ts';
-import { login, logout, type LoginResult } from './service.ts';
+import { login, logout, verifySecondFactor, type LoginResult } from './service.ts';
+import { InvalidCodeError, SecondFactorRequiredError } from '../mfa/errors.ts';
+import { PASSKEY_CEREMONY_ERRORS, PasskeyAnswerInput } from '../passkeys/graphql.ts';
+import type { Context } from '../context.ts';
 
 export const CreatedSessionRef = builder.objectRef<LoginResult>('CreatedSession').implement({
   description:
@@ -22,22 +25,41 @@ export const CreatedSessionRef = builder.objectRef<LoginResult>('CreatedSession'
   }),
 });
 
+/** Hands a new session to the client (cookie and result); the rest of this operation acts as it. */
+export function signedIn(ctx: Context, result: LoginResult): LoginResult {
+  queueSessionCookie(ctx.services.config, ctx.responseCookies, issuedSessionCookie(ctx.services.config, result));
+  // E.g. `login { ... on CreatedSession { user { email } } }` reads as the new session.
+  ctx.viewer = result.user;
+  ctx.credential = { kind: 'session', via: 'bearer', session: liveSessionOf(result.session) };
+  return result;
+}
+
 builder.mutationFields((t) => ({
   login: t.fieldWithInput({
     type: CreatedSessionRef,
     nullable: true,
     authScopes: { public: true },
     description: 'Signs in with email and password. Throttled per account and client (see README).',
-    errors: { types: [ValidationFailedError, InvalidCredentialsError, EmailNotConfirmedError, AccountDisabledError] },
+    errors: { types: [ValidationFailedError, InvalidCredentialsError, EmailNotConfirmedError, AccountDisabledError, SecondFactorRequiredError] },
     input: { email: t.input.string({ required: true }), password: t.input.string({ required: true }) },
-    resolve: async (_root, { input: { email, password } }, ctx) => {
-      const result = await login(ctx, email, password);
-      queueSessionCookie(ctx.services.config, ctx.responseCookies, issuedSessionCookie(ctx.services.config, result));
-      // The rest of this operation acts as the new session (e.g. `login { user { email } }`).
-      ctx.viewer = result.user;
-      ctx.credential = { kind: 'session', via: 'bearer', session: result.session };
-      return result;
+    resolve: async (_root, { input: { email, password } }, ctx) => signedIn(ctx, await login(ctx, email, password)),
+  }),
+  verifySecondFactor: t.fieldWithInput({
+    type: CreatedSessionRef,
+    nullable: true,
+    authScopes: { public: true },
+    description:
+      'Finishes a sign-in that answered `SecondFactorRequired`: the challenge and exactly one of `totp` and `recoveryCode`. ' +
+      'Codes are throttled like passwords; a challenge is used up by success or by five wrong codes.',
+    errors: { types: [...new Set([ValidationFailedError, InvalidCodeError, InvalidTokenError, TokenExpiredError, AccountDisabledError, ...PASSKEY_CEREMONY_ERRORS])] },
+    input: {
+      challenge: t.input.string({ required: true, description: 'From `SecondFactorRequired.challenge`.' }),
+      totp: t.input.string({ description: 'The 6 digits the authenticator app shows.' }),
+      passkey: t.input.field({ type: PasskeyAnswerInput, description: 'The answer to `SecondFactorRequired.passkey`.' }),
+      recoveryCode: t.input.string({ description: 'One unused recovery code (used up).' }),
     },
+    resolve: async (_root, { input: { challenge, totp, recoveryCode, passkey } }, ctx) =>
+      signedIn(ctx, await verifySecondFactor(ctx, challenge, { totp, recoveryCode, passkey: passkey && { challengeId: String(passkey.challengeId), response: passkey.response } })),
   }),
   logout: t.field({
     type: RevokedSessionsRef,

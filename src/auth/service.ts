@@ -10,6 +10,8 @@ import { hashPassword, needsRehash, verifyPassword } from '../accounts/passwords
 import { createSession, currentSessionId, revokeSession, type IssuedSession } from '../sessions/service.ts';
 import { AUDIT_ACTIONS, recordAudit } from '../audit/service.ts';
 import { redactAccessTokens } from '../tokens/service.ts';
+import { completeLoginChallenge, issueLoginChallenge, secondFactorsOf, type SecondFactorAnswer } from '../mfa/service.ts';
+import { SecondFactorRequiredError } from '../mfa/errors.ts';
 
 export interface LoginResult extends IssuedSession {
   user: User;
@@ -61,16 +63,43 @@ export async function verifyCredentials(scope: RequestScope, email: string, pass
   return user;
 }
 
+/**
+ * Email + password. An account with a second factor gets no session yet: SecondFactorRequiredError
+ * carries the challenge that `verifySecondFactor` finishes.
+ */
 export async function login(scope: RequestScope, email: string, password: string): Promise<LoginResult> {
   await scope.services.throttle.consumeIpBudget(scope.ip);
   const user = await verifyCredentials(scope, email, password);
+  await requireNoSecondFactor(scope, user, 'password');
+  return startSession(scope, user, { method: 'password' });
+}
+
+/** Throws SecondFactorRequiredError (with a new challenge) when the account has a second factor. */
+export async function requireNoSecondFactor(scope: RequestScope, user: User, method: string): Promise<void> {
+  const factors = await secondFactorsOf(scope, user.id);
+  if (factors.length) throw new SecondFactorRequiredError(await issueLoginChallenge(scope, user, method, factors));
+}
+
+/** The second step of a sign-in: a TOTP or recovery code for the challenge `login` answered. */
+export async function verifySecondFactor(scope: RequestScope, challenge: string, answer: SecondFactorAnswer): Promise<LoginResult> {
+  await scope.services.throttle.consumeIpBudget(scope.ip);
+  const { user, method } = await completeLoginChallenge(scope, challenge, answer);
+  const secondFactor = answer.totp != null ? 'totp' : answer.passkey ? 'passkey' : 'recovery_code';
+  return startSession(scope, user, { method, secondFactor });
+}
+
+/** A session for a user who has proved who they are; audited as `auth.login`. */
+export async function startSession(scope: RequestScope, user: User, how: { method: string; secondFactor?: string }): Promise<LoginResult> {
   const issued = await createSession(
     { em: scope.em, config: scope.services.config, clock: scope.services.clock },
     user,
     { ip: scope.ip, userAgent: scope.userAgent },
   );
   scope.services.logger.info({ requestId: scope.requestId, userId: user.id }, 'login succeeded');
-  await recordAudit({ ...scope, viewer: user }, { action: AUDIT_ACTIONS.login, targetType: 'user', targetId: user.id });
+  await recordAudit(
+    { ...scope, viewer: user },
+    { action: AUDIT_ACTIONS.login, targetType: 'user', targetId: user.id, ...(how.secondFactor ? { details: how } : {}) },
+  );
   return { ...issued, user };
 }
 

@@ -43,6 +43,16 @@ const list = z.string().transform((v) =>
     .filter(Boolean),
 );
 
+/** A 256-bit key written as base64, base64url or hex. */
+const secretsKey = z.string().trim().transform((value, ctx) => {
+  const bytes = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+  if (bytes.length !== 32) {
+    ctx.addIssue({ code: 'custom', message: 'expected 32 random bytes as base64 or hex (e.g. `openssl rand -base64 32`)' });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
 const absoluteUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).transform((v) => v.replace(/\/+$/, ''));
 
 /**
@@ -195,6 +205,26 @@ const EnvSchema = z.object({
   BACKUP_KEEP: positiveInt.default(7),
   /** Manifests of trusted documents: set, only admins may send documents that are not in them. */
   TRUSTED_DOCUMENTS: trustedDocuments.optional(),
+  /** 32 random bytes (base64, base64url or hex) that encrypt second-factor secrets at rest. */
+  SECRETS_KEY: secretsKey.optional(),
+  /** Where the generated key is kept without SECRETS_KEY; default: secrets.key beside the database file. */
+  SECRETS_KEY_FILE: z.string().trim().min(1).optional(),
+  /** How long the second-factor step of a sign-in may take. */
+  MFA_CHALLENGE_TTL: duration.default(5 * 60_000),
+  /** How recent a sign-in (or `reauthenticate`) sensitive operations need. */
+  STEP_UP_WINDOW: duration.default(10 * 60_000),
+  /** The issuer authenticator apps show beside the account. */
+  TOTP_ISSUER: z.string().trim().min(1).max(64).regex(/^[^:]+$/, 'no ":"').default('Gatehouse'),
+  /** Passkeys: the relying party id (a domain, no scheme or port); default the host name of PUBLIC_URL. */
+  WEBAUTHN_RP_ID: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, 'expected a domain such as example.com (no scheme, port or path)')
+    .optional(),
+  /** Passkeys: the origins a passkey may be used on; default the origin of PUBLIC_URL. */
+  WEBAUTHN_ORIGINS: list.pipe(z.array(origin)).optional(),
+  WEBAUTHN_RP_NAME: z.string().trim().min(1).max(100).default('Gatehouse'),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -250,6 +280,31 @@ export interface Config {
   backup: { dir: string; intervalMs: number | null; keep: number; maxUploadBytes: number };
   /** TRUSTED_DOCUMENTS: the documents non-admins are limited to (sent whole or by hash); null allows any. */
   trustedDocuments: TrustedDocuments | null;
+  /** SECRETS_KEY, or the file a generated key is kept in without it. */
+  secrets: { key: Buffer | null; keyFile: string };
+  /** Second factors: how long a sign-in's second step may take; the TOTP issuer name. */
+  mfa: { challengeTtlMs: number; totpIssuer: string; stepUpWindowMs: number };
+  /**
+   * Passkeys (WebAuthn): null id / empty origins follow PUBLIC_URL, read when used (without
+   * PUBLIC_URL its port is known only once the server listens): see `relyingParty`.
+   */
+  webauthn: { rpId: string | null; origins: string[]; rpName: string };
+}
+
+/** The WebAuthn relying party: its id (a domain), the origins passkeys may be used on, its name. */
+export function relyingParty(config: Config): { id: string; origins: string[]; name: string } {
+  const publicUrl = new URL(config.publicUrl);
+  return {
+    id: config.webauthn.rpId ?? publicUrl.hostname,
+    origins: config.webauthn.origins.length ? config.webauthn.origins : [publicUrl.origin],
+    name: config.webauthn.rpName,
+  };
+}
+
+/** A passkey made for `rpId` works on that domain and its subdomains only (the browser refuses others). */
+function originFitsRpId(origin: string, rpId: string): boolean {
+  const host = new URL(origin).hostname;
+  return host === rpId || host.endsWith(`.${rpId}`);
 }
 
 /** The link a user receives by email for confirming their address or resetting their password. */
@@ -287,6 +342,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('Invalid configuration:\n  DATABASE_POOL_SIZE: applies to a PostgreSQL DATABASE_URL only (an SQLite file has one connection); remove it');
   }
   const publicUrl = e.PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? 'localhost' : e.HOST}:${e.PORT}`;
+  const rpId = e.WEBAUTHN_RP_ID ?? new URL(publicUrl).hostname;
+  const strayOrigin = (e.WEBAUTHN_ORIGINS ?? []).find((o) => !originFitsRpId(o, rpId));
+  if (strayOrigin) {
+    throw new ConfigError(`Invalid configuration:\n  WEBAUTHN_ORIGINS: ${strayOrigin} is not on ${rpId} or a subdomain of it (WEBAUTHN_RP_ID), so no passkey could be used there`);
+  }
   return {
     env: e.NODE_ENV,
     host: e.HOST,
@@ -337,5 +397,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
     },
     trustedDocuments: e.TRUSTED_DOCUMENTS ?? null,
+    secrets: {
+      key: e.SECRETS_KEY ?? null,
+      keyFile: e.SECRETS_KEY_FILE ?? join(databaseDialect === 'sqlite' ? dirname(databasePath) : 'data', 'secrets.key'),
+    },
+    mfa: { challengeTtlMs: e.MFA_CHALLENGE_TTL, totpIssuer: e.TOTP_ISSUER, stepUpWindowMs: e.STEP_UP_WINDOW },
+    webauthn: { rpId: e.WEBAUTHN_RP_ID ?? null, origins: e.WEBAUTHN_ORIGINS ?? [], rpName: e.WEBAUTHN_RP_NAME },
   };
 }

@@ -21,6 +21,9 @@ import {
 
 const READ = { permission: PERMISSIONS.databaseRead } as const;
 const WRITE = { permission: PERMISSIONS.databaseWrite } as const;
+/** Mutations also need a recent sign-in (step-up). */
+const CHANGE = { $all: { permission: PERMISSIONS.databaseWrite, recentSignIn: true } } as const;
+const EXPORT = { $all: { permission: PERMISSIONS.databaseRead, recentSignIn: true } } as const;
 
 errorType(NotSqliteError, 'NotSqliteError', 'The file is not a SQLite database.');
 errorType(CorruptDatabaseError, 'CorruptDatabaseError', 'The database file is damaged (it fails its integrity check, or is cut short).');
@@ -114,7 +117,7 @@ builder.mutationFields((t) => ({
   createBackup: t.fieldWithInput({
     type: BackupRef,
     nullable: true,
-    authScopes: WRITE,
+    authScopes: CHANGE,
     description:
       'Backs up the database while the server keeps serving reads and writes: a consistent snapshot through the SQLite ' +
       'backup API, written to BACKUP_DIR under a generated name. Audited as `database.backup`.',
@@ -127,7 +130,7 @@ builder.mutationFields((t) => ({
   deleteBackup: t.fieldWithInput({
     type: DeletedBackupRef,
     nullable: true,
-    authScopes: WRITE,
+    authScopes: CHANGE,
     description: 'Deletes a backup. NOT_FOUND when there is none by that name. Audited as `database.delete_backup`.',
     errors: { types: [ValidationFailedError, UnsupportedDatabaseError] },
     input: { name: t.input.string({ required: true }) },
@@ -136,7 +139,7 @@ builder.mutationFields((t) => ({
   restoreBackup: t.fieldWithInput({
     type: DatabaseReplacedRef,
     nullable: true,
-    authScopes: WRITE,
+    authScopes: CHANGE,
     description:
       'Replaces the database with a backup, without a restart: the backup is validated (integrity, a schema this ' +
       'version can run; older ones are migrated forward), the current database is backed up (SAFETY), new requests ' +
@@ -149,7 +152,7 @@ builder.mutationFields((t) => ({
   uploadDatabase: t.fieldWithInput({
     type: DatabaseReplacedRef,
     nullable: true,
-    authScopes: WRITE,
+    authScopes: CHANGE,
     description:
       'Replaces the database with an uploaded SQLite file, checked and swapped as by `restoreBackup`. Send a GraphQL ' +
       'multipart request; files over MAX_UPLOAD_MB are refused (HTTP 413, code TOO_LARGE) before they are read. ' +
@@ -161,7 +164,7 @@ builder.mutationFields((t) => ({
   createDatabaseDownloadLink: t.field({
     type: DownloadLinkRef,
     nullable: true,
-    authScopes: READ,
+    authScopes: EXPORT,
     description:
       `A single-use URL, valid for ${DOWNLOAD_LINK_TTL_MS / 1000} s, that downloads a fresh snapshot of the database ` +
       '(Content-Disposition: attachment), so a browser needs no custom header. The same path also accepts an ' +

@@ -36,3 +36,20 @@ export function resetPasswordMessage(to: string, link: string, validMinutes: num
     'Choose a new password',
   );
 }
+
+/** Tells the owner a passkey was added to or removed from their account (no link: nothing to click). */
+export function passkeyChangedMessage(to: string, change: 'added' | 'removed', passkeyName: string): MailMessage {
+  const subject = change === 'added' ? 'A passkey was added to your account' : 'A passkey was removed from your account';
+  const paragraphs = [
+    change === 'added'
+      ? `The passkey "${passkeyName}" can now sign in to your account.`
+      : `The passkey "${passkeyName}" can no longer sign in to your account.`,
+    'If this was not you, sign in, change your password and review your passkeys and sessions.',
+  ];
+  return {
+    to,
+    subject,
+    text: paragraphs.join('\n\n') + '\n',
+    html: paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join(''),
+  };
+}

@@ -23,11 +23,16 @@ export const MAINTENANCE_ALLOWED_FIELDS: ReadonlySet<string> = new Set([
   'Query.viewer',
   'Query.setupStatus',
   'Mutation.login',
+  // The second step of a sign-in (an admin with a second factor signs in during maintenance too).
+  'Mutation.verifySecondFactor',
   'Mutation.logout',
   // Signing in through a provider, like `login`: the callback itself lets only those who may run maintenance in.
   'Query.oauthProviders',
   'Mutation.startOAuthLogin',
   'Mutation.completeOAuthLogin',
+  // Signing in with a passkey, like `login`.
+  'Mutation.startPasskeyLogin',
+  'Mutation.finishPasskeyLogin',
   'Subscription.maintenanceModeChanged',
   // Only tells a signed-in client that its credentials ended (it may sign out during maintenance too).
   'Subscription.viewerSessionEnded',

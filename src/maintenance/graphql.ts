@@ -8,12 +8,13 @@ import { maintenanceStates, MAINTENANCE_MESSAGE_MAX, setMaintenanceMode, type Ma
 
 const anyone = { public: true } as const;
 const canWrite = { permission: PERMISSIONS.maintenanceWrite } as const;
+const canChange = { $all: { permission: PERMISSIONS.maintenanceWrite, recentSignIn: true } } as const;
 
 export const MaintenanceStateRef = builder.objectRef<MaintenanceState>('MaintenanceState').implement({
   description:
     'Whether the server is in maintenance mode. While it is, operations of everyone but admins fail with ' +
     '`MAINTENANCE_MODE`, except `maintenance`, `maintenanceModeChanged`, `viewerSessionEnded`, `login`, `logout`, ' +
-    '`setupStatus`, `viewer`, `oauthProviders`, `startOAuthLogin` and `completeOAuthLogin`.',
+    '`setupStatus`, `viewer`, `oauthProviders`, `startOAuthLogin`, `completeOAuthLogin`, `startPasskeyLogin` and `finishPasskeyLogin`.',
   fields: (t) => ({
     enabled: t.exposeBoolean('enabled', { authScopes: anyone }),
     message: t.exposeString('message', { nullable: true, authScopes: anyone, description: 'What users are told while the mode is on.' }),
@@ -52,7 +53,7 @@ builder.mutationFields((t) => ({
   setMaintenanceMode: t.fieldWithInput({
     type: MaintenanceStateRef,
     nullable: true,
-    authScopes: canWrite,
+    authScopes: canChange,
     description:
       'Turns maintenance mode on or off (off clears the message and end time). Audited as `maintenance.on` / ' +
       '`maintenance.off`; every `maintenanceModeChanged` subscriber receives the new state.',

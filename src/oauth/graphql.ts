@@ -6,9 +6,8 @@ import { errorType } from '../schema/errors.ts';
 import { AccountDisabledError, InvalidTokenError, TokenExpiredError, ValidationFailedError } from '../errors.ts';
 import { UserRef } from '../accounts/graphql.ts';
 import type { User } from '../accounts/entities.ts';
-import { CreatedSessionRef } from '../auth/graphql.ts';
-import { queueSessionCookie } from '../http/session-cookies.ts';
-import { issuedSessionCookie } from '../sessions/service.ts';
+import { CreatedSessionRef, signedIn } from '../auth/graphql.ts';
+import { SecondFactorRequiredError } from '../mfa/errors.ts';
 import { PERMISSIONS } from '../access/declarations.ts';
 import type { OAuthAccount } from './entities.ts';
 import { LastSignInMethodError } from './errors.ts';
@@ -120,14 +119,10 @@ builder.mutationFields((t) => ({
     description:
       'Turns the one-time `login_code` of a CODE-mode sign-in into a session (usable once, within 60 seconds), given the verifier whose ' +
       'challenge the sign-in started with. A wrong verifier uses the code up (INVALID_TOKEN).',
-    errors: { types: [InvalidTokenError, TokenExpiredError, AccountDisabledError] },
+    errors: { types: [InvalidTokenError, TokenExpiredError, AccountDisabledError, SecondFactorRequiredError] },
     input: { code: t.input.string({ required: true }), codeVerifier: t.input.string({ required: true }) },
     resolve: async (_root, { input: { code, codeVerifier } }, ctx) => {
-      const result = await oauth.completeOAuthLogin(ctx, code, codeVerifier);
-      queueSessionCookie(ctx.services.config, ctx.responseCookies, issuedSessionCookie(ctx.services.config, result));
-      ctx.viewer = result.user;
-      ctx.credential = { kind: 'session', via: 'bearer', session: result.session };
-      return result;
+      return signedIn(ctx, await oauth.completeOAuthLogin(ctx, code, codeVerifier));
     },
   }),
   linkOAuthAccount: t.fieldWithInput({

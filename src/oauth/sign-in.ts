@@ -12,6 +12,7 @@ import { defaultRole } from '../access/sync.ts';
 import { PERMISSIONS } from '../access/declarations.ts';
 import { AUDIT_ACTIONS, recordAudit } from '../audit/service.ts';
 import { createSession, type IssuedSession } from '../sessions/service.ts';
+import { issueLoginChallenge, secondFactorsOf } from '../mfa/service.ts';
 import { OAuthAccount, type OAuthFlow } from './entities.ts';
 import { OAuthFlowError } from './errors.ts';
 import { issueLoginCode, takeFlow } from './flows.ts';
@@ -72,6 +73,12 @@ async function finishFlow(
     // Code flows always carry the app's challenge (startOAuthLogin requires it).
     const code = await issueLoginCode(scope.em, scope.services.clock, user, provider.id, flow.appChallenge!);
     return { target: withParams(flow.redirectTo, { login_code: code }) };
+  }
+  // An account with a second factor: no session yet; the app finishes with verifySecondFactor.
+  const factors = await secondFactorsOf(scope, user.id);
+  if (factors.length) {
+    const { challenge } = await issueLoginChallenge(scope, user, `oauth:${provider.id}`, factors);
+    return { target: withParams(flow.redirectTo, { second_factor: challenge }) };
   }
   const { config, clock } = scope.services;
   const session = await createSession({ em: scope.em, config, clock }, user, { ip: scope.ip, userAgent: scope.userAgent });

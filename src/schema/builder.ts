@@ -5,7 +5,8 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import RelayPlugin from '@pothos/plugin-relay';
 import WithInputPlugin from '@pothos/plugin-with-input';
 import { viewerAccess, type Context } from '../context.ts';
-import { forbidden, unauthenticated } from '../errors.ts';
+import { forbidden, reauthenticationRequired, unauthenticated } from '../errors.ts';
+import { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import type { UploadedFile } from '../http/multipart.ts';
 
 export interface AuthScopes {
@@ -25,6 +26,12 @@ export interface AuthScopes {
   ownerOrAdmin: string;
   /** A custom rule: any function of the request context. */
   check: (ctx: Context) => boolean | Promise<boolean>;
+  /**
+   * Step-up: the session proved who it is within STEP_UP_WINDOW (sign-in or `reauthenticate`);
+   * failing only this answers REAUTHENTICATION_REQUIRED. Access tokens, HTTP Basic passwords and
+   * deployer authenticators prove it on every request.
+   */
+  recentSignIn: boolean;
 }
 
 export const builder = new SchemaBuilder<{
@@ -53,8 +60,14 @@ export const builder = new SchemaBuilder<{
       permission: async (name: string) => (await viewerAccess(ctx)).can(name),
       ownerOrAdmin: async (userId: string) => ctx.viewer?.id === userId || (await viewerAccess(ctx)).isAdmin,
       check: (rule) => rule(ctx),
+      // Async on purpose: scope-auth stops an `$all` at its first synchronous failure, and this one must
+      // be reported beside the permission check it sits with (a caller lacking both gets FORBIDDEN).
+      recentSignIn: async () => isRecentSignIn(ctx),
     }),
-    unauthorizedError: (_parent, ctx) => (ctx.viewer ? forbidden() : unauthenticated()),
+    unauthorizedError: (_parent, ctx, _info, result) => {
+      if (!ctx.viewer) return unauthenticated();
+      return onlyStepUpMissing(result.failure) ? reauthenticationRequired() : forbidden();
+    },
     authorizeOnSubscribe: true,
   },
   // One shape for every mutation (README "API conventions"): `name(input: NameInput!): NameResult!`,
@@ -77,6 +90,26 @@ export const builder = new SchemaBuilder<{
     defaultEdgeTypeOptions: { authScopes: { public: true } },
   },
 });
+
+function isRecentSignIn(ctx: Context): boolean {
+  const credential = ctx.credential;
+  if (!credential) return false;
+  if (credential.kind !== 'session') return true;
+  return ctx.services.clock.now().getTime() - credential.session.authenticatedAt.getTime() < ctx.services.config.mfa.stepUpWindowMs;
+}
+
+/** Whether the rule failed only for want of a recent sign-in (so the answer is "reauthenticate", not "no"). */
+function onlyStepUpMissing(failure: AuthFailure): boolean {
+  switch (failure.kind) {
+    case AuthScopeFailureType.AuthScope:
+      return failure.scope === 'recentSignIn';
+    case AuthScopeFailureType.AllAuthScopes:
+    case AuthScopeFailureType.AnyAuthScopes:
+      return failure.failures.length > 0 && failure.failures.every(onlyStepUpMissing);
+    default:
+      return false;
+  }
+}
 
 function capitalize(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);

@@ -12,6 +12,8 @@ export const Session = defineEntity({
     tokenHash: p.string().length(64).unique().hidden(),
     user: () => p.manyToOne(User).deleteRule('cascade').index(),
     createdAt: p.datetime(),
+    /** When the user last proved who they are in this session (sign-in or `reauthenticate`); null: at createdAt. */
+    authenticatedAt: p.datetime().nullable(),
     lastSeenAt: p.datetime(),
     expiresAt: p.datetime(),
     ipAddress: p.string().length(64).nullable(),

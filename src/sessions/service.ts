@@ -60,6 +60,7 @@ export async function createSession({ em, config, clock }: SessionDeps, user: Us
       tokenHash: hashToken(token),
       user,
       createdAt: now,
+      authenticatedAt: now,
       lastSeenAt: now,
       expiresAt: expiry(config, now, now),
       ipAddress: origin.ip?.slice(0, 64) ?? null,
@@ -81,13 +82,15 @@ export interface LiveSession {
   id: string;
   user: User;
   createdAt: Date;
+  /** The last time the user proved who they are in this session (sign-in or `reauthenticate`). */
+  authenticatedAt: Date;
   lastSeenAt: Date;
   expiresAt: Date;
 }
 
 /** One statement for the session and its owner (this runs on every session-authenticated request). */
 const SESSION_LOOKUP =
-  'select s.id as "s$id", s.created_at as "s$created_at", s.last_seen_at as "s$last_seen_at", s.expires_at as "s$expires_at", u.* ' +
+  'select s.id as "s$id", s.created_at as "s$created_at", s.authenticated_at as "s$authenticated_at", s.last_seen_at as "s$last_seen_at", s.expires_at as "s$expires_at", u.* ' +
   'from sessions s join users u on u.id = s.user_id where s.token_hash = ?';
 
 /** Returns the live session for a raw token (with its user), or null. Expired sessions are deleted. */
@@ -104,6 +107,7 @@ export async function findSessionByToken({ em, config, clock }: SessionDeps, tok
     id: found.own['id'] as string,
     user: found.entity,
     createdAt: new Date(found.own['created_at'] as number),
+    authenticatedAt: new Date((found.own['authenticated_at'] ?? found.own['created_at']) as number),
     lastSeenAt: new Date(found.own['last_seen_at'] as number),
     expiresAt: new Date(found.own['expires_at'] as number),
   };
@@ -120,6 +124,18 @@ export async function findSessionByToken({ em, config, clock }: SessionDeps, tok
     Object.assign(session, { lastSeenAt: now, expiresAt });
   }
   return session;
+}
+
+/** A session just created, as the rest of its request sees it. */
+export function liveSessionOf(session: Session): LiveSession {
+  const { id, user, createdAt, lastSeenAt, expiresAt } = session;
+  return { id, user, createdAt, authenticatedAt: session.authenticatedAt ?? createdAt, lastSeenAt, expiresAt };
+}
+
+/** The user proved who they are again in this session (step-up): sensitive operations are open again. */
+export async function markReauthenticated(em: EntityManager, session: LiveSession, now: Date): Promise<void> {
+  await em.nativeUpdate(Session, { id: session.id }, { authenticatedAt: now });
+  session.authenticatedAt = now;
 }
 
 export async function listSessions({ em, clock }: SessionDeps, userId: string): Promise<Session[]> {

@@ -74,8 +74,10 @@ builder.mutationFields((t) => ({
   createAccessToken: t.field({
     type: CreatedAccessTokenRef,
     nullable: true,
-    authScopes: { authenticated: true },
-    description: 'Creates a personal access token for the signed-in user (signed in with a session or a password, not with a token).',
+    authScopes: { $all: { authenticated: true, recentSignIn: true } },
+    description:
+      'Creates a personal access token for the signed-in user (signed in with a session or a password, not with a token). ' +
+      'A session needs a recent sign-in (`reauthenticate`).',
     errors: { types: [ValidationFailedError] },
     args: { input: t.arg({ type: CreateAccessTokenInput, required: true }) },
     resolve: (_root, { input }, ctx) => createAccessToken(ctx, input),

@@ -77,8 +77,8 @@ export const OPS = {
   }`,
   revokeUserSessions: `mutation($id: ID!) { revokeUserSessions(input: { id: $id }) { ... on RevokedSessions { count } } }`,
   userSessions: `query($id: ID!) { user(id: $id) { id sessions { id } } }`,
-  deleteAccount: `mutation($password: String!) {
-    deleteAccount(input: { password: $password }) { __typename ... on DeletedUser { id email } ... on Error { code message } }
+  deleteAccount: `mutation {
+    deleteAccount { __typename ... on DeletedUser { id email } ... on Error { code message } }
   }`,
 };
 

@@ -179,8 +179,8 @@ describe('OAuth: one-time codes, linking and unlinking', () => {
     );
     assert.equal(change.body.data.changePassword.code, 'INVALID_CREDENTIALS');
     assert.match(change.body.data.changePassword.message, /no password yet.*password reset/);
-    const del = await server.gql(`mutation { deleteAccount(input: { password: "x" }) { __typename ... on Error { message } } }`, {}, { cookie });
-    assert.match(del.body.data.deleteAccount.message, /no password yet/);
+    const reauth = await server.gql(`mutation { reauthenticate(input: { password: "x" }) { __typename ... on Error { message } } }`, {}, { cookie });
+    assert.match(reauth.body.data.reauthenticate.message, /no password yet/);
     assert.equal((await server.gql(`mutation($e: String!, $p: String!) { login(input: { email: $e, password: $p }) { __typename } }`, { e: 'olga@example.com', p: '' })).body.data.login.__typename, 'InvalidCredentialsError');
 
     // A password through the reset mail, then unlinking works.

@@ -1,0 +1,373 @@
+// Second factors: enrolling an authenticator app (TOTP, RFC 6238), recovery codes, and the second
+// step of a sign-in. Codes are throttled like passwords, per account and client IP, under their own
+// key; every accepted TOTP code is used up (its 30-second step is remembered).
+import { randomBytes } from 'node:crypto';
+import { Secret, TOTP } from 'otpauth';
+import QRCode from 'qrcode';
+import type { RequestScope } from '../context.ts';
+import { ValidationFailedError, AccountDisabledError, InvalidTokenError, TokenExpiredError, forbidden } from '../errors.ts';
+import { User } from '../accounts/entities.ts';
+import { recordAudit } from '../audit/service.ts';
+import { generateToken, hashToken } from '../util/secrets.ts';
+import { LoginChallenge, RecoveryCode, TotpFactor } from './entities.ts';
+import { InvalidCodeError, NoSecondFactorError, TotpAlreadyEnabledError, TotpNotEnrolledError } from './errors.ts';
+import { factorChangedMessage, recoveryCodeUsedMessage } from './messages.ts';
+import { reauthenticate as checkPassword } from '../accounts/service.ts';
+import { markReauthenticated } from '../sessions/service.ts';
+import { countPasskeys, type StartedCeremony } from '../passkeys/service.ts';
+import { startPasskeyAssertion, verifyPasskeyAssertion } from '../passkeys/assertion.ts';
+
+export const MFA_AUDIT_ACTIONS = {
+  totpEnabled: 'mfa.totp_enable',
+  totpDisabled: 'mfa.totp_disable',
+  recoveryCodesRegenerated: 'mfa.recovery_codes_regenerate',
+  recoveryCodeUsed: 'mfa.recovery_code_use',
+  secondFactorFailed: 'auth.second_factor_failed',
+  reauthenticate: 'auth.reauthenticate',
+} as const;
+
+const PERIOD_SECONDS = 30;
+const DIGITS = 6;
+/** One step before and after the current one: a phone clock 30 s off still works. */
+const DRIFT_STEPS = 1;
+export const RECOVERY_CODE_COUNT = 10;
+/** Wrong codes a challenge takes before it is used up (the throttle limits the rate on top). */
+const CHALLENGE_FAILURES_MAX = 5;
+
+export type SecondFactorKind = 'totp' | 'passkey' | 'recovery_code';
+
+export interface TotpEnrollment {
+  secret: string;
+  uri: string;
+  qrCodeDataUrl: string;
+}
+
+export interface IssuedChallenge {
+  challenge: string;
+  expiresAt: Date;
+  factors: SecondFactorKind[];
+  /** When the account has passkeys: the WebAuthn request for one of them. */
+  passkey: StartedCeremony<object> | null;
+}
+
+/** A passkey's answer: the challenge it answers (from `startPasskeyAssertion`) and the browser's JSON. */
+export interface PasskeyAnswer {
+  challengeId: string;
+  response: string;
+}
+
+export interface SecondFactorAnswer {
+  totp?: string | null;
+  recoveryCode?: string | null;
+  passkey?: PasskeyAnswer | null;
+}
+
+type Scope = Pick<RequestScope, 'em' | 'services' | 'viewer' | 'ip' | 'userAgent' | 'requestId'>;
+
+function totpOf(scope: Scope, user: User, secret: string): TOTP {
+  return new TOTP({
+    issuer: scope.services.config.mfa.totpIssuer,
+    label: user.email,
+    algorithm: 'SHA1',
+    digits: DIGITS,
+    period: PERIOD_SECONDS,
+    secret: Secret.fromBase32(secret),
+  });
+}
+
+async function confirmedTotp(scope: Pick<Scope, 'em'>, userId: string): Promise<TotpFactor | null> {
+  return scope.em.findOne(TotpFactor, { user: userId, confirmedAt: { $ne: null } });
+}
+
+/**
+ * The second factors an account has, for the sign-in step (empty: the password alone signs in).
+ * An authenticator app and passkeys are factors; recovery codes stand in for them while one exists.
+ */
+export async function secondFactorsOf(scope: Pick<Scope, 'em'>, userId: string): Promise<SecondFactorKind[]> {
+  const factors: SecondFactorKind[] = [];
+  if (await confirmedTotp(scope, userId)) factors.push('totp');
+  if ((await countPasskeys(scope.em, userId)) > 0) factors.push('passkey');
+  if (factors.length && (await scope.em.count(RecoveryCode, { user: userId, usedAt: null })) > 0) factors.push('recovery_code');
+  return factors;
+}
+
+export interface MfaStatus {
+  /** A second factor is set up: password sign-ins ask for it. */
+  enabled: boolean;
+  totpEnabled: boolean;
+  passkeys: number;
+  recoveryCodesRemaining: number;
+}
+
+export async function mfaStatus(scope: Pick<Scope, 'em'>, userId: string): Promise<MfaStatus> {
+  const totp = await confirmedTotp(scope, userId);
+  const passkeys = await countPasskeys(scope.em, userId);
+  const enabled = totp !== null || passkeys > 0;
+  const recoveryCodesRemaining = enabled ? await scope.em.count(RecoveryCode, { user: userId, usedAt: null }) : 0;
+  return { enabled, totpEnabled: totp !== null, passkeys, recoveryCodesRemaining };
+}
+
+async function hasSecondFactor(scope: Pick<Scope, 'em'>, userId: string): Promise<boolean> {
+  return (await confirmedTotp(scope, userId)) !== null || (await countPasskeys(scope.em, userId)) > 0;
+}
+
+/**
+ * Starts setting up an authenticator app: a new seed (replacing one not yet confirmed), its
+ * otpauth:// URI and a QR code of it. Nothing changes for sign-in until `confirmTotp`.
+ */
+export async function enrollTotp(scope: Scope, user: User): Promise<TotpEnrollment> {
+  const { em, services } = scope;
+  if (await confirmedTotp(scope, user.id)) throw new TotpAlreadyEnabledError();
+  const secret = new Secret({ size: 20 }).base32;
+  const sealed = services.secrets.seal(secret);
+  const pending = await em.findOne(TotpFactor, { user: user.id });
+  if (pending) Object.assign(pending, { secret: sealed, createdAt: services.clock.now(), lastUsedStep: null });
+  else em.create(TotpFactor, { user, secret: sealed, createdAt: services.clock.now(), confirmedAt: null, lastUsedStep: null });
+  await em.flush();
+  const uri = totpOf(scope, user, secret).toString();
+  const svg = await QRCode.toString(uri, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
+  return { secret, uri, qrCodeDataUrl: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}` };
+}
+
+/** Turns the enrolled app on with one valid code; returns the recovery codes (shown this once). */
+export async function confirmTotp(scope: Scope, user: User, code: string): Promise<string[]> {
+  const { em, services } = scope;
+  const digits = totpCodeOrThrow('code', code);
+  const factor = await em.findOne(TotpFactor, { user: user.id });
+  if (!factor) throw new TotpNotEnrolledError();
+  if (factor.confirmedAt) throw new TotpAlreadyEnabledError();
+  await throttled(scope, user, () => acceptTotp(scope, user, factor, digits));
+  factor.confirmedAt = services.clock.now();
+  const codes = await replaceRecoveryCodes(scope, user);
+  await em.flush();
+  await recordAudit(scope, { action: MFA_AUDIT_ACTIONS.totpEnabled, targetType: 'user', targetId: user.id });
+  notify(scope, user, factorChangedMessage(user.email, 'An authenticator app was added as a second factor to your account.'));
+  return codes;
+}
+
+/** Turns the authenticator app off; with no factor left the recovery codes go too. */
+export async function disableTotp(scope: Scope, user: User, reason: { by: 'owner' | 'admin' } = { by: 'owner' }): Promise<boolean> {
+  const { em } = scope;
+  const factor = await em.findOne(TotpFactor, { user: user.id });
+  if (!factor) return false;
+  const wasEnabled = factor.confirmedAt !== null;
+  await em.remove(factor).flush();
+  // The codes stand in for a factor: with none left they go too.
+  if (!(await hasSecondFactor(scope, user.id))) await em.nativeDelete(RecoveryCode, { user: user.id });
+  if (wasEnabled) {
+    await recordAudit(scope, { action: MFA_AUDIT_ACTIONS.totpDisabled, targetType: 'user', targetId: user.id, details: { by: reason.by } });
+    notify(
+      scope,
+      user,
+      factorChangedMessage(
+        user.email,
+        reason.by === 'admin'
+          ? 'An administrator turned off the second factors of your account. Set up an authenticator app again from your account settings.'
+          : 'The authenticator app was removed from your account: signing in needs only your password now.',
+      ),
+    );
+  }
+  return wasEnabled;
+}
+
+/** New recovery codes for an account with a factor; the old ones stop working. */
+export async function regenerateRecoveryCodes(scope: Scope, user: User): Promise<string[]> {
+  if (!(await hasSecondFactor(scope, user.id))) throw new NoSecondFactorError();
+  const codes = await replaceRecoveryCodes(scope, user);
+  await scope.em.flush();
+  await recordAudit(scope, { action: MFA_AUDIT_ACTIONS.recoveryCodesRegenerated, targetType: 'user', targetId: user.id });
+  return codes;
+}
+
+async function replaceRecoveryCodes(scope: Scope, user: User): Promise<string[]> {
+  const { em, services } = scope;
+  await em.nativeDelete(RecoveryCode, { user: user.id });
+  const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => newRecoveryCode());
+  const now = services.clock.now();
+  for (const code of codes) em.create(RecoveryCode, { user, codeHash: hashToken(normaliseRecoveryCode(code)), createdAt: now, usedAt: null });
+  return codes;
+}
+
+const RECOVERY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
+
+/** 12 characters from a 31-letter alphabet without look-alikes (about 59 bits), as xxxx-xxxx-xxxx. */
+function newRecoveryCode(): string {
+  const bytes = randomBytes(24);
+  let code = '';
+  // Rejection sampling: 248 = 8 × 31, so every letter is equally likely.
+  for (const byte of bytes) {
+    if (byte < 248) code += RECOVERY_ALPHABET[byte % 31];
+    if (code.length === 12) break;
+  }
+  if (code.length < 12) return newRecoveryCode();
+  return `${code.slice(0, 4)}-${code.slice(4, 8)}-${code.slice(8)}`;
+}
+
+function normaliseRecoveryCode(code: string): string {
+  return code.toLowerCase().replace(/[\s-]/g, '');
+}
+
+function totpCodeOrThrow(field: string, code: string): string {
+  const digits = code.replace(/\s/g, '');
+  if (!/^\d{6}$/.test(digits)) throw ValidationFailedError.field(field, 'Enter the 6-digit code from your authenticator app.');
+  return digits;
+}
+
+/** Accepts a code of this factor once: the step it matches must be later than the last one used. */
+async function acceptTotp(scope: Scope, user: User, factor: TotpFactor, code: string): Promise<boolean> {
+  const timestamp = scope.services.clock.now().getTime();
+  const delta = totpOf(scope, user, scope.services.secrets.open(factor.secret)).validate({ token: code, timestamp, window: DRIFT_STEPS });
+  if (delta === null) return false;
+  const step = Math.floor(timestamp / 1000 / PERIOD_SECONDS) + delta;
+  // One conditional write: two requests with the same code cannot both pass, on any instance.
+  const accepted = await scope.em.nativeUpdate(
+    TotpFactor,
+    { id: factor.id, $or: [{ lastUsedStep: null }, { lastUsedStep: { $lt: step } }] },
+    { lastUsedStep: step },
+  );
+  if (accepted === 1) factor.lastUsedStep = step;
+  return accepted === 1;
+}
+
+/** Uses up one unused recovery code of the account; false when it matches none. */
+async function acceptRecoveryCode(scope: Scope, user: User, code: string): Promise<boolean> {
+  const normalised = normaliseRecoveryCode(code);
+  if (!/^[a-z0-9]{1,64}$/.test(normalised)) return false;
+  const used = await scope.em.nativeUpdate(
+    RecoveryCode,
+    { user: user.id, codeHash: hashToken(normalised), usedAt: null },
+    { usedAt: scope.services.clock.now() },
+  );
+  if (used !== 1) return false;
+  const remaining = await scope.em.count(RecoveryCode, { user: user.id, usedAt: null });
+  await recordAudit({ ...scope, viewer: user }, { action: MFA_AUDIT_ACTIONS.recoveryCodeUsed, targetType: 'user', targetId: user.id, details: { remaining } });
+  notify(scope, user, recoveryCodeUsedMessage(user.email, remaining));
+  return true;
+}
+
+/** The throttle key of an account's codes: its own counters, not the password's. */
+const codeKey = (user: User) => `mfa:${user.id}`;
+
+/** Runs a code check under the login throttle: refused while waiting, failures counted. */
+async function throttled(scope: Scope, user: User, check: () => Promise<boolean>): Promise<void> {
+  const { services } = scope;
+  await services.throttle.assertLoginAllowed(codeKey(user), scope.ip);
+  if (!(await check())) {
+    await services.throttle.recordLoginFailure(codeKey(user), scope.ip);
+    await recordAudit({ ...scope, viewer: null }, {
+      action: MFA_AUDIT_ACTIONS.secondFactorFailed,
+      actorEmail: user.email,
+      targetType: 'user',
+      targetId: user.id,
+    });
+    throw new InvalidCodeError();
+  }
+  await services.throttle.recordLoginSuccess(codeKey(user), scope.ip);
+}
+
+/** After the first factor: a single-use challenge for `verifySecondFactor`, valid MFA_CHALLENGE_TTL. */
+export async function issueLoginChallenge(scope: Scope, user: User, method: string, factors: SecondFactorKind[]): Promise<IssuedChallenge> {
+  const { em, services } = scope;
+  const challenge = generateToken('gh2f_');
+  const now = services.clock.now();
+  const expiresAt = new Date(now.getTime() + services.config.mfa.challengeTtlMs);
+  em.create(LoginChallenge, { tokenHash: hashToken(challenge), user, method, createdAt: now, expiresAt, usedAt: null, failures: 0 });
+  await em.flush();
+  const passkey = factors.includes('passkey') ? await startPasskeyAssertion(scope, { userId: user.id }) : null;
+  return { challenge, expiresAt, factors, passkey };
+}
+
+/**
+ * The second step of a sign-in: checks the challenge and exactly one answer (a TOTP code or a
+ * recovery code), and uses the challenge up. Returns the user and how the first factor passed.
+ */
+export async function completeLoginChallenge(scope: Scope, challenge: string, answer: SecondFactorAnswer): Promise<{ user: User; method: string }> {
+  const { em, services } = scope;
+  const given = (['totp', 'passkey', 'recoveryCode'] as const).filter((kind) => answer[kind] != null);
+  if (given.length !== 1) {
+    throw new ValidationFailedError([{ field: given.length ? given[1]! : 'totp', messages: ['Send exactly one of totp, passkey and recoveryCode.'] }]);
+  }
+  const totpCode = answer.totp != null ? totpCodeOrThrow('totp', answer.totp) : null;
+  if (challenge.length > 128) throw new InvalidTokenError();
+  const row = await em.findOne(LoginChallenge, { tokenHash: hashToken(challenge) }, { populate: ['user'] });
+  if (!row || row.usedAt) throw new InvalidTokenError();
+  if (row.expiresAt.getTime() <= services.clock.now().getTime()) throw new TokenExpiredError();
+  const user = row.user;
+  if (user.disabled) throw new AccountDisabledError();
+  if (answer.passkey) {
+    // A signature cannot be guessed: its failures are the ceremony's own (PASSKEY_REJECTED …), not throttled codes.
+    await verifyPasskeyAssertion(scope, { ...answer.passkey, expectedUserId: user.id });
+  } else try {
+    await throttled(scope, user, async () => {
+      if (totpCode !== null) {
+        const factor = await confirmedTotp(scope, user.id);
+        // The factor may have been removed since the challenge was issued: nothing accepts the code.
+        return factor !== null && (await acceptTotp(scope, user, factor, totpCode));
+      }
+      return acceptRecoveryCode(scope, user, answer.recoveryCode!);
+    });
+  } catch (error) {
+    if (error instanceof InvalidCodeError) {
+      await em.nativeUpdate(LoginChallenge, { id: row.id }, { failures: row.failures + 1, ...(row.failures + 1 >= CHALLENGE_FAILURES_MAX ? { usedAt: services.clock.now() } : {}) });
+    }
+    throw error;
+  }
+  // Used once: of two requests finishing the same challenge, one wins.
+  const taken = await em.nativeUpdate(LoginChallenge, { id: row.id, usedAt: null }, { usedAt: services.clock.now() });
+  if (taken !== 1) throw new InvalidTokenError();
+  return { user, method: row.method };
+}
+
+/**
+ * Factors are managed by the person, not by a script: a personal access token cannot add or remove
+ * them (it could otherwise lock its owner out or weaken the account it was meant to serve).
+ */
+export function assertNotToken(scope: Pick<RequestScope, 'credential'>): void {
+  if (scope.credential?.kind === 'token') throw forbidden('Second factors are managed when signed in, not with an access token.');
+}
+
+function notify(scope: Scope, user: User, message: ReturnType<typeof factorChangedMessage>): void {
+  scope.services.background.run('second-factor notice', () => scope.services.mailer.send(message));
+}
+
+export interface ReauthenticationProof {
+  password?: string | null;
+  totp?: string | null;
+  passkey?: PasskeyAnswer | null;
+}
+
+/** A WebAuthn request for one of the viewer's passkeys, to answer `reauthenticate` with. */
+export async function startPasskeyReauthentication(scope: Scope, user: User): Promise<StartedCeremony<object>> {
+  return startPasskeyAssertion(scope, { userId: user.id });
+}
+
+/**
+ * Step-up: the session's user proves who they are again (the password or an authenticator code,
+ * throttled like a sign-in), which opens sensitive operations for STEP_UP_WINDOW.
+ */
+export async function reauthenticate(scope: RequestScope, proof: ReauthenticationProof): Promise<Date> {
+  const { services } = scope;
+  const credential = scope.credential;
+  const user = scope.viewer;
+  if (!user || !credential) throw forbidden();
+  if (credential.kind !== 'session') throw forbidden('Only a session re-authenticates: access tokens and passwords sent with every request need not.');
+  const given = (['password', 'totp', 'passkey'] as const).filter((kind) => proof[kind] != null);
+  if (given.length !== 1) {
+    throw new ValidationFailedError([{ field: given.length ? given[1]! : 'password', messages: ['Send exactly one of password, totp and passkey.'] }]);
+  }
+  if (proof.passkey) {
+    await verifyPasskeyAssertion(scope, { ...proof.passkey, expectedUserId: user.id });
+  } else if (proof.password != null) {
+    await checkPassword(scope, user, proof.password, 'The password is incorrect.');
+  } else {
+    const code = totpCodeOrThrow('totp', proof.totp!);
+    await throttled(scope, user, async () => {
+      const factor = await confirmedTotp(scope, user.id);
+      return factor !== null && (await acceptTotp(scope, user, factor, code));
+    });
+  }
+  const now = services.clock.now();
+  await markReauthenticated(scope.em, credential.session, now);
+  await recordAudit(scope, { action: MFA_AUDIT_ACTIONS.reauthenticate, targetType: 'user', targetId: user.id, details: { with: given[0] } });
+  return new Date(now.getTime() + services.config.mfa.stepUpWindowMs);
+}

@@ -1,0 +1,74 @@
+// Secrets kept readable by the server but not by someone holding only the database (TOTP seeds):
+// AES-256-GCM under SECRETS_KEY, with a fresh nonce per value. Also a keyed hash (HMAC-SHA256) for
+// identifiers that must not be reversible from a list of known values.
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Logger } from 'pino';
+
+const VERSION = 'v1';
+
+export class SecretBox {
+  readonly #key: Buffer;
+
+  constructor(key: Buffer) {
+    if (key.length !== 32) throw new Error('SecretBox needs a 32-byte key');
+    this.#key = key;
+  }
+
+  /** `v1.<nonce>.<tag>.<ciphertext>`, base64url parts. */
+  seal(plaintext: string): string {
+    const nonce = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, nonce);
+    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return [VERSION, nonce.toString('base64url'), cipher.getAuthTag().toString('base64url'), ciphertext.toString('base64url')].join('.');
+  }
+
+  /** The plaintext; throws when the value was not sealed with this key (or was altered). */
+  open(sealed: string): string {
+    const [version, nonce, tag, ciphertext] = sealed.split('.');
+    if (version !== VERSION || !nonce || !tag || ciphertext === undefined) throw new Error('not a sealed secret');
+    const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(nonce, 'base64url'));
+    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
+  }
+
+  /** Hex HMAC-SHA256 of `value` under a key derived for `purpose`. */
+  mac(purpose: string, value: string): string {
+    return createHmac('sha256', this.#key).update(purpose).update('\0').update(value).digest('hex');
+  }
+}
+
+/**
+ * SECRETS_KEY, or the key kept in `keyFile`: created (32 random bytes, mode 0600) on the first
+ * start without either, and the log says where, since losing it makes the secrets unreadable.
+ */
+export function loadSecretsKey(settings: { key: Buffer | null; keyFile: string }, logger: Pick<Logger, 'warn'>): Buffer {
+  if (settings.key) return settings.key;
+  try {
+    return parseKeyFile(readFileSync(settings.keyFile, 'utf8'), settings.keyFile);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const key = randomBytes(32);
+  mkdirSync(dirname(settings.keyFile), { recursive: true });
+  try {
+    // wx: when two instances start together, one writes and the other reads what it wrote.
+    writeFileSync(settings.keyFile, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return parseKeyFile(readFileSync(settings.keyFile, 'utf8'), settings.keyFile);
+    throw error;
+  }
+  logger.warn(
+    { keyFile: settings.keyFile },
+    `SECRETS_KEY is not set: generated a key in ${settings.keyFile}. Keep it with the database backups (second-factor secrets cannot be read without it), ` +
+      'or set SECRETS_KEY (the same value on every instance).',
+  );
+  return key;
+}
+
+function parseKeyFile(text: string, path: string): Buffer {
+  const key = Buffer.from(text.trim(), 'base64');
+  if (key.length !== 32) throw new Error(`${path} does not hold a 32-byte base64 key (SECRETS_KEY_FILE)`);
+  return key;
+}
