@@ -63,6 +63,7 @@ export const REQUEST_ERROR_CODES = {
   TRUSTED_DOCUMENT_REQUIRED: 'This server runs only trusted documents (TRUSTED_DOCUMENTS) for non-admins: send a known hash.',
   // Step-up (src/schema/builder.ts, src/mfa/).
   REAUTHENTICATION_REQUIRED: 'This operation needs a recent sign-in (STEP_UP_WINDOW): call `reauthenticate`, then send it again.',
+  MFA_ENROLLMENT_REQUIRED: 'A role of the account requires a second factor (MFA_REQUIRED_ROLES): set one up (`enrollTotp` or a passkey) first.',
 } as const;
 export type RequestErrorCode = keyof typeof REQUEST_ERROR_CODES;
 
@@ -178,6 +179,7 @@ export type AccessErrorCode = Extract<
   | 'PERSISTED_QUERY_MISMATCH'
   | 'TRUSTED_DOCUMENT_REQUIRED'
   | 'REAUTHENTICATION_REQUIRED'
+  | 'MFA_ENROLLMENT_REQUIRED'
 >;
 
 export class AccessError extends Error {

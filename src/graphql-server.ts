@@ -14,6 +14,7 @@ import { requestParsingPlugin } from './http/request-parsing.ts';
 import { responseCookiesPlugin, type ServerContext } from './http/responses.ts';
 import { trustedDocumentsPlugin } from './http/trusted-documents.ts';
 import { maintenanceGatePlugin } from './maintenance/gate.ts';
+import { mfaEnrollmentGatePlugin } from './mfa/policy.ts';
 import { endRevokedSubscriptionsPlugin, type ConnectionRegistry } from './realtime/connections.ts';
 import type { SharedSubscriptions } from './realtime/shared-subscriptions.ts';
 
@@ -77,6 +78,8 @@ export function createGraphQLServer({ services, buildContext, connections, wsCon
       trustedDocumentsPlugin(services.config),
       // Runs on execute/subscribe (after the context exists), for HTTP, SSE and WebSocket alike.
       maintenanceGatePlugin(),
+      // After maintenance (whose answer wins for everyone but admins): MFA_REQUIRED_ROLES holders without a factor.
+      mfaEnrollmentGatePlugin(),
       endRevokedSubscriptionsPlugin(connections, wsContexts),
       responseCookiesPlugin(),
       // Last: subscribers join a shared execution only after every plugin above let them through.

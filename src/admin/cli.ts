@@ -5,7 +5,7 @@ import { parseCommandArgs, type CliCommand } from '../cli/command.ts';
 import type { RequestScope } from '../context.ts';
 import { findUserByEmail } from '../accounts/service.ts';
 import type { User } from '../accounts/entities.ts';
-import { createUser, deleteUser, setUserPassword, updateUser } from './users.ts';
+import { createUser, deleteUser, resetUserSecondFactors, setUserPassword, updateUser } from './users.ts';
 import { listUsers, USER_STATUSES, userCursor, userStatus, type UserFilter, type UserStatus } from './user-list.ts';
 import { ensureAdmin } from './setup.ts';
 
@@ -14,6 +14,7 @@ export const USER_USAGE = `  user add <email> [--role <name>]… [--confirmed]  
   user list [--role <name>] [--status active|disabled|unconfirmed] [--search <text>] [--json]
   user set-password <email>                         set a new password (ends its sessions)
   user disable <email> | user enable <email>        disabling ends every session at once
+  user mfa-reset <email>                            remove its second factors (authenticator app, passkeys, recovery codes)
   admin ensure <email>                              make the account an admin (creates it if missing)`;
 
 export async function userCommand(command: CliCommand): Promise<number> {
@@ -50,6 +51,12 @@ export async function userCommand(command: CliCommand): Promise<number> {
       const disabled = sub === 'disable';
       const user = await asOperator(async (scope) => updateUser(scope, (await existingUser(scope, positionals[0]!)).id, { disabled }));
       io.stdout.write(`${disabled ? 'Disabled' : 'Enabled'} ${user.email}.\n`);
+      return 0;
+    }
+    case 'mfa-reset': {
+      const { positionals } = parseCommandArgs(rest, {}, 1);
+      const user = await asOperator(async (scope) => resetUserSecondFactors(scope, (await existingUser(scope, positionals[0]!)).id));
+      io.stdout.write(`Removed the second factors of ${user.email}; the password alone signs in until new ones are set up.\n`);
       return 0;
     }
     default:

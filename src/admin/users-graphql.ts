@@ -153,6 +153,17 @@ builder.mutationFields((t) => ({
     input: { id: t.input.id({ required: true }), password: t.input.string({ required: true }) },
     resolve: (_root, { input: { id, password } }, ctx) => admin.setUserPassword(ctx, id, password),
   }),
+  resetUserSecondFactors: t.fieldWithInput({
+    type: UserRef,
+    nullable: true,
+    authScopes: CHANGE,
+    description:
+      "Removes every second factor of an account (authenticator app, passkeys, recovery codes), e.g. after a lost phone; its password " +
+      'then signs in alone until it sets one up again. Audited as `mfa.reset` and emailed to the user. Nobody can read a factor back.',
+    errors: { types: [] },
+    input: { id: t.input.id({ required: true }) },
+    resolve: (_root, { input: { id } }, ctx) => admin.resetUserSecondFactors(ctx, id),
+  }),
   revokeUserSessions: t.fieldWithInput({
     type: RevokedSessionsRef,
     nullable: true,

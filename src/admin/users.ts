@@ -3,6 +3,7 @@
 // check `users:write` (GraphQL scopes, or the CLI by being the operator). Role changes also need
 // `roles:write` (checked here) and then follow access/service.ts `assignRoles` and its rules; and
 // no one acts on an account that holds permissions they lack (only admins manage admins).
+import { resetSecondFactors } from '../mfa/service.ts';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sql';
 import { isOperator, viewerAccess, type RequestScope } from '../context.ts';
@@ -270,6 +271,13 @@ export async function deleteUser(scope: RequestScope, id: string): Promise<{ id:
 }
 
 /** Sets a new password under the registration policy and ends every session of the user. */
+/** Removes every second factor of an account (it lost its phone): audited and emailed to its owner. */
+export async function resetUserSecondFactors(scope: RequestScope, id: string): Promise<User> {
+  const user = await findManagedUser(scope, id);
+  await resetSecondFactors(scope, user);
+  return user;
+}
+
 export async function setUserPassword(scope: RequestScope, id: string, password: string): Promise<User> {
   const { em, services } = scope;
   const user = await findManagedUser(scope, id);

@@ -213,6 +213,8 @@ const EnvSchema = z.object({
   MFA_CHALLENGE_TTL: duration.default(5 * 60_000),
   /** How recent a sign-in (or `reauthenticate`) sensitive operations need. */
   STEP_UP_WINDOW: duration.default(10 * 60_000),
+  /** Roles whose holders must set up a second factor; default `admin` in production, none otherwise; `none` for none. */
+  MFA_REQUIRED_ROLES: list.transform((roles) => (roles.length === 1 && roles[0] === 'none' ? [] : roles)).optional(),
   /** The issuer authenticator apps show beside the account. */
   TOTP_ISSUER: z.string().trim().min(1).max(64).regex(/^[^:]+$/, 'no ":"').default('Gatehouse'),
   /** Passkeys: the relying party id (a domain, no scheme or port); default the host name of PUBLIC_URL. */
@@ -283,7 +285,7 @@ export interface Config {
   /** SECRETS_KEY, or the file a generated key is kept in without it. */
   secrets: { key: Buffer | null; keyFile: string };
   /** Second factors: how long a sign-in's second step may take; the TOTP issuer name. */
-  mfa: { challengeTtlMs: number; totpIssuer: string; stepUpWindowMs: number };
+  mfa: { challengeTtlMs: number; totpIssuer: string; stepUpWindowMs: number; requiredRoles: string[] };
   /**
    * Passkeys (WebAuthn): null id / empty origins follow PUBLIC_URL, read when used (without
    * PUBLIC_URL its port is known only once the server listens): see `relyingParty`.
@@ -401,7 +403,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       key: e.SECRETS_KEY ?? null,
       keyFile: e.SECRETS_KEY_FILE ?? join(databaseDialect === 'sqlite' ? dirname(databasePath) : 'data', 'secrets.key'),
     },
-    mfa: { challengeTtlMs: e.MFA_CHALLENGE_TTL, totpIssuer: e.TOTP_ISSUER, stepUpWindowMs: e.STEP_UP_WINDOW },
+    mfa: {
+      challengeTtlMs: e.MFA_CHALLENGE_TTL,
+      totpIssuer: e.TOTP_ISSUER,
+      stepUpWindowMs: e.STEP_UP_WINDOW,
+      requiredRoles: e.MFA_REQUIRED_ROLES ?? (e.NODE_ENV === 'production' ? ['admin'] : []),
+    },
     webauthn: { rpId: e.WEBAUTHN_RP_ID ?? null, origins: e.WEBAUTHN_ORIGINS ?? [], rpName: e.WEBAUTHN_RP_NAME },
   };
 }

@@ -2,18 +2,11 @@
 // without `maintenance:write` (admins hold it) is refused with MAINTENANCE_MODE before any
 // resolver runs, unless every root field it selects is on the allow-list. It hooks execute and
 // subscribe, which HTTP, SSE and graphql-ws all go through; the state comes from memory.
-import {
-  Kind,
-  type DocumentNode,
-  type FragmentDefinitionNode,
-  type GraphQLSchema,
-  type OperationDefinitionNode,
-  type SelectionSetNode,
-} from 'graphql';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { viewerAccess, type Context } from '../context.ts';
 import { AccessError } from '../errors.ts';
-import { operationGate } from '../http/operation-gate.ts';
+import { onlyRootFields, operationGate } from '../http/operation-gate.ts';
 import { PERMISSIONS } from '../access/declarations.ts';
 import type { MaintenanceState } from './service.ts';
 
@@ -38,7 +31,6 @@ export const MAINTENANCE_ALLOWED_FIELDS: ReadonlySet<string> = new Set([
   'Subscription.viewerSessionEnded',
 ]);
 
-const INTROSPECTION_FIELDS = new Set(['__typename', '__schema', '__type']);
 
 interface OperationArgs {
   schema: GraphQLSchema;
@@ -70,38 +62,5 @@ export function maintenanceError(state: MaintenanceState): AccessError {
 
 /** True when every root field the operation selects (through fragments too) is allow-listed. */
 export function isAllowedDuringMaintenance(args: OperationArgs): boolean {
-  const operation = selectedOperation(args.document, args.operationName);
-  if (!operation) return false;
-  const rootType = args.schema.getRootType(operation.operation);
-  if (!rootType) return false;
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of args.document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  }
-  // @skip/@include are ignored: a blocked field counts even when a variable would skip it.
-  return rootFieldNames(operation.selectionSet, fragments, new Set()).every(
-    (name) => INTROSPECTION_FIELDS.has(name) || MAINTENANCE_ALLOWED_FIELDS.has(`${rootType.name}.${name}`),
-  );
-}
-
-function selectedOperation(document: DocumentNode, operationName: string | null | undefined): OperationDefinitionNode | null {
-  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  if (operationName) return operations.find((o) => o.name?.value === operationName) ?? null;
-  return operations.length === 1 ? operations[0]! : null;
-}
-
-function rootFieldNames(selectionSet: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, seen: Set<string>): string[] {
-  const names: string[] = [];
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) names.push(selection.name.value);
-    else if (selection.kind === Kind.INLINE_FRAGMENT) names.push(...rootFieldNames(selection.selectionSet, fragments, seen));
-    else if (selection.kind === Kind.FRAGMENT_SPREAD && !seen.has(selection.name.value)) {
-      seen.add(selection.name.value);
-      const fragment = fragments.get(selection.name.value);
-      // An unknown fragment fails validation; counting it as blocked keeps the gate closed regardless.
-      if (!fragment) names.push(`...${selection.name.value}`);
-      else names.push(...rootFieldNames(fragment.selectionSet, fragments, seen));
-    }
-  }
-  return names;
+  return onlyRootFields(args, MAINTENANCE_ALLOWED_FIELDS);
 }

@@ -15,6 +15,7 @@ import { factorChangedMessage, recoveryCodeUsedMessage } from './messages.ts';
 import { reauthenticate as checkPassword } from '../accounts/service.ts';
 import { markReauthenticated } from '../sessions/service.ts';
 import { countPasskeys, type StartedCeremony } from '../passkeys/service.ts';
+import { Passkey } from '../passkeys/entities.ts';
 import { startPasskeyAssertion, verifyPasskeyAssertion } from '../passkeys/assertion.ts';
 
 export const MFA_AUDIT_ACTIONS = {
@@ -24,6 +25,7 @@ export const MFA_AUDIT_ACTIONS = {
   recoveryCodeUsed: 'mfa.recovery_code_use',
   secondFactorFailed: 'auth.second_factor_failed',
   reauthenticate: 'auth.reauthenticate',
+  reset: 'mfa.reset',
 } as const;
 
 const PERIOD_SECONDS = 30;
@@ -107,7 +109,7 @@ export async function mfaStatus(scope: Pick<Scope, 'em'>, userId: string): Promi
   return { enabled, totpEnabled: totp !== null, passkeys, recoveryCodesRemaining };
 }
 
-async function hasSecondFactor(scope: Pick<Scope, 'em'>, userId: string): Promise<boolean> {
+export async function hasSecondFactor(scope: Pick<Scope, 'em'>, userId: string): Promise<boolean> {
   return (await confirmedTotp(scope, userId)) !== null || (await countPasskeys(scope.em, userId)) > 0;
 }
 
@@ -370,4 +372,30 @@ export async function reauthenticate(scope: RequestScope, proof: Reauthenticatio
   await markReauthenticated(scope.em, credential.session, now);
   await recordAudit(scope, { action: MFA_AUDIT_ACTIONS.reauthenticate, targetType: 'user', targetId: user.id, details: { with: given[0] } });
   return new Date(now.getTime() + services.config.mfa.stepUpWindowMs);
+}
+
+/**
+ * An administrator (or the command line) removes every second factor of an account (authenticator
+ * app, passkeys, recovery codes), e.g. for a user who lost their phone. Audited and emailed to the
+ * user; password sign-ins then need the password only, until the user sets a factor up again.
+ */
+export async function resetSecondFactors(scope: Scope, user: User): Promise<{ totp: boolean; passkeys: number; recoveryCodes: number }> {
+  const { em } = scope;
+  const totp = (await em.nativeDelete(TotpFactor, { user: user.id })) > 0;
+  const passkeys = await em.nativeDelete(Passkey, { user: user.id });
+  const recoveryCodes = await em.nativeDelete(RecoveryCode, { user: user.id, usedAt: null });
+  await em.nativeDelete(RecoveryCode, { user: user.id });
+  const removed = { totp, passkeys, recoveryCodes };
+  await recordAudit(scope, { action: MFA_AUDIT_ACTIONS.reset, targetType: 'user', targetId: user.id, details: removed });
+  if (totp || passkeys > 0) {
+    notify(
+      scope,
+      user,
+      factorChangedMessage(
+        user.email,
+        'An administrator removed the second factors of your account (authenticator app, passkeys and recovery codes). Set them up again from your account settings.',
+      ),
+    );
+  }
+  return removed;
 }

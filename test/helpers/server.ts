@@ -59,6 +59,8 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     STEP_UP_WINDOW: '3650d',
     ...env,
     ...database.env,
+    // On PostgreSQL there is no database file to keep a generated key beside: this test's own folder.
+    ...(database.env.DATABASE_URL?.startsWith('postgres') && !env.SECRETS_KEY_FILE ? { SECRETS_KEY_FILE: join(dir, 'secrets.key') } : {}),
   });
   let gatehouse: Gatehouse;
   try {
