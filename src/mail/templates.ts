@@ -96,6 +96,8 @@ export interface SignInDetails {
   at: Date;
   /** e.g. "Firefox on Linux", or the raw user agent cut short. */
   device: string;
+  /** The user agent as sent (cut short), or null. */
+  userAgent: string | null;
   ip: string;
 }
 
@@ -103,6 +105,7 @@ export interface SignInDetails {
 export function newSignInMessage(to: string, details: SignInDetails): MailMessage {
   const paragraphs = [
     `Your account was signed in to from a new device or browser: ${details.device}, from the address ${details.ip || 'unknown'}, at ${details.at.toISOString().replace('T', ' ').slice(0, 19)} UTC.`,
+    ...(details.userAgent ? [`Browser: ${details.userAgent.slice(0, 160)}`] : []),
     'If this was you, there is nothing to do.',
     'If it was not, change your password now (or reset it), end the sessions you do not recognise in your account settings, and add a second factor.',
   ];
