@@ -8,5 +8,6 @@ import { SystemSetting } from './maintenance/entities.ts';
 import { OAuthAccount, OAuthFlow, OAuthLoginCode } from './oauth/entities.ts';
 import { LoginChallenge, RecoveryCode, TotpFactor } from './mfa/entities.ts';
 import { Passkey, PasskeyChallenge } from './passkeys/entities.ts';
+import { KnownDevice } from './auth/entities.ts';
 
-export const entities = [User, EmailToken, Session, Permission, Role, AuditEvent, AccessToken, SystemSetting, OAuthAccount, OAuthFlow, OAuthLoginCode, Passkey, PasskeyChallenge, TotpFactor, RecoveryCode, LoginChallenge];
+export const entities = [User, EmailToken, Session, Permission, Role, AuditEvent, AccessToken, SystemSetting, OAuthAccount, OAuthFlow, OAuthLoginCode, Passkey, PasskeyChallenge, TotpFactor, RecoveryCode, LoginChallenge, KnownDevice];

@@ -28,7 +28,8 @@ describe('loadConfig', () => {
     assert.equal(config.publicUrlConfigured, false);
     assert.equal(config.smtpUrl, undefined);
     assert.equal(config.requireEmailConfirmation, true);
-    assert.deepEqual(config.links, { confirmEmail: null, resetPassword: null });
+    assert.deepEqual(config.links, { confirmEmail: null, resetPassword: null, confirmEmailChange: null, cancelEmailChange: null });
+    assert.equal(config.signInNotices, true);
     assert.deepEqual(config.ttl, {
       emailConfirmation: 24 * 3600_000,
       passwordReset: 3600_000,

@@ -1,4 +1,4 @@
-// Single-use, expiring tokens sent by email (confirmation, password reset). Only the SHA-256 is
+// Single-use, expiring tokens sent by email (confirmation, password reset, email change). Only the SHA-256 is
 // stored; consuming is one conditional UPDATE, so two concurrent uses succeed exactly once.
 import type { EntityManager } from '@mikro-orm/sql';
 import { lockInTransaction } from '../db/locks.ts';
@@ -7,6 +7,12 @@ import { generateToken, hashToken } from '../util/secrets.ts';
 import { InvalidTokenError, TokenExpiredError } from '../errors.ts';
 import { EmailToken, type EmailTokenPurpose, type User } from './entities.ts';
 
+/** What an email-change token carries beside the current address. */
+export interface EmailChangeTarget {
+  newEmail: string;
+  sessionId?: string | null;
+}
+
 /** Replaces any unused token of this purpose with a new one; returns the raw token. */
 export async function issueEmailToken(
   em: EntityManager,
@@ -14,6 +20,7 @@ export async function issueEmailToken(
   user: User,
   purpose: EmailTokenPurpose,
   ttlMs: number,
+  change: EmailChangeTarget | null = null,
 ): Promise<string> {
   const token = generateToken();
   const now = clock.now();
@@ -23,6 +30,8 @@ export async function issueEmailToken(
     user,
     purpose,
     email: user.email,
+    newEmail: change?.newEmail ?? null,
+    sessionId: change?.sessionId ?? null,
     createdAt: now,
     expiresAt: new Date(now.getTime() + ttlMs),
   });

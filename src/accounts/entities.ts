@@ -31,7 +31,11 @@ export const User = defineEntity({
 });
 export type User = InferEntity<typeof User>;
 
-export const EMAIL_TOKEN_PURPOSES = ['confirm-email', 'reset-password'] as const;
+/**
+ * `change-email` goes to the new address of a requested change (it holds that address in `newEmail`);
+ * `cancel-email-change` goes to the current address with the notice, and voids the pending change.
+ */
+export const EMAIL_TOKEN_PURPOSES = ['confirm-email', 'reset-password', 'change-email', 'cancel-email-change'] as const;
 export type EmailTokenPurpose = (typeof EMAIL_TOKEN_PURPOSES)[number];
 
 /** A one-time token sent by email. Only the SHA-256 of the token is stored. */
@@ -44,6 +48,10 @@ export const EmailToken = defineEntity({
     purpose: p.enum(EMAIL_TOKEN_PURPOSES),
     /** The address the token was sent to: confirming proves ownership of this address only. */
     email: p.string().length(320),
+    /** An email change: the address the account moves to once `change-email` is used. */
+    newEmail: p.string().length(320).nullable(),
+    /** An email change: the session that asked for it, which confirming it does not end. */
+    sessionId: p.string().length(36).nullable(),
     createdAt: p.datetime(),
     expiresAt: p.datetime(),
     usedAt: p.datetime().nullable(),

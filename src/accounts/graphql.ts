@@ -14,6 +14,7 @@ import type { User } from './entities.ts';
 import { checkEmail } from '../util/email.ts';
 import * as accounts from './service.ts';
 import { deleteAccount } from './deletion.ts';
+import { cancelEmailChange, confirmEmailChange, requestEmailChange } from './email-change.ts';
 import { clearedSessionCookie, queueSessionCookie, readSessionCookie } from '../http/session-cookies.ts';
 
 export const UserRef = builder.objectRef<User>('User');
@@ -97,7 +98,7 @@ export const DeletedUserRef = builder.objectRef<{ id: string; email: string }>('
 });
 
 const RequestAccepted = builder.objectRef<{ message: string }>('RequestAccepted').implement({
-  description: 'The request was accepted. The answer is the same whether or not the email is registered.',
+  description: 'The request was accepted. The answer is the same whether or not the email is registered (or, for an email change, taken).',
   fields: (t) => ({ message: t.exposeString('message', { authScopes: { public: true } }) }),
 });
 
@@ -203,6 +204,41 @@ builder.mutationFields((t) => ({
     errors: { types: [ValidationFailedError] },
     args: { input: t.arg({ type: UpdateProfileInput, required: true }) },
     resolve: (_root, { input }, ctx) => accounts.updateProfile(ctx, ctx.viewer!, input),
+  }),
+  requestEmailChange: t.fieldWithInput({
+    type: RequestAccepted,
+    nullable: true,
+    authScopes: { $all: { authenticated: true, recentSignIn: true } },
+    description:
+      'Asks to change the signed-in user\'s email address: mails a single-use link to the new address and a notice with a cancel link ' +
+      'to the current one. The address changes only when the link is used (`confirmEmailChange`). Answers the same whether or not ' +
+      'another account uses the new address (it then gets no link). Needs a recent sign-in (`reauthenticate`); not with an access token.',
+    errors: { types: [ValidationFailedError] },
+    input: { newEmail: t.input.string({ required: true }) },
+    resolve: async (_root, { input: { newEmail } }, ctx) => {
+      await requestEmailChange(ctx, ctx.viewer!, newEmail);
+      return { message: 'A confirmation link is on its way to the new address, and a notice to the current one. The address changes once the link is used.' };
+    },
+  }),
+  confirmEmailChange: t.fieldWithInput({
+    type: AccountStatusRef,
+    nullable: true,
+    authScopes: { public: true },
+    description:
+      'Makes a requested email change with the token mailed to the new address: the account takes the address (confirmed) and its other ' +
+      'sessions end (not the one that asked, nor this one). Each token works once. EmailTakenError: another account took the address meanwhile.',
+    errors: { types: [InvalidTokenError, TokenExpiredError, EmailTakenError] },
+    input: { token: t.input.string({ required: true }) },
+    resolve: async (_root, { input: { token } }, ctx) => accountStatus(await confirmEmailChange(ctx, token), ctx.services.config),
+  }),
+  cancelEmailChange: t.fieldWithInput({
+    type: AccountStatusRef,
+    nullable: true,
+    authScopes: { public: true },
+    description: 'Voids a pending email change with the token of the notice mailed to the current address (audited). Each token works once.',
+    errors: { types: [InvalidTokenError, TokenExpiredError] },
+    input: { token: t.input.string({ required: true }) },
+    resolve: async (_root, { input: { token } }, ctx) => accountStatus(await cancelEmailChange(ctx, token), ctx.services.config),
   }),
   deleteAccount: t.field({
     type: DeletedUserRef,

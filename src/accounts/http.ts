@@ -1,9 +1,12 @@
-// The two pages email links open when no front end of its own handles them:
-// /auth/confirm-email (confirms on open) and /auth/reset-password (a form that posts the new password).
+// The pages email links open when no front end of its own handles them: /auth/confirm-email
+// (confirms on open), /auth/reset-password (a form that posts the new password), and
+// /auth/confirm-email-change and /auth/cancel-email-change (a button that posts: a mail scanner
+// opening links must not move an account to another address, nor cancel a change).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestScope, Services } from '../context.ts';
 import { AccessError, DomainError, ValidationFailedError } from '../errors.ts';
 import { confirmEmail, resetPassword } from './service.ts';
+import { cancelEmailChange, confirmEmailChange } from './email-change.ts';
 import { accessLoader } from './roles.ts';
 import { escapeHtml } from '../util/html.ts';
 
@@ -57,6 +60,34 @@ function resetForm(token: string): string {
 <button type="submit">Set new password</button></form>`;
 }
 
+function buttonForm(action: string, token: string, label: string): string {
+  return `<form method="post" action="${action}">
+<input type="hidden" name="token" value="${escapeHtml(token)}">
+<button type="submit">${escapeHtml(label)}</button></form>`;
+}
+
+/** The email-change pages: GET shows one button, POST does the work with the token from the form. */
+const EMAIL_CHANGE_PAGES: Record<string, { title: string; intro: string; button: string; act: (scope: RequestScope, token: string) => Promise<string> }> = {
+  '/auth/confirm-email-change': {
+    title: 'Confirm your new email address',
+    intro: '<p>Use this address for your account from now on. Your other sessions will be signed out.</p>',
+    button: 'Confirm the new address',
+    act: async (s, token) => {
+      const user = await confirmEmailChange(s, token);
+      return `<p>Done. Your account now uses <strong>${escapeHtml(user.email)}</strong>.</p>`;
+    },
+  },
+  '/auth/cancel-email-change': {
+    title: 'Cancel the email change',
+    intro: '<p>Stop the requested change of your account\'s email address. It keeps its current address.</p>',
+    button: 'Cancel the change',
+    act: async (s, token) => {
+      await cancelEmailChange(s, token);
+      return '<p>The change is cancelled; your account keeps its address. If you did not ask for it, change your password now and sign out your other sessions.</p>';
+    },
+  },
+};
+
 interface Refusal {
   status: number;
   message: string;
@@ -100,6 +131,24 @@ export async function handleAccountPage(req: IncomingMessage, res: ServerRespons
       page(res, 200, title, `<p>Thank you. <strong>${escapeHtml(user.email)}</strong> is confirmed; you can sign in now.</p>`);
     } catch (error) {
       failurePage(res, title, error);
+    }
+    return true;
+  }
+  const changePage = Object.hasOwn(EMAIL_CHANGE_PAGES, url.pathname) ? EMAIL_CHANGE_PAGES[url.pathname]! : null;
+  if (changePage && req.method === 'GET') {
+    page(res, 200, changePage.title, changePage.intro + buttonForm(url.pathname, url.searchParams.get('token') ?? '', changePage.button));
+    return true;
+  }
+  if (changePage && req.method === 'POST') {
+    const form = await readForm(req);
+    if (!(form instanceof URLSearchParams)) {
+      page(res, form.status, changePage.title, `<p class="error">${escapeHtml(form.message)}</p>`);
+      return true;
+    }
+    try {
+      page(res, 200, changePage.title, await changePage.act(scope(deps), form.get('token') ?? ''));
+    } catch (error) {
+      failurePage(res, changePage.title, error);
     }
     return true;
   }

@@ -19,6 +19,9 @@ export const AUDIT_ACTIONS = {
   changePassword: 'account.change_password',
   requestPasswordReset: 'account.request_password_reset',
   resetPassword: 'account.reset_password',
+  requestEmailChange: 'account.request_email_change',
+  emailChange: 'account.email_change',
+  cancelEmailChange: 'account.cancel_email_change',
   setupComplete: 'setup.complete',
   adminEnsured: 'setup.ensure_admin',
 } as const;

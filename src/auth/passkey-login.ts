@@ -3,10 +3,9 @@
 // session is created without a further second-factor step, whatever else the account has set up.
 import type { RequestScope } from '../context.ts';
 import { DomainError } from '../errors.ts';
-import { createSession } from '../sessions/service.ts';
 import { AUDIT_ACTIONS, recordAudit } from '../audit/service.ts';
 import { startPasskeyAssertion, verifyPasskeyAssertion } from '../passkeys/assertion.ts';
-import type { LoginResult } from './service.ts';
+import { startSession, type LoginResult } from './service.ts';
 
 export async function startPasskeyLogin(scope: RequestScope) {
   await scope.services.throttle.consumeIpBudget(scope.ip);
@@ -17,7 +16,7 @@ export async function startPasskeyLogin(scope: RequestScope) {
 const AUDITED_FAILURES = new Set(['PASSKEY_REJECTED', 'ACCOUNT_DISABLED', 'EMAIL_NOT_CONFIRMED']);
 
 export async function loginWithPasskey(scope: RequestScope, challengeId: string, response: string): Promise<LoginResult> {
-  const { em, services } = scope;
+  const { services } = scope;
   await services.throttle.consumeIpBudget(scope.ip);
   let verified;
   try {
@@ -30,11 +29,5 @@ export async function loginWithPasskey(scope: RequestScope, challengeId: string,
     throw error;
   }
   const { user, passkey } = verified;
-  const issued = await createSession({ em, config: services.config, clock: services.clock }, user, { ip: scope.ip, userAgent: scope.userAgent });
-  services.logger.info({ requestId: scope.requestId, userId: user.id }, 'passkey login succeeded');
-  await recordAudit(
-    { ...scope, viewer: user },
-    { action: AUDIT_ACTIONS.login, targetType: 'user', targetId: user.id, details: { method: 'passkey', passkeyId: passkey.id, passkeyName: passkey.name } },
-  );
-  return { ...issued, user };
+  return startSession(scope, user, { method: 'passkey', details: { method: 'passkey', passkeyId: passkey.id, passkeyName: passkey.name } });
 }

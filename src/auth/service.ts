@@ -12,6 +12,7 @@ import { AUDIT_ACTIONS, recordAudit } from '../audit/service.ts';
 import { redactAccessTokens } from '../tokens/service.ts';
 import { completeLoginChallenge, issueLoginChallenge, secondFactorsOf, type SecondFactorAnswer } from '../mfa/service.ts';
 import { SecondFactorRequiredError } from '../mfa/errors.ts';
+import { noteSignInDevice } from './sign-in-notices.ts';
 
 export interface LoginResult extends IssuedSession {
   user: User;
@@ -88,18 +89,28 @@ export async function verifySecondFactor(scope: RequestScope, challenge: string,
   return startSession(scope, user, { method, secondFactor });
 }
 
-/** A session for a user who has proved who they are; audited as `auth.login`. */
-export async function startSession(scope: RequestScope, user: User, how: { method: string; secondFactor?: string }): Promise<LoginResult> {
+export interface SignInHow {
+  /** `password`, `passkey`, `oauth:<provider>`… */
+  method: string;
+  secondFactor?: string;
+  /** The audit event's details, when they say more than the second factor used. */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * A session for a user who has proved who they are, however they did (password, second factor,
+ * passkey, OAuth): every sign-in comes here. Audited as `auth.login`; a new device is told to the owner.
+ */
+export async function startSession(scope: RequestScope, user: User, how: SignInHow): Promise<LoginResult> {
   const issued = await createSession(
     { em: scope.em, config: scope.services.config, clock: scope.services.clock },
     user,
     { ip: scope.ip, userAgent: scope.userAgent },
   );
-  scope.services.logger.info({ requestId: scope.requestId, userId: user.id }, 'login succeeded');
-  await recordAudit(
-    { ...scope, viewer: user },
-    { action: AUDIT_ACTIONS.login, targetType: 'user', targetId: user.id, ...(how.secondFactor ? { details: how } : {}) },
-  );
+  scope.services.logger.info({ requestId: scope.requestId, userId: user.id, method: how.method }, 'login succeeded');
+  const details = how.details ?? (how.secondFactor ? { method: how.method, secondFactor: how.secondFactor } : null);
+  await recordAudit({ ...scope, viewer: user }, { action: AUDIT_ACTIONS.login, targetType: 'user', targetId: user.id, ...(details ? { details } : {}) });
+  await noteSignInDevice(scope, user);
   return { ...issued, user };
 }
 

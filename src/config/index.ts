@@ -162,6 +162,8 @@ const EnvSchema = z.object({
   REQUIRE_EMAIL_CONFIRMATION: bool.default(true),
   CONFIRM_EMAIL_URL: z.string().includes('{token}').optional(),
   RESET_PASSWORD_URL: z.string().includes('{token}').optional(),
+  CONFIRM_EMAIL_CHANGE_URL: z.string().includes('{token}').optional(),
+  CANCEL_EMAIL_CHANGE_URL: z.string().includes('{token}').optional(),
   EMAIL_CONFIRMATION_TTL: duration.default(24 * 3600_000),
   PASSWORD_RESET_TTL: duration.default(3600_000),
   SESSION_TTL: duration.default(30 * 24 * 3600_000),
@@ -215,6 +217,8 @@ const EnvSchema = z.object({
   STEP_UP_WINDOW: duration.default(10 * 60_000),
   /** Roles whose holders must set up a second factor; default `admin` in production, none otherwise; `none` for none. */
   MFA_REQUIRED_ROLES: list.transform((roles) => (roles.length === 1 && roles[0] === 'none' ? [] : roles)).optional(),
+  /** Email the owner on a sign-in from a browser and network the account has not signed in from. */
+  SIGN_IN_NOTICES: bool.default(true),
   /** The issuer authenticator apps show beside the account. */
   TOTP_ISSUER: z.string().trim().min(1).max(64).regex(/^[^:]+$/, 'no ":"').default('Gatehouse'),
   /** Passkeys: the relying party id (a domain, no scheme or port); default the host name of PUBLIC_URL. */
@@ -251,7 +255,7 @@ export interface Config {
   mailFrom: string;
   requireEmailConfirmation: boolean;
   /** Email link templates with a {token} placeholder; null means the server's own page. */
-  links: { confirmEmail: string | null; resetPassword: string | null };
+  links: { confirmEmail: string | null; resetPassword: string | null; confirmEmailChange: string | null; cancelEmailChange: string | null };
   ttl: { emailConfirmation: number; passwordReset: number; session: number; sessionIdle: number };
   session: { cookieName: string; secureCookie: boolean };
   corsOrigins: string[];
@@ -286,6 +290,8 @@ export interface Config {
   secrets: { key: Buffer | null; keyFile: string };
   /** Second factors: how long a sign-in's second step may take; the TOTP issuer name. */
   mfa: { challengeTtlMs: number; totpIssuer: string; stepUpWindowMs: number; requiredRoles: string[] };
+  /** SIGN_IN_NOTICES: email the owner on a sign-in from a new device. */
+  signInNotices: boolean;
   /**
    * Passkeys (WebAuthn): null id / empty origins follow PUBLIC_URL, read when used (without
    * PUBLIC_URL its port is known only once the server listens): see `relyingParty`.
@@ -309,9 +315,16 @@ function originFitsRpId(origin: string, rpId: string): boolean {
   return host === rpId || host.endsWith(`.${rpId}`);
 }
 
-/** The link a user receives by email for confirming their address or resetting their password. */
-export function emailLink(config: Config, kind: 'confirmEmail' | 'resetPassword', token: string): string {
-  const path = kind === 'confirmEmail' ? '/auth/confirm-email' : '/auth/reset-password';
+const EMAIL_LINK_PATHS = {
+  confirmEmail: '/auth/confirm-email',
+  resetPassword: '/auth/reset-password',
+  confirmEmailChange: '/auth/confirm-email-change',
+  cancelEmailChange: '/auth/cancel-email-change',
+} as const;
+
+/** The link a user receives by email: confirming an address, resetting a password, confirming or cancelling an email change. */
+export function emailLink(config: Config, kind: keyof typeof EMAIL_LINK_PATHS, token: string): string {
+  const path = EMAIL_LINK_PATHS[kind];
   const template = config.links[kind] ?? `${config.publicUrl}${path}?token={token}`;
   return template.replaceAll('{token}', encodeURIComponent(token));
 }
@@ -366,6 +379,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     links: {
       confirmEmail: e.CONFIRM_EMAIL_URL ?? null,
       resetPassword: e.RESET_PASSWORD_URL ?? null,
+      confirmEmailChange: e.CONFIRM_EMAIL_CHANGE_URL ?? null,
+      cancelEmailChange: e.CANCEL_EMAIL_CHANGE_URL ?? null,
     },
     ttl: {
       emailConfirmation: e.EMAIL_CONFIRMATION_TTL,
@@ -409,6 +424,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       stepUpWindowMs: e.STEP_UP_WINDOW,
       requiredRoles: e.MFA_REQUIRED_ROLES ?? (e.NODE_ENV === 'production' ? ['admin'] : []),
     },
+    signInNotices: e.SIGN_IN_NOTICES,
     webauthn: { rpId: e.WEBAUTHN_RP_ID ?? null, origins: e.WEBAUTHN_ORIGINS ?? [], rpName: e.WEBAUTHN_RP_NAME },
   };
 }

@@ -4,9 +4,8 @@
 import type { RequestScope } from '../context.ts';
 import { AccountDisabledError, forbidden, unauthenticated, ValidationFailedError } from '../errors.ts';
 import { User } from '../accounts/entities.ts';
-import { AUDIT_ACTIONS, recordAudit } from '../audit/service.ts';
-import { createSession } from '../sessions/service.ts';
-import { requireNoSecondFactor, type LoginResult } from '../auth/service.ts';
+import { recordAudit } from '../audit/service.ts';
+import { requireNoSecondFactor, startSession, type LoginResult } from '../auth/service.ts';
 import { OAuthAccount, type OAuthFlowMode } from './entities.ts';
 import { LastSignInMethodError, OAuthFlowError } from './errors.ts';
 import { CHALLENGE_SHAPE, createFlow, openFlow, redeemLoginCode } from './flows.ts';
@@ -115,10 +114,7 @@ export async function completeOAuthLogin(scope: RequestScope, code: string, code
   const { user, provider } = await redeemLoginCode(em, services.clock, code, codeVerifier);
   if (user.disabled) throw new AccountDisabledError();
   await requireNoSecondFactor(scope, user, `oauth:${provider}`);
-  const issued = await createSession({ em, config: services.config, clock: services.clock }, user, { ip: scope.ip, userAgent: scope.userAgent });
-  services.logger.info({ requestId: scope.requestId, userId: user.id, provider }, 'OAuth login succeeded');
-  await recordAudit({ ...scope, viewer: user }, { action: AUDIT_ACTIONS.login, targetType: 'user', targetId: user.id, details: { method: 'oauth', provider } });
-  return { ...issued, user };
+  return startSession(scope, user, { method: `oauth:${provider}`, details: { method: 'oauth', provider } });
 }
 
 export async function listLinkedAccounts(scope: Pick<RequestScope, 'em'>, userId: string): Promise<OAuthAccount[]> {

@@ -11,7 +11,8 @@ import { sendConfirmation } from '../accounts/service.ts';
 import { defaultRole } from '../access/sync.ts';
 import { PERMISSIONS } from '../access/declarations.ts';
 import { AUDIT_ACTIONS, recordAudit } from '../audit/service.ts';
-import { createSession, type IssuedSession } from '../sessions/service.ts';
+import type { IssuedSession } from '../sessions/service.ts';
+import { startSession } from '../auth/service.ts';
 import { issueLoginChallenge, secondFactorsOf } from '../mfa/service.ts';
 import { OAuthAccount, type OAuthFlow } from './entities.ts';
 import { OAuthFlowError } from './errors.ts';
@@ -80,11 +81,8 @@ async function finishFlow(
     const { challenge } = await issueLoginChallenge(scope, user, `oauth:${provider.id}`, factors);
     return { target: withParams(flow.redirectTo, { second_factor: challenge }) };
   }
-  const { config, clock } = scope.services;
-  const session = await createSession({ em: scope.em, config, clock }, user, { ip: scope.ip, userAgent: scope.userAgent });
-  scope.services.logger.info({ requestId: scope.requestId, userId: user.id, provider: provider.id }, 'OAuth login succeeded');
-  await recordAudit({ ...scope, viewer: user }, { action: AUDIT_ACTIONS.login, targetType: 'user', targetId: user.id, details: { method: 'oauth', provider: provider.id } });
-  return { target: flow.redirectTo, session };
+  const { session, token } = await startSession(scope, user, { method: `oauth:${provider.id}`, details: { method: 'oauth', provider: provider.id } });
+  return { target: flow.redirectTo, session: { session, token } };
 }
 
 async function identify(scope: RequestScope, provider: OAuthProviderClient, flow: OAuthFlow, query: URLSearchParams): Promise<ProviderIdentity> {

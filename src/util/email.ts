@@ -29,3 +29,19 @@ export function checkEmail(email: string): string | null {
   if (local.length > 64) return 'The part before "@" is too long.';
   return null;
 }
+
+/**
+ * An address partly hidden, for a notice sent to someone else's mailbox: the first character of the
+ * local part and of the domain, and the top-level domain (`n*****@e******.org`).
+ */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  if (at < 0) return '*'.repeat(Math.min(email.length, 12));
+  const local = email.slice(0, at);
+  const domain = email.slice(at + 1);
+  const dot = domain.lastIndexOf('.');
+  const name = dot < 0 ? domain : domain.slice(0, dot);
+  const tld = dot < 0 ? '' : domain.slice(dot);
+  const hide = (part: string) => (part.length <= 1 ? '*' : part[0] + '*'.repeat(Math.min(part.length - 1, 10)));
+  return `${hide(local)}@${hide(name)}${tld}`;
+}

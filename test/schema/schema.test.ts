@@ -31,6 +31,9 @@ const PUBLIC_OPERATIONS = new Set([
   'resendConfirmation',
   'requestPasswordReset',
   'resetPassword',
+  // An emailed single-use token is the credential, like resetPassword's.
+  'confirmEmailChange',
+  'cancelEmailChange',
 ]);
 
 type Rule = unknown;
