@@ -11,7 +11,7 @@ import { createGraphQLServer, type GatehouseYoga } from './graphql-server.ts';
 import { createHttpServer } from './http-server.ts';
 import { createAuthenticatorRegistry, type AuthenticatorOption } from './auth/registry.ts';
 import { createContextBuilder } from './auth/request-context.ts';
-import { liveCredentialsChecker } from './auth/revalidate.ts';
+import { liveCredentialsChecker, startSessionExpiry } from './auth/revalidate.ts';
 import { clientIp } from './http/client-ip.ts';
 import type { ServerContext } from './http/responses.ts';
 import { prepareFirstRun } from './admin/setup.ts';
@@ -107,6 +107,8 @@ async function startServerTasks(services: Services, connections: ConnectionRegis
       [maintenanceFollower(services), credentials],
     );
     stopped.push(outsideChanges);
+    // Sessions that reach their end (SESSION_TTL, SESSION_IDLE_TTL) end their live connections.
+    stopped.push(startSessionExpiry(services, connections));
     stopped.push(startDatabaseAdministration(services));
     // A restored database may lack sessions that live connections use: they end at once.
     services.database.onReplaced(() => credentials.run());
