@@ -45,6 +45,14 @@ export interface Gatehouse {
 export async function createGatehouse(config: Config, options: GatehouseOptions = {}): Promise<Gatehouse> {
   // The first-run admin (ADMIN_EMAIL) is ensured under the start lock: instances starting together create it once.
   const services = await openServices(config, options, prepareFirstRun);
+  if (config.redis && !config.secrets.key) {
+    // Said by the server only (the command line would print it on every run).
+    services.logger.warn(
+      { keyFile: config.secrets.keyFile },
+      'REDIS_URL is set but SECRETS_KEY is not: instances sharing this Redis count throttled attempts together only if they use the same key ' +
+        '(set SECRETS_KEY, the same value on every instance).',
+    );
+  }
   // Live connections, ended when their credentials are revoked (sockets here, SSE by a plugin).
   const connections = createConnectionRegistry(services.pubsub);
   let tasks: { stop(): Promise<void> };

@@ -99,13 +99,6 @@ function assemble(
 ): Services {
   // Before the throttle: its Redis keys are named by a keyed hash under SECRETS_KEY.
   const secrets = new SecretBox(loadSecretsKey(config.secrets, logger));
-  if (config.redis && !config.secrets.key) {
-    logger.warn(
-      { keyFile: config.secrets.keyFile },
-      'REDIS_URL is set but SECRETS_KEY is not: instances sharing this Redis count throttled attempts together only if they use the same key ' +
-        '(set SECRETS_KEY, the same value on every instance).',
-    );
-  }
   const services: Services = {
     config,
     clock,
