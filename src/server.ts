@@ -11,7 +11,7 @@ import { createGraphQLServer, type GatehouseYoga } from './graphql-server.ts';
 import { createHttpServer } from './http-server.ts';
 import { createAuthenticatorRegistry, type AuthenticatorOption } from './auth/registry.ts';
 import { createContextBuilder } from './auth/request-context.ts';
-import { liveCredentialsChecker } from './auth/revalidate.ts';
+import { liveCredentialsChecker, startSessionExpiry } from './auth/revalidate.ts';
 import { clientIp } from './http/client-ip.ts';
 import type { ServerContext } from './http/responses.ts';
 import { prepareFirstRun } from './admin/setup.ts';
@@ -45,6 +45,14 @@ export interface Gatehouse {
 export async function createGatehouse(config: Config, options: GatehouseOptions = {}): Promise<Gatehouse> {
   // The first-run admin (ADMIN_EMAIL) is ensured under the start lock: instances starting together create it once.
   const services = await openServices(config, options, prepareFirstRun);
+  if (config.redis && !config.secrets.key) {
+    // Said by the server only (the command line would print it on every run).
+    services.logger.warn(
+      { keyFile: config.secrets.keyFile },
+      'REDIS_URL is set but SECRETS_KEY is not: instances sharing this Redis count throttled attempts together only if they use the same key ' +
+        '(set SECRETS_KEY, the same value on every instance).',
+    );
+  }
   // Live connections, ended when their credentials are revoked (sockets here, SSE by a plugin).
   const connections = createConnectionRegistry(services.pubsub);
   let tasks: { stop(): Promise<void> };
@@ -107,6 +115,8 @@ async function startServerTasks(services: Services, connections: ConnectionRegis
       [maintenanceFollower(services), credentials],
     );
     stopped.push(outsideChanges);
+    // Sessions that reach their end (SESSION_TTL, SESSION_IDLE_TTL) end their live connections.
+    stopped.push(startSessionExpiry(services, connections));
     stopped.push(startDatabaseAdministration(services));
     // A restored database may lack sessions that live connections use: they end at once.
     services.database.onReplaced(() => credentials.run());

@@ -97,6 +97,8 @@ function assemble(
   options: ServiceOptions,
   { logger, clock, orm, redis, pubsub }: Pick<Services, 'logger' | 'clock' | 'orm' | 'redis' | 'pubsub'>,
 ): Services {
+  // Before the throttle: its Redis keys are named by a keyed hash under SECRETS_KEY.
+  const secrets = new SecretBox(loadSecretsKey(config.secrets, logger));
   const services: Services = {
     config,
     clock,
@@ -104,7 +106,7 @@ function assemble(
     logger,
     redis,
     mailer: createMailer(config, logger),
-    throttle: createAuthThrottle(config.throttle, clock, redis && config.redis ? { client: redis.client, keyPrefix: config.redis.keyPrefix } : null),
+    throttle: createAuthThrottle(config.throttle, clock, redis && config.redis ? { client: redis.client, keyPrefix: config.redis.keyPrefix, secrets } : null),
     validators: createValidatorRegistry(options.validators),
     background: new BackgroundTasks(logger),
     setup: new SetupGate(config.setupToken, logger),
@@ -113,7 +115,7 @@ function assemble(
     oauth: createOAuthProviders(config.oauth.providers, options.oauthEndpoints),
     database: new DatabaseRuntime(config),
     userSessions,
-    secrets: new SecretBox(loadSecretsKey(config.secrets, logger)),
+    secrets,
   };
   return services;
 }

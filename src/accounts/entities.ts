@@ -24,6 +24,11 @@ export const User = defineEntity({
     bio: p.text().nullable(),
     avatarUrl: p.string().length(2048).nullable(),
     disabled: p.boolean().default(false),
+    /**
+     * When the password or a second factor last changed (null: not since the account was made).
+     * Credentials remembered from before (the `basic` backend's verified pairs) stop counting.
+     */
+    credentialsChangedAt: p.datetime().nullable().hidden(),
     roles: () => p.manyToMany(Role).pivotTable('user_roles').owner(),
     createdAt: p.datetime(),
     updatedAt: p.datetime(),

@@ -166,7 +166,7 @@ export async function resetPassword(scope: RequestScope, token: string, newPassw
     await consumeToken(tx, services.clock, record);
     const now = services.clock.now();
     // Receiving the link proves the address, so a reset also confirms it.
-    await tx.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt: now, emailConfirmedAt: user.emailConfirmedAt ?? now });
+    await tx.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt: now, credentialsChangedAt: now, emailConfirmedAt: user.emailConfirmedAt ?? now });
     await services.userSessions.revoke(tx, user.id, null);
     await recordAudit({ ...scope, em: tx, viewer: user }, { action: AUDIT_ACTIONS.resetPassword, targetType: 'user', targetId: user.id });
   });
@@ -204,7 +204,7 @@ export async function changePassword(scope: RequestScope, user: User, currentPas
   const updatedAt = services.clock.now();
   const keep = services.userSessions.currentId(scope);
   await em.transactional(async (tx) => {
-    await tx.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt });
+    await tx.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt, credentialsChangedAt: updatedAt });
     await services.userSessions.revoke(tx, user.id, keep);
     await recordAudit({ ...scope, em: tx, viewer: user }, { action: AUDIT_ACTIONS.changePassword, targetType: 'user', targetId: user.id });
   });

@@ -285,7 +285,8 @@ export async function setUserPassword(scope: RequestScope, id: string, password:
   if (problems.length) throw new ValidationFailedError(problems);
   const passwordHash = await hashPassword(password);
   await em.transactional(async (tx) => {
-    await tx.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt: services.clock.now() });
+    const now = services.clock.now();
+    await tx.nativeUpdate(User, { id: user.id }, { passwordHash, updatedAt: now, credentialsChangedAt: now });
     const sessionsEnded = await revokeAllSessions(tx, user.id);
     await recordAudit({ ...scope, em: tx }, { action: USER_AUDIT_ACTIONS.setPassword, targetType: 'user', targetId: user.id, details: { sessionsEnded } });
   });

@@ -1,7 +1,10 @@
 // The `basic` backend's authenticator: HTTP Basic email + password on every request. The password
 // check is the same as `login` (throttled, audited, enumeration-safe); a verified pair is then
 // remembered briefly under an HMAC of the pair (never the password itself), so argon2 does not
-// run on every request of a script or a browser tab.
+// run on every request of a script or a browser tab. A remembered pair holds only while the
+// account's credentials are as they were when it was verified: each hit compares a stamp of the
+// row (password hash, credentialsChangedAt), so a password change, reset or factor change made on
+// any instance takes effect on the very next request.
 import { createHmac, randomBytes } from 'node:crypto';
 import { User } from '../accounts/entities.ts';
 import { DomainError, RateLimitedError } from '../errors.ts';
@@ -14,9 +17,12 @@ const MAX_CACHED = 10_000;
 
 export function createBasicPasswordAuthenticator(): Authenticator {
   const key = randomBytes(32);
-  const verified = new Map<string, { userId: string; until: number }>();
+  const verified = new Map<string, { userId: string; stamp: string; until: number }>();
   const fingerprint = (email: string, password: string) =>
     createHmac('sha256', key).update(email.trim().toLowerCase()).update('\u0000').update(password).digest('base64url');
+  /** The account's credentials as stored (the hash is an HMAC too: the cache never holds it). */
+  const stampOf = (user: User) =>
+    createHmac('sha256', key).update(user.passwordHash ?? '').update('\u0000').update(String(user.credentialsChangedAt?.getTime() ?? '')).digest('base64url');
 
   return {
     name: 'basic-password',
@@ -27,11 +33,15 @@ export function createBasicPasswordAuthenticator(): Authenticator {
       const id = fingerprint(header.username, header.password);
       const cached = verified.get(id);
       if (cached && cached.until > now) {
-        const user = await em.findOne(User, { id: cached.userId });
+        const user = await em.findOne(User, { id: cached.userId }, { populate: ['passwordHash'] });
         // Disabled or deleted since it was verified: forget it and refuse at once.
-        if (user && !user.disabled) return { kind: 'authenticated', user, credential: { kind: 'password', via: 'basic' } };
+        if (!user || user.disabled) {
+          verified.delete(id);
+          return { kind: 'invalid', message: 'This account cannot sign in.' };
+        }
+        if (stampOf(user) === cached.stamp) return { kind: 'authenticated', user, credential: { kind: 'password', via: 'basic' } };
+        // The password or a factor changed since: forget the pair and check it again below.
         verified.delete(id);
-        return { kind: 'invalid', message: 'This account cannot sign in.' };
       }
       const scope = { em, services, ip: request.ip, viewer: null, credential: null, userAgent: request.headers.get('user-agent'), requestId: 'basic-auth', loadAccess: accessLoader(em) };
       try {
@@ -40,7 +50,7 @@ export function createBasicPasswordAuthenticator(): Authenticator {
         await services.throttle.consumeIpBudget(request.ip);
         const user = await verifyCredentials(scope, header.username, header.password);
         if (verified.size >= MAX_CACHED) verified.clear();
-        verified.set(id, { userId: user.id, until: now + services.config.basicAuthCacheTtlMs });
+        verified.set(id, { userId: user.id, stamp: stampOf(user), until: now + services.config.basicAuthCacheTtlMs });
         return { kind: 'authenticated', user, credential: { kind: 'password', via: 'basic' } };
       } catch (error) {
         if (error instanceof RateLimitedError) return { kind: 'invalid', message: error.message, retryAfter: Number(error.extensions.retryAfter) };

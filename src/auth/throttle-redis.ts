@@ -1,8 +1,10 @@
 // The throttle's counters in Redis (REDIS_URL), shared by every instance, so attempts spread
 // over instances count together. Each operation is one Lua script: atomic, one round trip.
 // "Now" is the caller's clock, passed in (never Redis TIME); key expiry only collects garbage,
-// at twice each logical window, so it never decides anything. Account keys carry SHA-256 of the
-// account key, never the email; all keys of one account share a hash tag (one Redis Cluster slot).
+// at twice each logical window, so it never decides anything. Account keys carry a keyed hash
+// (HMAC-SHA256 under SECRETS_KEY) of the account key, never the email nor a plain hash of it, which
+// a list of known addresses would reverse; instances sharing counters need the same SECRETS_KEY.
+// All keys of one account share a hash tag (one Redis Cluster slot).
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
@@ -110,16 +112,23 @@ redis.call('SET', KEYS[2], ARGV[1], 'PX', ${2 * KNOWN_PAIR_MS})
 return 0
 `);
 
+/** The keyed hash account keys are named by (`SecretBox.mac`, util/secret-box.ts). */
+export interface KeyedHash {
+  mac(purpose: string, value: string): string;
+}
+
 export class RedisThrottleStore implements ThrottleStore {
   readonly #settings: ThrottleSettings;
   readonly #client: Redis;
   readonly #prefix: string;
+  readonly #secrets: KeyedHash;
 
-  /** `keyPrefix`: REDIS_KEY_PREFIX (the client adds none). */
-  constructor(settings: ThrottleSettings, client: Redis, keyPrefix: string) {
+  /** `keyPrefix`: REDIS_KEY_PREFIX (the client adds none); `secrets`: the SECRETS_KEY box. */
+  constructor(settings: ThrottleSettings, client: Redis, keyPrefix: string, secrets: KeyedHash) {
     this.#settings = settings;
     this.#client = client;
     this.#prefix = `${keyPrefix}throttle:`;
+    this.#secrets = secrets;
   }
 
   async spendIpBudget(ip: string, now: number): Promise<number> {
@@ -146,7 +155,7 @@ export class RedisThrottleStore implements ThrottleStore {
   }
 
   #accountKeys(account: string, ip: string) {
-    const base = `${this.#prefix}account:{${createHash('sha256').update(account).digest('hex')}}`;
+    const base = `${this.#prefix}account:{${this.#secrets.mac('throttle', account)}}`;
     return { pair: `${base}:pair:${ip}`, failures: `${base}:failures`, known: `${base}:known:${ip}` };
   }
 }

@@ -11,7 +11,7 @@ import { RateLimitedError } from '../errors.ts';
 import type { Clock } from '../util/clock.ts';
 import type { ThrottleSettings, ThrottleStore } from './throttle-policy.ts';
 import { MemoryThrottleStore } from './throttle-memory.ts';
-import { RedisThrottleStore } from './throttle-redis.ts';
+import { RedisThrottleStore, type KeyedHash } from './throttle-redis.ts';
 
 declare module '../context.ts' {
   interface Services {
@@ -54,9 +54,16 @@ export class AuthThrottle {
   }
 }
 
-/** In memory without Redis; with it, counters shared by every instance using the same Redis and prefix. */
-export function createAuthThrottle(settings: ThrottleSettings, clock: Clock, redis: { client: Redis; keyPrefix: string } | null): AuthThrottle {
-  const store = redis ? new RedisThrottleStore(settings, redis.client, redis.keyPrefix) : new MemoryThrottleStore(settings);
+/**
+ * In memory without Redis; with it, counters shared by every instance using the same Redis, prefix
+ * and SECRETS_KEY (`secrets` names the accounts' keys).
+ */
+export function createAuthThrottle(
+  settings: ThrottleSettings,
+  clock: Clock,
+  redis: { client: Redis; keyPrefix: string; secrets: KeyedHash } | null,
+): AuthThrottle {
+  const store = redis ? new RedisThrottleStore(settings, redis.client, redis.keyPrefix, redis.secrets) : new MemoryThrottleStore(settings);
   return new AuthThrottle(settings, clock, store);
 }
 

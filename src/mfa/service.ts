@@ -13,6 +13,7 @@ import { LoginChallenge, RecoveryCode, TotpFactor } from './entities.ts';
 import { InvalidCodeError, NoSecondFactorError, TotpAlreadyEnabledError, TotpNotEnrolledError } from './errors.ts';
 import { factorChangedMessage, recoveryCodeUsedMessage } from './messages.ts';
 import { reauthenticate as checkPassword } from '../accounts/service.ts';
+import { markCredentialsChanged } from '../accounts/credentials.ts';
 import { markReauthenticated } from '../sessions/service.ts';
 import { countPasskeys, type StartedCeremony } from '../passkeys/service.ts';
 import { Passkey } from '../passkeys/entities.ts';
@@ -142,6 +143,7 @@ export async function confirmTotp(scope: Scope, user: User, code: string): Promi
   factor.confirmedAt = services.clock.now();
   const codes = await replaceRecoveryCodes(scope, user);
   await em.flush();
+  await markCredentialsChanged(em, user.id, services.clock.now());
   await recordAudit(scope, { action: MFA_AUDIT_ACTIONS.totpEnabled, targetType: 'user', targetId: user.id });
   notify(scope, user, factorChangedMessage(user.email, 'An authenticator app was added as a second factor to your account.'));
   return codes;
@@ -157,6 +159,7 @@ export async function disableTotp(scope: Scope, user: User, reason: { by: 'owner
   // The codes stand in for a factor: with none left they go too.
   if (!(await hasSecondFactor(scope, user.id))) await em.nativeDelete(RecoveryCode, { user: user.id });
   if (wasEnabled) {
+    await markCredentialsChanged(em, user.id, scope.services.clock.now());
     await recordAudit(scope, { action: MFA_AUDIT_ACTIONS.totpDisabled, targetType: 'user', targetId: user.id, details: { by: reason.by } });
     notify(
       scope,
@@ -177,6 +180,7 @@ export async function regenerateRecoveryCodes(scope: Scope, user: User): Promise
   if (!(await hasSecondFactor(scope, user.id))) throw new NoSecondFactorError();
   const codes = await replaceRecoveryCodes(scope, user);
   await scope.em.flush();
+  await markCredentialsChanged(scope.em, user.id, scope.services.clock.now());
   await recordAudit(scope, { action: MFA_AUDIT_ACTIONS.recoveryCodesRegenerated, targetType: 'user', targetId: user.id });
   return codes;
 }

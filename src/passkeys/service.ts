@@ -9,6 +9,7 @@ import type { RequestScope } from '../context.ts';
 import { relyingParty } from '../config/index.ts';
 import { forbidden, InvalidTokenError, notFound, unauthenticated, ValidationFailedError, type FieldProblem } from '../errors.ts';
 import type { User } from '../accounts/entities.ts';
+import { markCredentialsChanged } from '../accounts/credentials.ts';
 import { recordAudit } from '../audit/service.ts';
 import { passkeyChangedMessage } from '../mail/templates.ts';
 import { SINGLE_LINE_MAX, singleLineProblem } from '../validation/text.ts';
@@ -149,6 +150,7 @@ export async function finishPasskeyRegistration(scope: RequestScope, input: { ch
     if (error instanceof UniqueConstraintViolationException) throw new PasskeyRejectedError('this passkey is registered already.');
     throw error;
   }
+  await markCredentialsChanged(em, user.id, now);
   await recordAudit(scope, { action: PASSKEY_AUDIT_ACTIONS.register, targetType: 'passkey', targetId: passkey.id, details: { name, userId: user.id } });
   notifyOwner(scope, user, 'added', name);
   return passkey;
@@ -177,6 +179,7 @@ export async function deletePasskey(scope: RequestScope, id: string): Promise<{ 
   const user = passkeyOwner(scope);
   const passkey = await ownPasskey(scope, user.id, id);
   if ((await scope.em.nativeDelete(Passkey, { id: passkey.id, user: user.id })) !== 1) throw notFound('Passkey');
+  await markCredentialsChanged(scope.em, user.id, scope.services.clock.now());
   await recordAudit(scope, { action: PASSKEY_AUDIT_ACTIONS.delete, targetType: 'passkey', targetId: passkey.id, details: { name: passkey.name, userId: user.id } });
   notifyOwner(scope, user, 'removed', passkey.name);
   return { id: passkey.id, name: passkey.name };

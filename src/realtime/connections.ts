@@ -2,7 +2,8 @@
 // opened with. When a service publishes `credentials:revoked`, the connections made with the
 // ended credentials are ended: a socket is closed with 4403, an SSE subscription completes. The
 // end comes a moment after the event, so a `viewerSessionEnded` subscriber on the same connection
-// receives its event first.
+// receives its event first. The registry also knows when each connection's session ends (its
+// `expiresAt`): `dueSessions` names those past it, for the expiry check (auth/revalidate.ts).
 import { isAsyncIterable, Repeater, type Plugin } from 'graphql-yoga';
 import type { Credential, RequestScope } from '../context.ts';
 import { isRevokedBy, type CredentialsRevoked, type LiveCredential, type PubSub, type RevocationReason } from './pubsub.ts';
@@ -13,7 +14,9 @@ export const REVOCATION_END_DELAY_MS = 250;
 /** The credential a live connection authenticated with, or null for an anonymous one. */
 export function liveCredentialOf(viewer: { id: string } | null, credential: Credential | null): LiveCredential | null {
   if (!viewer) return null;
-  if (credential?.kind === 'session') return { userId: viewer.id, sessionId: credential.session.id };
+  if (credential?.kind === 'session') {
+    return { userId: viewer.id, sessionId: credential.session.id, sessionExpiresAt: credential.session.expiresAt.getTime() };
+  }
   if (credential?.kind === 'token') return { userId: viewer.id, tokenId: credential.token.id };
   // HTTP Basic or a deployer's authenticator: only disabling or deleting the user ends it.
   return { userId: viewer.id };
@@ -31,6 +34,10 @@ export interface ConnectionRegistry {
   readonly size: number;
   /** The credentials of every tracked connection. */
   credentials(): LiveCredential[];
+  /** The sessions of tracked connections whose known end (`sessionExpiresAt`) is at or before `now` (ms). */
+  dueSessions(now: number): Array<{ userId: string; sessionId: string }>;
+  /** The session was used since: its connections' known end moves to `expiresAt` (ms). */
+  extendSession(sessionId: string, expiresAt: number): void;
   close(): void;
 }
 
@@ -77,6 +84,24 @@ export function createConnectionRegistry(pubsub: PubSub, delayMs = REVOCATION_EN
     },
     credentials() {
       return [...byUser.values()].flatMap((entries) => [...entries].map((entry) => entry.credential));
+    },
+    dueSessions(now) {
+      const due = new Map<string, { userId: string; sessionId: string }>();
+      for (const entries of byUser.values()) {
+        for (const { credential } of entries) {
+          if (credential.sessionId && credential.sessionExpiresAt !== undefined && credential.sessionExpiresAt <= now) {
+            due.set(credential.sessionId, { userId: credential.userId, sessionId: credential.sessionId });
+          }
+        }
+      }
+      return [...due.values()];
+    },
+    extendSession(sessionId, expiresAt) {
+      for (const entries of byUser.values()) {
+        for (const { credential } of entries) {
+          if (credential.sessionId === sessionId) credential.sessionExpiresAt = expiresAt;
+        }
+      }
     },
     close() {
       void events.return?.();

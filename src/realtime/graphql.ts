@@ -8,6 +8,9 @@ const SessionEndReason = builder.enumType('SessionEndReason', {
   values: {
     LOGOUT: { description: 'The session was signed out.' },
     SESSION_REVOKED: { description: 'The session was revoked (by the user or an admin).' },
+    SESSION_EXPIRED: {
+      description: 'The session reached its end: SESSION_TTL after sign-in, or SESSION_IDLE_TTL without a request made with it.',
+    },
     PASSWORD_CHANGED: { description: 'The password was changed or reset, which ends sessions.' },
     TOKEN_REVOKED: { description: 'The access token was revoked.' },
     USER_DISABLED: { description: 'The account was disabled.' },
@@ -28,8 +31,8 @@ builder.subscriptionFields((t) => ({
     type: SessionEndedRef,
     authScopes: { authenticated: true },
     description:
-      'Emits once when the credentials of this connection (session or access token) are revoked, or the user is ' +
-      'disabled or deleted; the connection is then ended (a WebSocket closes with 4403, an SSE stream completes).',
+      'Emits once when the credentials of this connection (session or access token) are revoked, the session ' +
+      'expires, or the user is disabled or deleted; the connection is then ended (a WebSocket closes with 4403, an SSE stream completes).',
     subscribe: (_root, _args, ctx) => viewerSessionEnded(ctx),
     resolve: (ended) => ended,
   }),

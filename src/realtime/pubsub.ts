@@ -21,7 +21,14 @@ export interface Topics {
 }
 
 /** Why a viewer's credentials ended (delivered to the client as `SessionEnded.reason`). */
-export type RevocationReason = 'LOGOUT' | 'SESSION_REVOKED' | 'PASSWORD_CHANGED' | 'TOKEN_REVOKED' | 'USER_DISABLED' | 'USER_DELETED';
+export type RevocationReason =
+  | 'LOGOUT'
+  | 'SESSION_REVOKED'
+  | 'SESSION_EXPIRED'
+  | 'PASSWORD_CHANGED'
+  | 'TOKEN_REVOKED'
+  | 'USER_DISABLED'
+  | 'USER_DELETED';
 
 /** Which of a user's credentials ended. Published by the services after their change is committed. */
 export interface CredentialsRevoked {
@@ -43,6 +50,11 @@ export interface LiveCredential {
   userId: string;
   sessionId?: string | null;
   tokenId?: string | null;
+  /**
+   * When the session ends unless it is used again (its `expiresAt`: the sooner of SESSION_TTL after
+   * sign-in and SESSION_IDLE_TTL after its last use), as this instance last read it, in ms.
+   */
+  sessionExpiresAt?: number;
 }
 
 export function isRevokedBy(credential: LiveCredential, event: CredentialsRevoked): boolean {

@@ -1,9 +1,10 @@
 // Throttling counters in Redis: two AuthThrottles on one Redis act as two instances, and attempts
 // spread over them count together; the Redis store answers every sequence exactly like the
-// in-memory one; keys hold no email and all expire. Needs TEST_REDIS_URL.
+// in-memory one; keys hold neither the email nor its plain SHA-256 (a keyed hash under SECRETS_KEY),
+// and all expire. Needs TEST_REDIS_URL.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { AuthThrottle, createAuthThrottle, type ThrottleSettings } from '../../src/auth/throttle.ts';
 import { MemoryThrottleStore } from '../../src/auth/throttle-memory.ts';
@@ -12,6 +13,7 @@ import type { ThrottleStore } from '../../src/auth/throttle-policy.ts';
 import { closeRedis, openRedis, type Redis } from '../../src/db/redis.ts';
 import { RateLimitedError } from '../../src/errors.ts';
 import { ManualClock } from '../../src/util/clock.ts';
+import { SecretBox } from '../../src/util/secret-box.ts';
 import { seededRandom } from '../helpers/random.ts';
 
 const REDIS_URL = process.env.TEST_REDIS_URL || null;
@@ -37,8 +39,10 @@ describe('throttling counters shared through Redis', { skip: REDIS_URL ? false :
   /** Two instances: separate throttles (and connections' worth of state) on one Redis. */
   let a: AuthThrottle;
   let b: AuthThrottle;
+  /** The SECRETS_KEY the instances share. */
+  let secrets: SecretBox;
 
-  const instance = (settings = SETTINGS) => createAuthThrottle(settings, clock, { client, keyPrefix: prefix });
+  const instance = (settings = SETTINGS, box = secrets) => createAuthThrottle(settings, clock, { client, keyPrefix: prefix, secrets: box });
   const keys = () => client.keys(`${prefix}*`);
 
   before(async () => {
@@ -49,6 +53,7 @@ describe('throttling counters shared through Redis', { skip: REDIS_URL ? false :
   const setUp = () => {
     prefix = `test:${randomUUID()}:`;
     clock = new ManualClock(new Date('2030-01-01T00:00:00Z'));
+    secrets = new SecretBox(randomBytes(32));
     a = instance();
     b = instance();
   };
@@ -136,7 +141,7 @@ describe('throttling counters shared through Redis', { skip: REDIS_URL ? false :
 
     // An instance whose clock is behind neither refills nor takes back tokens.
     const behind = new ManualClock(new Date(clock.now().getTime() - 5000));
-    const late = createAuthThrottle(SETTINGS, behind, { client, keyPrefix: prefix });
+    const late = createAuthThrottle(SETTINGS, behind, { client, keyPrefix: prefix, secrets });
     assert.equal(await outcome(late.consumeIpBudget(ip)), 12);
     clock.advance(12_000);
     assert.equal(await outcome(a.consumeIpBudget(ip)), 'ok');
@@ -187,7 +192,7 @@ describe('throttling counters shared through Redis', { skip: REDIS_URL ? false :
     setUp();
     const settings: ThrottleSettings = { authRequestsPerMinute: 4, failuresBeforeDelay: 2, maxDelayMs: 8000, maxFailuresPerHour: 5 };
     const memory: ThrottleStore = new MemoryThrottleStore(settings);
-    const redis: ThrottleStore = new RedisThrottleStore(settings, client, prefix);
+    const redis: ThrottleStore = new RedisThrottleStore(settings, client, prefix, secrets);
     const random = seededRandom(20300101);
     const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)]!;
     const accounts = ['r1@example.com', 'r2@example.com'];
@@ -212,7 +217,7 @@ describe('throttling counters shared through Redis', { skip: REDIS_URL ? false :
     assert.ok(refusals.length > 50, `the sequence met refusals (${refusals.length})`);
   });
 
-  test('keys carry no email, and every key expires (no sooner than its logical window)', async () => {
+  test('keys carry neither the email nor its plain SHA-256, and every key expires (no sooner than its logical window)', async () => {
     setUp();
     const account = 'secret.person@example.com';
     const ip = '198.51.100.30';
@@ -224,7 +229,10 @@ describe('throttling counters shared through Redis', { skip: REDIS_URL ? false :
     await b.assertLoginAllowed(account, ip);
 
     const found = (await keys()).sort();
-    const hash = createHash('sha256').update(account).digest('hex');
+    // A plain hash of the address is reversed by hashing a list of known addresses: not in any key.
+    const plain = createHash('sha256').update(account).digest('hex');
+    for (const key of found) assert.ok(!key.includes(plain), key);
+    const hash = secrets.mac('throttle', account);
     assert.deepEqual(found.map((key) => key.slice(prefix.length)).sort(), [
       `throttle:account:{${hash}}:failures`,
       `throttle:account:{${hash}}:known:${ip}`,
@@ -245,6 +253,27 @@ describe('throttling counters shared through Redis', { skip: REDIS_URL ? false :
       const dump = type === 'hash' ? JSON.stringify(await client.hgetall(key)) : type === 'zset' ? JSON.stringify(await client.zrange(key, 0, -1)) : String(await client.get(key));
       assert.ok(!dump.includes('secret'), `${key}: ${dump}`);
     }
+  });
+
+  test('another SECRETS_KEY names the keys differently (no shared counters); one key shared counts together', async () => {
+    setUp();
+    const account = 'keyed.person@example.com';
+    const ip = '198.51.100.40';
+    const other = instance(SETTINGS, new SecretBox(randomBytes(32)));
+    await a.recordLoginFailure(account, ip);
+    const mine = new Set(await keys());
+    await other.recordLoginFailure(account, ip);
+    const theirs = (await keys()).filter((key) => !mine.has(key));
+    const accountKeys = (list: Iterable<string>) => [...list].filter((key) => key.includes(':account:'));
+    assert.equal(accountKeys(mine).length, 2); // pair and failures
+    assert.equal(accountKeys(theirs).length, 2, 'the other key wrote keys of its own');
+
+    // b shares a's key: its failures add to a's streak; the other key's failure does not.
+    await b.recordLoginFailure(account, ip);
+    assert.equal(await outcome(a.assertLoginAllowed(account, ip)), 'ok'); // 2 failures under the shared key
+    await b.recordLoginFailure(account, ip);
+    assert.equal(await outcome(a.assertLoginAllowed(account, ip)), 1); // the 3rd starts the delay
+    assert.equal(await outcome(other.assertLoginAllowed(account, ip)), 'ok'); // 1 failure under its key
   });
 });
 

@@ -238,7 +238,8 @@ function startPair(label: string, redis: boolean, vars: Record<string, string>):
   const started: Instance[] = [];
   const clients: Client[] = [];
   const ready = (async () => {
-    const env: Record<string, string> = { DATABASE_URL: await ensureDatabase(POSTGRES_ADMIN_URL!, database), ...vars };
+    // One SECRETS_KEY for both, as a deployment must have (sealed TOTP seeds, the throttle's keys in Redis).
+    const env: Record<string, string> = { DATABASE_URL: await ensureDatabase(POSTGRES_ADMIN_URL!, database), SECRETS_KEY: randomBytes(32).toString('base64'), ...vars };
     if (redis) Object.assign(env, { REDIS_URL: REDIS_URL!, REDIS_KEY_PREFIX: prefix });
     // Both at once: migrations and the first-run admin happen under the start lock, once.
     const outcomes = await Promise.allSettled(
