@@ -5,5 +5,6 @@ import { Migration20261123162147_initial } from './Migration20261123162147_initi
 import { Migration20261206205736_passkeys } from './Migration20261206205736_passkeys.ts';
 import { Migration20261206210109_mfa } from './Migration20261206210109_mfa.ts';
 import { Migration20261206212940_email_change_known_devices } from './Migration20261206212940_email_change_known_devices.ts';
+import { Migration20261206213154_credentials_changed_at } from './Migration20261206213154_credentials_changed_at.ts';
 
 export const migrations: MigrationObject[] = [{ name: 'Migration20261123162147_initial', class: Migration20261123162147_initial }, { name: 'Migration20261206205736_passkeys', class: Migration20261206205736_passkeys }, { name: 'Migration20261206210109_mfa', class: Migration20261206210109_mfa }, { name: 'Migration20261206212940_email_change_known_devices', class: Migration20261206212940_email_change_known_devices }, { name: 'Migration20261206213154_credentials_changed_at', class: Migration20261206213154_credentials_changed_at }];
