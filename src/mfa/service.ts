@@ -3,7 +3,6 @@
 // key; every accepted TOTP code is used up (its 30-second step is remembered).
 import { randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
-import QRCode from 'qrcode';
 import type { RequestScope } from '../context.ts';
 import { ValidationFailedError, AccountDisabledError, InvalidTokenError, TokenExpiredError, forbidden } from '../errors.ts';
 import { User } from '../accounts/entities.ts';
@@ -128,6 +127,8 @@ export async function enrollTotp(scope: Scope, user: User): Promise<TotpEnrollme
   else em.create(TotpFactor, { user, secret: sealed, createdAt: services.clock.now(), confirmedAt: null, lastUsedStep: null });
   await em.flush();
   const uri = totpOf(scope, user, secret).toString();
+  // Loaded on first use: the QR encoder is only needed while someone sets up an app (idle memory).
+  const { default: QRCode } = await import('qrcode');
   const svg = await QRCode.toString(uri, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
   return { secret, uri, qrCodeDataUrl: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}` };
 }

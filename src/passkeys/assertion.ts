@@ -2,7 +2,8 @@
 // second-factor step of a password sign-in both use. Start gives the options for
 // `navigator.credentials.get` and a challenge id; verify checks the browser's answer and returns
 // whose passkey answered, after updating its counter and last use.
-import { generateAuthenticationOptions, verifyAuthenticationResponse, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import { webauthn } from './library.ts';
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { RequestScope } from '../context.ts';
 import { relyingParty } from '../config/index.ts';
 import { AccountDisabledError, EmailNotConfirmedError, InvalidTokenError } from '../errors.ts';
@@ -28,7 +29,7 @@ export async function startPasskeyAssertion(
   const userId = input.userId ?? null;
   const passkeys = userId ? await listPasskeys(scope.em, userId) : [];
   if (userId && passkeys.length === 0) throw new PasskeyRejectedError('this account has no passkey.');
-  const options = await generateAuthenticationOptions({
+  const options = await (await webauthn()).generateAuthenticationOptions({
     rpID: relyingParty(scope.services.config).id,
     allowCredentials: passkeys.map((passkey) => ({ id: passkey.credentialId, transports: passkey.transports })),
     userVerification: 'required',
@@ -72,7 +73,7 @@ export async function verifyPasskeyAssertion(
   const rp = relyingParty(services.config);
   let verified;
   try {
-    verified = await verifyAuthenticationResponse({
+    verified = await (await webauthn()).verifyAuthenticationResponse({
       response,
       expectedChallenge: challenge.challenge,
       expectedOrigin: rp.origins,

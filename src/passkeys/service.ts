@@ -2,7 +2,8 @@
 // `navigator.credentials.create`, then the credential it returns, verified against the stored
 // challenge, the relying party's origins and id, and user verification. Passkeys are added and
 // removed only with a session or password credential (never an access token), and their owner is emailed.
-import { generateRegistrationOptions, verifyRegistrationResponse, type PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
+import { webauthn } from './library.ts';
+import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sql';
 import type { RequestScope } from '../context.ts';
@@ -73,7 +74,7 @@ export async function startPasskeyRegistration(scope: RequestScope): Promise<Sta
   const existing = await listPasskeys(scope.em, user.id);
   if (existing.length >= MAX_PASSKEYS_PER_USER) throw new PasskeyLimitError(MAX_PASSKEYS_PER_USER);
   const rp = relyingParty(scope.services.config);
-  const options = await generateRegistrationOptions({
+  const options = await (await webauthn()).generateRegistrationOptions({
     rpName: rp.name,
     rpID: rp.id,
     userID: userHandleOf(user.id),
@@ -111,7 +112,7 @@ export async function finishPasskeyRegistration(scope: RequestScope, input: { ch
   const rp = relyingParty(services.config);
   let verified;
   try {
-    verified = await verifyRegistrationResponse({
+    verified = await (await webauthn()).verifyRegistrationResponse({
       response,
       expectedChallenge: challenge.challenge,
       expectedOrigin: rp.origins,
