@@ -99,11 +99,11 @@ describe('gatehouse user mfa-reset', () => {
     const email = 'cli.mfa@example.com';
     const user = await createConfirmedUser(server, email);
     await enableTotp(server, user.token);
-    const run = await runGatehouse(['user', 'mfa-reset', email], { cwd: server.dir, databasePath: join(server.dir, 'gatehouse.db') });
+    const run = await runGatehouse(['user', 'mfa-reset', email], { cwd: server.dir, databasePath: join(server.dir, 'gatehouse.db'), keepSqlite: true });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /Removed the second factors of cli\.mfa@example\.com/);
     assert.equal((await server.gql(LOGIN_MFA, { email, password: STRONG_PASSWORD })).body.data.login.__typename, 'CreatedSession');
-    const unknown = await runGatehouse(['user', 'mfa-reset', 'nobody@example.com'], { cwd: server.dir, databasePath: join(server.dir, 'gatehouse.db') });
+    const unknown = await runGatehouse(['user', 'mfa-reset', 'nobody@example.com'], { cwd: server.dir, databasePath: join(server.dir, 'gatehouse.db'), keepSqlite: true });
     assert.notEqual(unknown.code, 0);
   });
 });
