@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { createClient, type Client } from 'graphql-ws';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
+import { Secret, TOTP } from 'otpauth';
 import { POSTGRES_ADMIN_URL, REDIS_URL } from '../helpers/backends.ts';
 import { STRONG_PASSWORD } from '../helpers/server.ts';
 import { CHANGED, EventQueue, SET_MAINTENANCE, wsSubscribe, type LiveResult } from '../maintenance/maintenance-helpers.ts';
@@ -28,6 +29,12 @@ const START_TIMEOUT_MS = 30_000;
 const ADMIN_EMAIL = 'scaleout.admin@example.com';
 const VIEWER = '{ viewer { email } }';
 const ENDED = 'subscription { viewerSessionEnded { reason } }';
+const LOGIN_STEP = `mutation($email: String!, $password: String!) {
+  login(input: { email: $email, password: $password }) { __typename ... on SecondFactorRequired { challenge } ... on Error { code } }
+}`;
+const VERIFY_STEP = `mutation($input: VerifySecondFactorInput!) {
+  verifySecondFactor(input: $input) { __typename ... on CreatedSession { token } ... on Error { code } }
+}`;
 const LOGIN = `mutation($email: String!, $password: String!) {
   login(input: { email: $email, password: $password }) { __typename ... on CreatedSession { token } ... on Error { code } }
 }`;
@@ -357,6 +364,32 @@ describe('two instances on one PostgreSQL database and one Redis', { skip: skipR
       ['RATE_LIMITED', 'RATE_LIMITED'],
       '3 failures on A + 2 on B must count as 5 for the account and IP',
     );
+  });
+
+  test('a two-step sign-in started on B finishes on A; a TOTP code accepted on one is refused on the other', async () => {
+    const adminToken = await loginAdmin(a);
+    const email = 'scaleout.mfa@example.com';
+    const created = await gql(a, `mutation($email: String!, $password: String!) {
+      createUser(input: { email: $email, password: $password, confirmed: true }) { __typename } }`, { email, password: STRONG_PASSWORD }, adminToken);
+    assert.equal(created.data?.createUser?.__typename, 'User', JSON.stringify(created));
+    const { token } = await loginOutcome(a, email, STRONG_PASSWORD);
+    const enrolled = (await gql(a, `mutation { enrollTotp { ... on TotpEnrollment { secret } } }`, {}, token)).data.enrollTotp;
+    // Real clocks here: the code of the next step (within the ±1 step window) is one this test has not used yet.
+    const code = (offsetSteps: number) =>
+      TOTP.generate({ secret: Secret.fromBase32(enrolled.secret), algorithm: 'SHA1', digits: 6, period: 30, timestamp: Date.now() + offsetSteps * 30_000 });
+    const confirmed = await gql(b, `mutation($code: String!) { confirmTotp(input: { code: $code }) { __typename } }`, { code: code(0) }, token);
+    assert.equal(confirmed.data?.confirmTotp?.__typename, 'RecoveryCodes', JSON.stringify(confirmed));
+
+    const started = (await gql(b, LOGIN_STEP, { email, password: STRONG_PASSWORD })).data.login;
+    assert.equal(started.__typename, 'SecondFactorRequired');
+    const next = code(1);
+    const finished = await gql(a, VERIFY_STEP, { input: { challenge: started.challenge, totp: next } });
+    assert.equal(finished.data?.verifySecondFactor?.__typename, 'CreatedSession', JSON.stringify(finished));
+    assert.deepEqual(await gql(b, VIEWER, {}, finished.data.verifySecondFactor.token), { data: { viewer: { email } } });
+    // The same challenge, or the same code with a new challenge, on the other instance: refused.
+    assert.equal((await gql(b, VERIFY_STEP, { input: { challenge: started.challenge, totp: next } })).data.verifySecondFactor.__typename, 'InvalidTokenError');
+    const again = (await gql(a, LOGIN_STEP, { email, password: STRONG_PASSWORD })).data.login;
+    assert.equal((await gql(b, VERIFY_STEP, { input: { challenge: again.challenge, totp: next } })).data.verifySecondFactor.__typename, 'InvalidCodeError');
   });
 });
 
