@@ -22,6 +22,7 @@ import { subscriptionScenario } from './scenarios/subscriptions.ts';
 import { backupScenario } from './scenarios/backup.ts';
 import { BACKEND_NAMES, startBackend, type BackendName } from './lib/backends.ts';
 import { idleScenario } from './scenarios/idle.ts';
+import { mfaScenario } from './scenarios/mfa.ts';
 
 interface Scenario {
   description: string;
@@ -41,6 +42,7 @@ const SCENARIOS: Record<string, Scenario> = {
   'subscriptions-10k': { description: 'maintenance toggle to 10,000 graphql-ws subscribers', run: subscriptionScenario(10_000, false) },
   backup: { description: 'createBackup of a 200 MB database vs better-sqlite3 db.backup(); event-loop stalls', run: backupScenario },
   users: { description: 'users page deep in 1M users vs the first page', run: usersScenario },
+  mfa: { description: 'login + verifySecondFactor(totp) vs plain login, 4 concurrent', run: mfaScenario, postgres: true },
   idle: { description: 'idle RSS after one request vs bare yoga; validatePassword first answer (logged)', run: idleScenario },
 };
 
