@@ -285,15 +285,31 @@ export async function issueLoginChallenge(scope: Scope, user: User, method: stri
 }
 
 /**
- * The second step of a sign-in: checks the challenge and exactly one answer (a TOTP code or a
- * recovery code), and uses the challenge up. Returns the user and how the first factor passed.
+ * The one answer a caller sent among `kinds` (in that order of preference for the error's field):
+ * a ValidationError naming the second one when several are given, the first when none is.
+ */
+function exactlyOne<K extends string>(answer: Partial<Record<K, unknown>>, kinds: readonly K[]): K {
+  const given = kinds.filter((kind) => answer[kind] != null);
+  if (given.length !== 1) {
+    throw new ValidationFailedError([{ field: given.length ? given[1]! : kinds[0]!, messages: [`Send exactly one of ${kinds.slice(0, -1).join(', ')} and ${kinds.at(-1)}.`] }]);
+  }
+  return given[0]!;
+}
+
+/** A code of the account's confirmed authenticator app, accepted once; false without one (it may have been removed meanwhile). */
+async function acceptTotpOf(scope: Scope, user: User, code: string): Promise<boolean> {
+  const factor = await confirmedTotp(scope, user.id);
+  return factor !== null && (await acceptTotp(scope, user, factor, code));
+}
+
+/**
+ * The second step of a sign-in: checks the challenge and exactly one answer (a TOTP code, a
+ * passkey or a recovery code), and uses the challenge up. Returns the user and how the first
+ * factor passed.
  */
 export async function completeLoginChallenge(scope: Scope, challenge: string, answer: SecondFactorAnswer): Promise<{ user: User; method: string }> {
   const { em, services } = scope;
-  const given = (['totp', 'passkey', 'recoveryCode'] as const).filter((kind) => answer[kind] != null);
-  if (given.length !== 1) {
-    throw new ValidationFailedError([{ field: given.length ? given[1]! : 'totp', messages: ['Send exactly one of totp, passkey and recoveryCode.'] }]);
-  }
+  exactlyOne(answer, ['totp', 'passkey', 'recoveryCode'] as const);
   const totpCode = answer.totp != null ? totpCodeOrThrow('totp', answer.totp) : null;
   if (challenge.length > 128) throw new InvalidTokenError();
   const row = await em.findOne(LoginChallenge, { tokenHash: hashToken(challenge) }, { populate: ['user'] });
@@ -305,14 +321,9 @@ export async function completeLoginChallenge(scope: Scope, challenge: string, an
     // A signature cannot be guessed: its failures are the ceremony's own (PASSKEY_REJECTED …), not throttled codes.
     await verifyPasskeyAssertion(scope, { ...answer.passkey, expectedUserId: user.id });
   } else try {
-    await throttled(scope, user, async () => {
-      if (totpCode !== null) {
-        const factor = await confirmedTotp(scope, user.id);
-        // The factor may have been removed since the challenge was issued: nothing accepts the code.
-        return factor !== null && (await acceptTotp(scope, user, factor, totpCode));
-      }
-      return acceptRecoveryCode(scope, user, answer.recoveryCode!);
-    });
+    await throttled(scope, user, () =>
+      totpCode !== null ? acceptTotpOf(scope, user, totpCode) : acceptRecoveryCode(scope, user, answer.recoveryCode!),
+    );
   } catch (error) {
     if (error instanceof InvalidCodeError) {
       await em.nativeUpdate(LoginChallenge, { id: row.id }, { failures: row.failures + 1, ...(row.failures + 1 >= CHALLENGE_FAILURES_MAX ? { usedAt: services.clock.now() } : {}) });
@@ -358,24 +369,18 @@ export async function reauthenticate(scope: RequestScope, proof: Reauthenticatio
   const user = scope.viewer;
   if (!user || !credential) throw forbidden();
   if (credential.kind !== 'session') throw forbidden('Only a session re-authenticates: access tokens and passwords sent with every request need not.');
-  const given = (['password', 'totp', 'passkey'] as const).filter((kind) => proof[kind] != null);
-  if (given.length !== 1) {
-    throw new ValidationFailedError([{ field: given.length ? given[1]! : 'password', messages: ['Send exactly one of password, totp and passkey.'] }]);
-  }
+  const given = exactlyOne(proof, ['password', 'totp', 'passkey'] as const);
   if (proof.passkey) {
     await verifyPasskeyAssertion(scope, { ...proof.passkey, expectedUserId: user.id });
   } else if (proof.password != null) {
     await checkPassword(scope, user, proof.password, 'The password is incorrect.');
   } else {
     const code = totpCodeOrThrow('totp', proof.totp!);
-    await throttled(scope, user, async () => {
-      const factor = await confirmedTotp(scope, user.id);
-      return factor !== null && (await acceptTotp(scope, user, factor, code));
-    });
+    await throttled(scope, user, () => acceptTotpOf(scope, user, code));
   }
   const now = services.clock.now();
   await markReauthenticated(scope.em, credential.session, now);
-  await recordAudit(scope, { action: MFA_AUDIT_ACTIONS.reauthenticate, targetType: 'user', targetId: user.id, details: { with: given[0] } });
+  await recordAudit(scope, { action: MFA_AUDIT_ACTIONS.reauthenticate, targetType: 'user', targetId: user.id, details: { with: given } });
   return new Date(now.getTime() + services.config.mfa.stepUpWindowMs);
 }
 
@@ -388,7 +393,7 @@ export async function resetSecondFactors(scope: Scope, user: User): Promise<{ to
   const { em } = scope;
   const totp = (await em.nativeDelete(TotpFactor, { user: user.id })) > 0;
   const passkeys = await em.nativeDelete(Passkey, { user: user.id });
-  const recoveryCodes = await em.nativeDelete(RecoveryCode, { user: user.id, usedAt: null });
+  const recoveryCodes = await em.count(RecoveryCode, { user: user.id, usedAt: null });
   await em.nativeDelete(RecoveryCode, { user: user.id });
   const removed = { totp, passkeys, recoveryCodes };
   await recordAudit(scope, { action: MFA_AUDIT_ACTIONS.reset, targetType: 'user', targetId: user.id, details: removed });
