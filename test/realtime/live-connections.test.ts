@@ -4,31 +4,20 @@
 // them (4403) after a `viewerSessionEnded` event, and ends SSE subscriptions.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createConfirmedUser, login, startTestServer, type TestServer } from '../helpers/server.ts';
 import { runGatehouse } from '../helpers/cli.ts';
 import { writeFromOutside } from '../helpers/backends.ts';
 import { Session } from '../../src/sessions/entities.ts';
-import { CHANGED, createAdmin, EventQueue, setMaintenance, sseSubscribe, wsSubscribe, type SseStream } from '../maintenance/maintenance-helpers.ts';
+import { CHANGED, createAdmin, setMaintenance, sseSubscribe, wsSubscribe, type SseStream } from '../maintenance/maintenance-helpers.ts';
 import { createToken, REVOKE_TOKEN, UPDATE_USER } from '../tokens/token-helpers.ts';
+import { openLiveSocket, socketQuery, withTimeout, type LiveSocket } from './live-socket.ts';
 
 /** Generous: revocations end connections within 2 s; nothing here measures time. */
 const CLOSE_TIMEOUT_MS = 10_000;
 const VIEWER = '{ viewer { email } }';
 const ENDED = 'subscription { viewerSessionEnded { reason at } }';
-
-interface LiveSocket {
-  client: Client;
-  /** Resolves once the server acknowledged connection_init. */
-  connected: Promise<void>;
-  /** Close codes in the order they happened. */
-  closes: EventQueue<number>;
-}
-
-function withTimeout<T>(promise: Promise<T>, what: string, ms = CLOSE_TIMEOUT_MS): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms).unref())]);
-}
 
 describe('live connections and their credentials', () => {
   let server: TestServer;
@@ -36,34 +25,9 @@ describe('live connections and their credentials', () => {
   const clients: Client[] = [];
   const streams: SseStream[] = [];
 
-  function open(authorization?: string): LiveSocket {
-    const closes = new EventQueue<number>();
-    let connected!: () => void;
-    const ready = new Promise<void>((resolve) => (connected = resolve));
-    const client = createClient({
-      url: wsUrl,
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-      lazy: false,
-      onNonLazyError: () => undefined,
-      ...(authorization ? { connectionParams: { authorization } } : {}),
-      on: {
-        connected: () => connected(),
-        closed: (event) => closes.push((event as { code: number }).code),
-      },
-    });
-    clients.push(client);
-    const acknowledged = withTimeout(ready, 'connection_ack');
-    // Sockets refused at init never connect: only a test that awaits `connected` should fail on it.
-    acknowledged.catch(() => undefined);
-    return { client, connected: acknowledged, closes };
-  }
+  const open = (authorization?: string): LiveSocket => openLiveSocket(wsUrl, clients, authorization, CLOSE_TIMEOUT_MS);
 
-  /** The result of one query over the socket (which must still be open). */
-  function query(socket: LiveSocket, document: string): Promise<unknown> {
-    const { events, stop } = wsSubscribe(socket.client, document);
-    return events.next().finally(stop);
-  }
+  const query = socketQuery;
 
   async function currentSessionId(token: string): Promise<string> {
     const res = await server.gql(`{ viewer { sessions { id current } } }`, {}, { token });
@@ -95,6 +59,7 @@ describe('live connections and their credentials', () => {
         socket.on('error', reject);
       }),
       'close without init',
+      CLOSE_TIMEOUT_MS,
     );
     assert.equal(code, 4408);
   });

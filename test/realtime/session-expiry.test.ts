@@ -4,10 +4,10 @@
 // ends. The server's clock is moved; the expiry check runs on its own timer (every second).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
+import type { Client } from 'graphql-ws';
 import { createConfirmedUser, login, startTestServer, type TestServer } from '../helpers/server.ts';
-import { EventQueue, sseSubscribe, wsSubscribe, type SseStream } from '../maintenance/maintenance-helpers.ts';
+import { sseSubscribe, wsSubscribe, type SseStream } from '../maintenance/maintenance-helpers.ts';
+import { openLiveSocket, socketQuery, type LiveSocket } from './live-socket.ts';
 
 /** Generous: the check runs every second; nothing here measures time. */
 const TIMEOUT_MS = 10_000;
@@ -21,27 +21,8 @@ describe('live connections of sessions that expire', () => {
   const clients: Client[] = [];
   const streams: SseStream[] = [];
 
-  function open(token: string) {
-    const closes = new EventQueue<number>();
-    let connected!: () => void;
-    const ready = new Promise<void>((resolve) => (connected = resolve));
-    const client = createClient({
-      url: wsUrl,
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-      lazy: false,
-      onNonLazyError: () => undefined,
-      connectionParams: { authorization: `Bearer ${token}` },
-      on: { connected: () => connected(), closed: (event) => closes.push((event as { code: number }).code) },
-    });
-    clients.push(client);
-    return { client, connected: ready, closes };
-  }
-
-  function query(client: Client, document: string): Promise<unknown> {
-    const { events, stop } = wsSubscribe(client, document);
-    return events.next().finally(stop);
-  }
+  const open = (token: string) => openLiveSocket(wsUrl, clients, `Bearer ${token}`, TIMEOUT_MS);
+  const query = (socket: LiveSocket, document: string) => socketQuery(socket, document);
 
   /** A request with the session over HTTP (which slides its idle end). */
   async function use(token: string, email: string): Promise<void> {
@@ -70,8 +51,8 @@ describe('live connections of sessions that expire', () => {
     const ended = wsSubscribe(idleSocket.client, ENDED);
     const usedEnded = wsSubscribe(usedSocket.client, ENDED);
     // The subscriptions are registered once a later query on the same socket is answered.
-    assert.deepEqual(await query(idleSocket.client, VIEWER), { data: { viewer: { email } } });
-    assert.deepEqual(await query(usedSocket.client, VIEWER), { data: { viewer: { email } } });
+    assert.deepEqual(await query(idleSocket, VIEWER), { data: { viewer: { email } } });
+    assert.deepEqual(await query(usedSocket, VIEWER), { data: { viewer: { email } } });
 
     server.clock.advance(40 * MINUTE);
     await use(used, email);
@@ -86,7 +67,7 @@ describe('live connections of sessions that expire', () => {
     // The session used 21 minutes ago is untouched (the check has run by now: it runs every second).
     await assert.rejects(usedSocket.closes.next(2_500), /no event/);
     await assert.rejects(usedEnded.events.next(100), /no event/);
-    assert.deepEqual(await query(usedSocket.client, VIEWER), { data: { viewer: { email } } });
+    assert.deepEqual(await query(usedSocket, VIEWER), { data: { viewer: { email } } });
   });
 
   test('a session used all along ends its socket at its absolute end (SESSION_TTL)', async () => {
@@ -95,7 +76,7 @@ describe('live connections of sessions that expire', () => {
     const socket = open(token);
     await socket.connected;
     const ended = wsSubscribe(socket.client, ENDED);
-    assert.deepEqual(await query(socket.client, VIEWER), { data: { viewer: { email } } });
+    assert.deepEqual(await query(socket, VIEWER), { data: { viewer: { email } } });
 
     // Used every 50 minutes: never idle for an hour, so only the 2 h absolute end applies. The
     // socket learnt the first idle end (1 h) at connection_init: it must not end at that one.
@@ -104,7 +85,7 @@ describe('live connections of sessions that expire', () => {
     server.clock.advance(50 * MINUTE); // 100 min: past the first idle end, but the session slid
     await use(token, email);
     await assert.rejects(socket.closes.next(2_500), /no event/);
-    assert.deepEqual(await query(socket.client, VIEWER), { data: { viewer: { email } } });
+    assert.deepEqual(await query(socket, VIEWER), { data: { viewer: { email } } });
 
     server.clock.advance(21 * MINUTE); // 121 min: last used 21 min ago, but 2 h after sign-in.
     const event = (await ended.events.next(TIMEOUT_MS)) as { data: { viewerSessionEnded: { reason: string } } };
