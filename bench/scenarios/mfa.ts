@@ -1,47 +1,21 @@
 // Two-step sign-in: `login` + `verifySecondFactor(totp)` per sign-in against plain `login`, both
 // driven the same way (4 sign-ins in flight, fetch from this process, whose CPU share is
 // reported), rounds alternating A B A B. A TOTP code is accepted once per account and 30-second
-// step, so the two-step load cycles over a few hundred accounts with TOTP, each given the next
-// step it has not used (within the server's one step of drift). Building the accounts (two argon2
-// hashings each) takes about a minute.
-import { Secret, TOTP } from 'otpauth';
+// step, so the two-step load cycles over 1,500 accounts with TOTP, each given the next step it has
+// not used (bench/lib/totp.ts). Building the accounts (two argon2 hashings each) takes about two minutes.
 import { ADMIN_EMAIL, ADMIN_PASSWORD, adminSession, graphql, startGatehouse } from '../lib/gatehouse.ts';
 import { fmt, median, type ResultRow, type RunOptions } from '../lib/report.ts';
+import { createTotpAccount, LOGIN, signInWithTotp, type TotpAccount } from '../lib/totp.ts';
 
 const CONCURRENCY = 4;
 const PASSWORD = 'Bench-mfa-password-1234!';
-const LOGIN = `mutation ($email: String!, $password: String!) {
-  login(input: { email: $email, password: $password }) { __typename ... on SecondFactorRequired { challenge } }
-}`;
-const VERIFY = `mutation ($input: VerifySecondFactorInput!) { verifySecondFactor(input: $input) { __typename } }`;
 
-interface MfaAccount {
-  email: string;
-  secret: string;
-  /** The last 30-second step a code of this account was sent for. */
-  lastStep: number;
-}
-
-const stepNow = () => Math.floor(Date.now() / 30_000);
-const codeFor = (account: MfaAccount, step: number) =>
-  TOTP.generate({ secret: Secret.fromBase32(account.secret), algorithm: 'SHA1', digits: 6, period: 30, timestamp: step * 30_000 + 1000 });
-
-async function createAccounts(url: string, admin: string, count: number): Promise<MfaAccount[]> {
-  const accounts: MfaAccount[] = [];
+async function createAccounts(url: string, admin: string, count: number): Promise<TotpAccount[]> {
+  const accounts: TotpAccount[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      while (next < count) {
-        const email = `bench-mfa-${next++}@example.com`;
-        await graphql(url, `mutation ($email: String!, $password: String!) {
-          createUser(input: { email: $email, password: $password, confirmed: true }) { __typename } }`, { email, password: PASSWORD }, admin);
-        const session = (await graphql(url, LOGIN.replace('... on SecondFactorRequired { challenge }', '... on CreatedSession { token }'), { email, password: PASSWORD })).login.token as string;
-        const secret = (await graphql(url, 'mutation { enrollTotp { ... on TotpEnrollment { secret } } }', {}, session)).enrollTotp.secret as string;
-        const account = { email, secret, lastStep: stepNow() };
-        const confirmed = await graphql(url, 'mutation ($code: String!) { confirmTotp(input: { code: $code }) { __typename } }', { code: codeFor(account, account.lastStep) }, session);
-        if (confirmed.confirmTotp.__typename !== 'RecoveryCodes') throw new Error(`confirmTotp: ${JSON.stringify(confirmed)}`);
-        accounts.push(account);
-      }
+      while (next < count) accounts.push(await createTotpAccount(url, admin, `bench-mfa-${next++}@example.com`, PASSWORD));
     }),
   );
   return accounts;
@@ -76,20 +50,12 @@ export async function mfaScenario(options: RunOptions): Promise<ResultRow[]> {
     const accounts = await createAccounts(url, admin, options.quick ? 250 : 1500);
     let cursor = 0;
     const plain = async () => {
-      const data = await graphql(url, LOGIN.replace('... on SecondFactorRequired { challenge }', '... on CreatedSession { token }'), { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+      const data = await graphql(url, LOGIN, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
       if (data.login.__typename !== 'CreatedSession') throw new Error(`login: ${JSON.stringify(data)}`);
     };
     const twoStep = async () => {
       for (let tries = 0; tries < accounts.length; tries++) {
-        const account = accounts[cursor++ % accounts.length]!;
-        const step = Math.max(account.lastStep + 1, stepNow() - 1);
-        if (step > stepNow() + 1) continue;
-        account.lastStep = step;
-        const started = (await graphql(url, LOGIN, { email: account.email, password: PASSWORD })).login;
-        if (started.__typename !== 'SecondFactorRequired') throw new Error(`login: ${JSON.stringify(started)}`);
-        const done = (await graphql(url, VERIFY, { input: { challenge: started.challenge, totp: codeFor(account, step) } })).verifySecondFactor;
-        if (done.__typename !== 'CreatedSession') throw new Error(`verifySecondFactor: ${JSON.stringify(done)}`);
-        return;
+        if (await signInWithTotp(url, accounts[cursor++ % accounts.length]!)) return;
       }
       throw new Error('every account has used its codes for now: more accounts are needed');
     };

@@ -2,12 +2,14 @@
 // token) and an anonymous `maintenance` query through every plugin, against bare graphql-yoga
 // answering `{ hello }`. On PostgreSQL the session `viewer` is measured against bare yoga whose
 // resolver makes the same session lookup through `pg` (bench/servers/pg-viewer-yoga.ts), on the same
-// database. All servers run at once; the rounds alternate A B C D A B C D …
+// database. A session of a user with an authenticator app is measured against one of a user
+// without. All servers run at once; the rounds alternate A B C D A B C D …
 import { join } from 'node:path';
 import { adminAccessToken, adminSession, startGatehouse } from '../lib/gatehouse.ts';
 import { checkSample, cpuNote, runCheckedLoad, type GraphQLLoad, type LoadResult } from '../lib/load.ts';
 import { ROOT, startProcess, type BenchProcess } from '../lib/processes.ts';
 import { fmt, median, type ResultRow, type RunOptions } from '../lib/report.ts';
+import { createSignedInUser, createTotpAccount, signInWithTotp } from '../lib/totp.ts';
 
 const CONNECTIONS = 50;
 
@@ -33,6 +35,14 @@ export async function requestScenarios(options: RunOptions): Promise<ResultRow[]
     const session = await adminSession(gatehouse);
     const accessToken = await adminAccessToken(gatehouse, session);
     const viewer = (token: string) => viewerAt(gatehouse, token);
+    // Two users alike (no role) but for an authenticator app, each signed in with what it has.
+    let userSessions: { plain: string; totp: string } | null = null;
+    if (!options.viewerOnly) {
+      const url = `${gatehouse.origin}/graphql`;
+      const plain = await createSignedInUser(url, session, 'bench-plain-user@example.com', 'Bench-user-password-1234!');
+      const totp = (await signInWithTotp(url, await createTotpAccount(url, session, 'bench-totp-user@example.com', 'Bench-user-password-1234!')))!;
+      userSessions = { plain, totp };
+    }
     let pgViewer: BenchProcess | null = null;
     if (postgres) {
       pgViewer = await startProcess({ name: 'pg-viewer-yoga', args: [join(ROOT, 'bench', 'servers', 'pg-viewer-yoga.ts')], env: { DATABASE_URL: env.DATABASE_URL! } });
@@ -49,6 +59,7 @@ export async function requestScenarios(options: RunOptions): Promise<ResultRow[]
         },
       },
       session: viewer(session),
+      ...(userSessions ? { 'user': viewer(userSessions.plain), 'totp-user': viewer(userSessions.totp) } : {}),
       ...(options.viewerOnly ? {} : { token: viewer(accessToken), maintenance: {
         url: `${gatehouse.origin}/graphql`,
         serverPid: gatehouse.child.pid!,
@@ -87,7 +98,7 @@ export async function requestScenarios(options: RunOptions): Promise<ResultRow[]
       for (const [name, result] of Object.entries(results)) samples[name]!.push(result.requestsPerSecond);
       driverCpuMax = Math.max(driverCpuMax, ...runs.map((result) => result.driverCpuShare));
       const ratio = (a: string, b: string) => (results[a] && results[b] ? `  ${a}/${b} ${(results[a].requestsPerSecond / results[b].requestsPerSecond).toFixed(2)}×` : '');
-      options.log(`  requests round ${round} ratios:${ratio('session', sessionBaseline)}${ratio('token', 'session')}${ratio('maintenance', 'yoga')}`);
+      options.log(`  requests round ${round} ratios:${ratio('session', sessionBaseline)}${ratio('token', 'session')}${ratio('totp-user', 'user')}${ratio('maintenance', 'yoga')}`);
     }
     const med = (name: string) => median(samples[name] ?? []);
     const pair = (a: string, b: string) => {
@@ -112,6 +123,15 @@ export async function requestScenarios(options: RunOptions): Promise<ResultRow[]
         baselineLabel: 'the session-token run',
         goal: { kind: 'min', ratio: 0.97 },
         ...pair('token', 'session'),
+      },
+      {
+        scenario: 'same, session of an account with an authenticator app',
+        metric: 'req/s',
+        gatehouse: med('totp-user'),
+        baseline: med('user'),
+        baselineLabel: 'session of the same kind of account without',
+        goal: { kind: 'min', ratio: 0.98 },
+        ...pair('totp-user', 'user'),
       },
       {
         scenario: 'anonymous `{ maintenance { enabled } }`',

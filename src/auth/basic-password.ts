@@ -5,7 +5,7 @@
 // account's credentials are as they were when it was verified: each hit compares a stamp of the
 // row (password hash, credentialsChangedAt), so a password change, reset or factor change made on
 // any instance takes effect on the very next request.
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import { User } from '../accounts/entities.ts';
 import { DomainError, RateLimitedError } from '../errors.ts';
 import { accessLoader } from '../accounts/roles.ts';
@@ -16,7 +16,8 @@ import { parseAuthorization, TOKEN_USERNAME } from './authorization-header.ts';
 const MAX_CACHED = 10_000;
 
 export function createBasicPasswordAuthenticator(): Authenticator {
-  const key = randomBytes(32);
+  // A KeyObject: a Buffer key is imported anew on every HMAC (src/util/secret-box.ts).
+  const key = createSecretKey(randomBytes(32));
   const verified = new Map<string, { userId: string; stamp: string; until: number }>();
   const fingerprint = (email: string, password: string) =>
     createHmac('sha256', key).update(email.trim().toLowerCase()).update('\u0000').update(password).digest('base64url');

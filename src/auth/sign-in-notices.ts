@@ -8,6 +8,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { RequestScope } from '../context.ts';
 import type { User } from '../accounts/entities.ts';
 import { KnownDevice } from './entities.ts';
+import { runStatement } from '../db/hot-queries.ts';
 import { newSignInMessage } from '../mail/templates.ts';
 
 const BROWSERS: Array<[RegExp, string]> = [
@@ -56,6 +57,9 @@ export function networkPrefix(ip: string): string {
   return address;
 }
 
+/** The common case, a known device, as a prepared statement (src/db/hot-queries.ts). */
+const SEEN_AGAIN = 'update known_devices set last_seen_at = ? where user_id = ? and device_hash = ?';
+
 /**
  * Records the device of a sign-in that just created a session, and emails the owner when the account
  * has signed in before but never from this device.
@@ -65,7 +69,7 @@ export async function noteSignInDevice(scope: RequestScope, user: User): Promise
   const { browser, os } = deviceFamily(scope.userAgent);
   const deviceHash = services.secrets.mac('device', `${browser}\0${os ?? ''}\0${networkPrefix(scope.ip)}`);
   const now = services.clock.now();
-  if ((await em.nativeUpdate(KnownDevice, { user: user.id, deviceHash }, { lastSeenAt: now })) > 0) return;
+  if ((await runStatement(em, SEEN_AGAIN, [now, user.id, deviceHash])) > 0) return;
   const firstSignIn = (await em.count(KnownDevice, { user: user.id })) === 0;
   try {
     await em.insert(KnownDevice, { id: randomUUID(), user: user.id, deviceHash, firstSeenAt: now, lastSeenAt: now });

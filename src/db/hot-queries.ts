@@ -6,12 +6,13 @@
 import type { EntityName } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sql';
 import type { Pool } from 'pg';
-import { findPgRow, type PgTransaction } from './postgresql-statements.ts';
+import { findPgRow, runPgStatement, type PgTransaction } from './postgresql-statements.ts';
 
 type Row = Record<string, unknown>;
 
 interface NativeStatement {
   get(...params: unknown[]): Row | undefined;
+  run(...params: unknown[]): { changes: number };
 }
 interface NativeDatabase {
   prepare(sql: string): NativeStatement;
@@ -65,6 +66,32 @@ export async function findRow(em: EntityManager, sql: string, params: unknown[])
     .getClient()
     .connection()
     .execute(async () => prepared(client, sql).get(...params));
+}
+
+/**
+ * Runs a hand-written write (`?` placeholders) the way findRow runs a lookup, and returns how many
+ * rows it changed: for the few writes of a sign-in (a conditional update that uses a code or a
+ * challenge once), which MikroORM's nativeUpdate builds and compiles anew each time (≈ 0.35 ms here).
+ * Dates are bound as MikroORM stores them: milliseconds on SQLite, timestamps on PostgreSQL.
+ */
+export async function runStatement(em: EntityManager, sql: string, params: unknown[]): Promise<number> {
+  const connection = em.getConnection();
+  let client = nativeClients.get(connection);
+  if (client === undefined || isClosed(client)) client = await fetchNativeClient(connection);
+  if (!isSqlite(client)) {
+    const tx = em.isInTransaction() ? (em.getTransactionContext() as PgTransaction) : undefined;
+    return runPgStatement(client, tx, sql, params);
+  }
+  const values = params.map((value) => (value instanceof Date ? value.getTime() : typeof value === 'boolean' ? Number(value) : value));
+  if (em.isInTransaction()) {
+    return (await connection.execute<{ affectedRows: number }>(sql, values, 'run', em.getTransactionContext())).affectedRows;
+  }
+  const sqlite = client;
+  if (!sqlite.inTransaction) return prepared(sqlite, sql).run(...values).changes;
+  return connection
+    .getClient()
+    .connection()
+    .execute(async () => prepared(sqlite, sql).run(...values).changes);
 }
 
 /**

@@ -13,7 +13,7 @@ type Row = Record<string, unknown>;
  * `{ name, text }` query config arrives there intact (test/db/hot-queries.test.ts checks this).
  */
 export interface PgTransaction {
-  executeQuery(query: { sql: unknown; parameters: readonly unknown[] }): Promise<{ rows: Row[] }>;
+  executeQuery(query: { sql: unknown; parameters: readonly unknown[] }): Promise<{ rows: Row[]; numAffectedRows?: bigint }>;
 }
 
 interface Statement {
@@ -78,4 +78,14 @@ export async function findPgRow(pool: Pool, tx: PgTransaction | undefined, sql: 
     if (tx) throw error;
     return firstRow(pool, undefined, statementFor(sql), params);
   }
+}
+
+/** A write's count of changed rows: through the pool, or inside a transaction on its connection. */
+export async function runPgStatement(pool: Pool, tx: PgTransaction | undefined, sql: string, params: unknown[]): Promise<number> {
+  const statement = statementFor(sql);
+  if (tx) {
+    const result = await tx.executeQuery({ sql: { name: statement.name, text: statement.text }, parameters: params });
+    return Number(result.numAffectedRows ?? 0);
+  }
+  return (await pool.query(queryConfig(statement, params))).rowCount ?? 0;
 }

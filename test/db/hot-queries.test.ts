@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/sql';
-import { findRow } from '../../src/db/hot-queries.ts';
+import { findRow, runStatement } from '../../src/db/hot-queries.ts';
 import { User } from '../../src/accounts/entities.ts';
 import { createConfirmedUser, login, startTestServer, STRONG_PASSWORD, type TestServer } from '../helpers/server.ts';
 import { TEST_DIALECT, writeFromOutside } from '../helpers/backends.ts';
@@ -81,6 +81,28 @@ describe('hand-written lookups', () => {
       /roll back/,
     );
     assert.equal(await findRow(orm.em.fork(), EMAIL_LOOKUP, [email]), undefined);
+  });
+
+  test('a hand-written write binds its values as data (dates as MikroORM stores them), counts the rows it changed, and rolls back with its transaction', async () => {
+    const orm = server.gatehouse.services.orm;
+    const key = tricky.toLowerCase();
+    const at = new Date('2031-02-03T04:05:06.789Z');
+    const WRITE = 'update users set display_name = ?, updated_at = ? where email_key = ?';
+    assert.equal(await runStatement(orm.em.fork(), WRITE, [tricky, at, key]), 1);
+    assert.equal(await runStatement(orm.em.fork(), WRITE, [tricky, at, `nobody-${key}`]), 0);
+    const read = await orm.em.fork().findOneOrFail(User, { emailKey: key });
+    assert.equal(read.displayName, tricky, 'quotes and placeholders arrive as they were');
+    assert.equal(read.updatedAt.toISOString(), at.toISOString(), 'the date reads back through MikroORM as written');
+
+    await assert.rejects(
+      orm.em.fork().transactional(async (tx) => {
+        assert.equal(await runStatement(tx, WRITE, ['rolled back', new Date(), key]), 1);
+        assert.deepEqual(await findRow(tx, 'select display_name from users where email_key = ?', [key]), { display_name: 'rolled back' });
+        throw new Error('roll back');
+      }),
+      /roll back/,
+    );
+    assert.deepEqual(await findRow(orm.em.fork(), 'select display_name from users where email_key = ?', [key]), { display_name: tricky });
   });
 
   describe('on PostgreSQL', { skip: onPostgres }, () => {
