@@ -16,6 +16,17 @@ const ESTIMATE_PREFIX = 64;
 
 let estimator: ZxcvbnFactory | undefined;
 
+let userWordEstimator: ZxcvbnFactory | undefined;
+
+function zxcvbnPackages() {
+  const require = createRequire(import.meta.url);
+  return {
+    ZxcvbnFactory: (require('@zxcvbn-ts/core') as typeof import('@zxcvbn-ts/core')).ZxcvbnFactory,
+    common: require('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common'),
+    en: require('@zxcvbn-ts/language-en') as typeof import('@zxcvbn-ts/language-en'),
+  };
+}
+
 /**
  * The estimator, built on first use: its 236,000 dictionary words and their rank tables hold about
  * 25 MiB and take about 300 ms of CPU to build, which a command that checks no password (most of the
@@ -24,25 +35,42 @@ let estimator: ZxcvbnFactory | undefined;
  */
 export function passwordEstimator(): ZxcvbnFactory {
   if (estimator) return estimator;
-  const require = createRequire(import.meta.url);
-  const { ZxcvbnFactory } = require('@zxcvbn-ts/core') as typeof import('@zxcvbn-ts/core');
-  const common = require('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
-  const en = require('@zxcvbn-ts/language-en') as typeof import('@zxcvbn-ts/language-en');
+  const { ZxcvbnFactory, common, en } = zxcvbnPackages();
   estimator = new ZxcvbnFactory({
     translations: en.translations,
     graphs: common.adjacencyGraphs,
     dictionary: { ...common.dictionary, ...en.dictionary },
-    // Off, as in the original zxcvbn: zxcvbn-ts's edit-distance matching scans every dictionary word
-    // for the whole password and for each of its l33t variants, 0.3-1.5 s of CPU per check (measured
-    // on this machine) — a denial of service through the public `validatePassword` and far too slow
-    // for live validation. Misspellings are caught less; dictionary, l33t, keyboard, repeat,
-    // sequence and date matching all stay on.
+    // Off here: zxcvbn-ts's edit-distance matching scans every dictionary word for the whole
+    // password and for each of its l33t variants, 0.3-1.5 s of CPU per check (measured on this
+    // machine) — a denial of service through the public `validatePassword` and far too slow for
+    // live validation. Near-misspellings of dictionary words are caught less; dictionary, l33t,
+    // keyboard, repeat, sequence and date matching all stay on, and the user's own words keep
+    // edit-distance matching (userWordEstimator).
     useLevenshteinDistance: false,
     // The l33t matcher tries every combination of substitutions up to this many; the default of 100
     // costs up to 300 ms on a 64-character password of l33t symbols, 8 about 80 ms.
     l33tMaxSubstitutions: 8,
   });
   return estimator;
+}
+
+/**
+ * The user's own words only (email parts, names), with edit-distance matching: "zebulon quixotic"
+ * for Zebulon Quixotic is one edit from the joined name, which word-by-word matching scores as
+ * three parts (zxcvbn's model puts any three-part password at 10^8 guesses or more). With a
+ * handful of words the scan costs 2-6 ms.
+ */
+function userWordsEstimator(): ZxcvbnFactory {
+  if (userWordEstimator) return userWordEstimator;
+  const { ZxcvbnFactory, common, en } = zxcvbnPackages();
+  userWordEstimator = new ZxcvbnFactory({
+    translations: en.translations,
+    graphs: common.adjacencyGraphs,
+    dictionary: {},
+    useLevenshteinDistance: true,
+    l33tMaxSubstitutions: 8,
+  });
+  return userWordEstimator;
 }
 
 export interface PasswordStrength {
@@ -78,7 +106,13 @@ export function checkPasswordStrength(password: string, userInputs: string[] = [
   if (length > PASSWORD_MAX_LENGTH) issues.push(`Use at most ${PASSWORD_MAX_LENGTH} characters.`);
   if (length === 0) return { score: 0, acceptable: false, issues, suggestions: [] };
 
-  const result = passwordEstimator().check(password.slice(0, ESTIMATE_PREFIX), penalisedWords(userInputs));
+  const estimated = password.slice(0, ESTIMATE_PREFIX);
+  const words = penalisedWords(userInputs);
+  let result = passwordEstimator().check(estimated, words);
+  if (words.length && result.score >= MIN_ZXCVBN_SCORE) {
+    const own = userWordsEstimator().check(estimated, words);
+    if (own.score < result.score) result = own;
+  }
   const score = Math.max(0, Math.min(100, Math.round((result.guessesLog10 / 12) * 100)));
   if (result.score < MIN_ZXCVBN_SCORE) {
     issues.push(result.feedback.warning ?? 'This password is too easy to guess.');
