@@ -17,6 +17,7 @@ import { handleAccountPage } from './accounts/http.ts';
 import { handleOAuthRoute } from './oauth/http.ts';
 import { handleDatabaseDownload, receiveUpload } from './database/http.ts';
 import { DOWNLOAD_PATH } from './database/service.ts';
+import { handleConsole, loadConsoleBuild } from './console/http.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
@@ -30,6 +31,9 @@ export interface HttpServerParts {
 
 export function createHttpServer({ services, yoga, buildContext, requestIds }: HttpServerParts): Server {
   const { config, logger, database } = services;
+  // The admin console's built files, read once (CONSOLE=false: none, and /admin is a 404).
+  const consoleBuild = config.console ? loadConsoleBuild() : null;
+  if (consoleBuild && consoleBuild.files === null) logger.warn('The admin console is not built (console/dist is missing): run `npm run console:build`.');
   const http = createServer((req, res) => {
     handleHttp(req, res).catch((error: unknown) => {
       logger.error({ err: error, requestId: res.getHeader('x-request-id') }, 'unhandled HTTP error');
@@ -61,6 +65,7 @@ export function createHttpServer({ services, yoga, buildContext, requestIds }: H
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/graphql') return handleGraphQL(req, res, requestId);
+    if (consoleBuild && handleConsole(req, res, consoleBuild, path)) return;
     const ip = clientIp(req, config.trustProxyHops);
     if (path === DOWNLOAD_PATH) {
       const authenticate = (headers: Headers) => buildContext(new Request('http://localhost/', { headers }), { requestId, ip, responseCookies: [] });

@@ -181,6 +181,8 @@ const EnvSchema = z.object({
   LOGIN_MAX_FAILURES_PER_HOUR: positiveInt.default(100),
   MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   GRAPHIQL: bool.optional(),
+  /** The admin console at /admin (console/dist, built by `npm install`). */
+  CONSOLE: bool.default(true),
   /** First-run setup token; without it a random one is generated and logged while no user exists. */
   SETUP_TOKEN: z.string().trim().min(16, 'use at least 16 characters (better: a random 32+ character string)').optional(),
   ADMIN_EMAIL: z
@@ -269,6 +271,8 @@ export interface Config {
   };
   maxBodyBytes: number;
   graphiql: boolean;
+  /** CONSOLE: serve the admin console at /admin. */
+  console: boolean;
   /** SETUP_TOKEN, or null to generate one at start while no user exists. */
   setupToken: string | null;
   /** ADMIN_EMAIL / ADMIN_PASSWORD: the admin created or ensured at start. */
@@ -400,6 +404,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     maxBodyBytes: e.MAX_BODY_BYTES,
     graphiql: e.GRAPHIQL ?? e.NODE_ENV !== 'production',
+    console: e.CONSOLE,
     setupToken: e.SETUP_TOKEN ?? null,
     admin: e.ADMIN_EMAIL === undefined ? null : { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD ?? null },
     audit: { retentionDays: e.AUDIT_RETENTION_DAYS },

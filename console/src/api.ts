@@ -1,0 +1,53 @@
+// The console's only way to the server: posts a typed document (generated from console/operations/)
+// to /graphql on the same origin, with the session cookie and the CSRF header the server asks of
+// cookie-authenticated requests (src/http/csrf.ts). A top-level error becomes an ApiError carrying
+// the server's message and code; results of mutations (… on Error) are returned for the page to show.
+import type { TypedDocumentString } from './generated/graphql.ts';
+
+export class ApiError extends Error {
+  readonly code: string | undefined;
+  constructor(message: string, code?: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+  }
+}
+
+interface GraphQLResponse<T> {
+  data?: T | null;
+  errors?: Array<{ message: string; extensions?: { code?: string } }>;
+}
+
+export async function request<TResult, TVariables>(
+  document: TypedDocumentString<TResult, TVariables>,
+  ...[variables]: TVariables extends Record<string, never> ? [] : [TVariables]
+): Promise<TResult> {
+  let response: Response;
+  try {
+    response = await fetch('/graphql', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json, application/json',
+        'x-gatehouse-csrf': '1',
+      },
+      body: JSON.stringify({ query: document.toString(), variables: variables ?? {} }),
+    });
+  } catch {
+    throw new ApiError('The server cannot be reached. Check your connection and try again.', 'NETWORK');
+  }
+  let body: GraphQLResponse<TResult>;
+  try {
+    body = (await response.json()) as GraphQLResponse<TResult>;
+  } catch {
+    throw new ApiError(`The server answered ${response.status} without a GraphQL response.`, 'BAD_RESPONSE');
+  }
+  const first = body.errors?.[0];
+  if (first) throw new ApiError(first.message, first.extensions?.code);
+  if (body.data == null) throw new ApiError(`The server answered ${response.status} without data.`, 'BAD_RESPONSE');
+  return body.data;
+}
+
+/** The message to show for anything a request threw. */
+export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
