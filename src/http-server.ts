@@ -65,12 +65,13 @@ export function createHttpServer({ services, yoga, buildContext, requestIds }: H
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/graphql') return handleGraphQL(req, res, requestId);
-    if (consoleBuild && handleConsole(req, res, consoleBuild, path)) return;
     const ip = clientIp(req, config.trustProxyHops);
     if (path === DOWNLOAD_PATH) {
       const authenticate = (headers: Headers) => buildContext(new Request('http://localhost/', { headers }), { requestId, ip, responseCookies: [] });
       return handleDatabaseDownload(req, res, { services, authenticate, ip, requestId });
     }
+    // After the server's own routes under /admin (the database download): the rest of /admin is the console's.
+    if (consoleBuild && handleConsole(req, res, consoleBuild, path)) return;
     // Through the database gate: held while a restore swaps the database file.
     await database.gate.run(async () => {
       if (path === '/ready') {
