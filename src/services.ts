@@ -1,5 +1,6 @@
 // Opens the long-lived parts Gatehouse runs on (database, mail, throttling, validators…) from a
 // Config. The server and the command line both start here, so they share one database setup.
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config/index.ts';
 import type { Services } from './context.ts';
@@ -41,7 +42,20 @@ export function createLogger(config: Config, destination?: NodeJS.WritableStream
     base: { service: 'gatehouse' },
     redact: { paths: ['*.password', '*.token', '*.authorization', '*.cookie', 'req.headers.authorization', 'req.headers.cookie'], remove: true },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true && config.env !== 'production');
+  return pretty ? pino(options, prettyStream()) : pino(options);
+}
+
+/**
+ * pino-pretty as a synchronous stream on stdout (no worker thread), loaded only when used: an
+ * operator at a terminal reads `INFO: listening` and copies the setup token or a confirmation link
+ * from the log mailer's lines, rather than parsing JSON.
+ */
+function prettyStream(): NodeJS.WritableStream {
+  const require = createRequire(import.meta.url);
+  const pretty = require('pino-pretty') as typeof import('pino-pretty');
+  return pretty({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,service', sync: true, destination: 1 });
 }
 
 /** Redis connections: commands (and publishing), and one in subscriber mode for events. */

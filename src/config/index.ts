@@ -175,6 +175,7 @@ const EnvSchema = z.object({
   CORS_ORIGINS: list.pipe(z.array(origin)).default([]),
   TRUST_PROXY: integer(0, 10).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   AUTH_RATE_LIMIT_PER_MINUTE: positiveInt.default(30),
   LOGIN_FAILURES_BEFORE_DELAY: positiveInt.default(5),
   LOGIN_MAX_DELAY: duration.default(15 * 60_000),
@@ -263,6 +264,8 @@ export interface Config {
   corsOrigins: string[];
   trustProxyHops: number;
   logLevel: string;
+  /** `auto`: human-readable lines on a terminal outside production, JSON lines otherwise. */
+  logFormat: 'auto' | 'json' | 'pretty';
   throttle: {
     authRequestsPerMinute: number;
     failuresBeforeDelay: number;
@@ -396,6 +399,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     corsOrigins: e.CORS_ORIGINS,
     trustProxyHops: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     throttle: {
       authRequestsPerMinute: e.AUTH_RATE_LIMIT_PER_MINUTE,
       failuresBeforeDelay: e.LOGIN_FAILURES_BEFORE_DELAY,

@@ -80,6 +80,32 @@ describe('gatehouse command', () => {
     assert.equal(stderr, '');
   });
 
+  test('serve with LOG_FORMAT=pretty: human-readable lines (the URL findable), no JSON; a bad LOG_FORMAT is refused by name', async () => {
+    const child = spawn(NODE, [MAIN, 'serve'], {
+      cwd: dir,
+      env: env({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: join(dir, 'pretty.db'), LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const stdout: string[] = [];
+    child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk.toString()));
+    try {
+      const url = await firstLine(child, (line) => line.match(/http:\/\/127\.0\.0\.1:\d+\/graphql/)?.[0]);
+      assert.equal((await fetch(new URL('/health', url))).status, 200);
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      assert.equal((await exited)[0], 0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    const lines = stdout.join('').split('\n').filter(Boolean);
+    assert.ok(lines.some((line) => /^\[\d{2}:\d{2}:\d{2}(\.\d+)?\] INFO/.test(line)), lines.join('\n'));
+    for (const line of lines) assert.throws(() => JSON.parse(line), undefined, `a JSON line: ${line}`);
+
+    const bad = run(NODE, [MAIN, 'serve'], { LOG_FORMAT: 'fancy', DATABASE_URL: join(dir, 'never-pretty.db') });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /\bLOG_FORMAT\b/);
+  });
+
   test('schema: prints the SDL committed in schema.graphql', () => {
     const result = run(NODE, [MAIN, 'schema']);
     assert.equal(result.status, 0, result.stderr);
