@@ -99,7 +99,7 @@ describe('gatehouse command', () => {
     }
     const lines = stdout.join('').split('\n').filter(Boolean);
     assert.ok(lines.some((line) => /^\[\d{2}:\d{2}:\d{2}(\.\d+)?\] INFO/.test(line)), lines.join('\n'));
-    for (const line of lines) assert.throws(() => JSON.parse(line), undefined, `a JSON line: ${line}`);
+    for (const line of lines) assert.throws(() => JSON.parse(line), SyntaxError, `a JSON line: ${line}`);
 
     const bad = run(NODE, [MAIN, 'serve'], { LOG_FORMAT: 'fancy', DATABASE_URL: join(dir, 'never-pretty.db') });
     assert.equal(bad.status, 1);
