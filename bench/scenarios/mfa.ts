@@ -46,7 +46,7 @@ export async function mfaScenario(options: RunOptions): Promise<ResultRow[]> {
     const url = `${gatehouse.origin}/graphql`;
     const admin = await adminSession(gatehouse);
     // Enough accounts that none waits for its next step: in steady state each account has one new
-    // step every 30 s, so about 30 s × the sign-in rate (≈ 50/s here); building them takes a minute.
+    // step every 30 s, so about 30 s × the sign-in rate (≈ 50/s here); building them takes two minutes.
     const accounts = await createAccounts(url, admin, options.quick ? 250 : 1500);
     let cursor = 0;
     const plain = async () => {

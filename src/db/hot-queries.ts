@@ -44,6 +44,14 @@ async function fetchNativeClient(connection: ReturnType<EntityManager['getConnec
   return client;
 }
 
+/** The connection's client as last fetched, or undefined when it was never fetched or has closed since. */
+function knownClient(connection: ReturnType<EntityManager['getConnection']>): NativeDatabase | Pool | undefined {
+  const client = nativeClients.get(connection);
+  return client === undefined || isClosed(client) ? undefined : client;
+}
+
+const pgTransactionOf = (em: EntityManager) => (em.isInTransaction() ? (em.getTransactionContext() as PgTransaction) : undefined);
+
 /**
  * One row for a query with `?` placeholders, or undefined. A statement never reads into another
  * request's open transaction, and inside a transaction it goes through the transaction's
@@ -51,12 +59,8 @@ async function fetchNativeClient(connection: ReturnType<EntityManager['getConnec
  */
 export async function findRow(em: EntityManager, sql: string, params: unknown[]): Promise<Row | undefined> {
   const connection = em.getConnection();
-  let client = nativeClients.get(connection);
-  if (client === undefined || isClosed(client)) client = await fetchNativeClient(connection);
-  if (!isSqlite(client)) {
-    const tx = em.isInTransaction() ? (em.getTransactionContext() as PgTransaction) : undefined;
-    return findPgRow(client, tx, sql, params);
-  }
+  const client = knownClient(connection) ?? (await fetchNativeClient(connection));
+  if (!isSqlite(client)) return findPgRow(client, pgTransactionOf(em), sql, params);
   if (em.isInTransaction()) return (await connection.execute<Row[]>(sql, params, 'all', em.getTransactionContext()))[0];
   // better-sqlite3 runs a statement synchronously: with no transaction open on the connection,
   // none can begin before the statement ends, so it reads committed data at once. While another
@@ -76,22 +80,17 @@ export async function findRow(em: EntityManager, sql: string, params: unknown[])
  */
 export async function runStatement(em: EntityManager, sql: string, params: unknown[]): Promise<number> {
   const connection = em.getConnection();
-  let client = nativeClients.get(connection);
-  if (client === undefined || isClosed(client)) client = await fetchNativeClient(connection);
-  if (!isSqlite(client)) {
-    const tx = em.isInTransaction() ? (em.getTransactionContext() as PgTransaction) : undefined;
-    return runPgStatement(client, tx, sql, params);
-  }
+  const client = knownClient(connection) ?? (await fetchNativeClient(connection));
+  if (!isSqlite(client)) return runPgStatement(client, pgTransactionOf(em), sql, params);
   const values = params.map((value) => (value instanceof Date ? value.getTime() : typeof value === 'boolean' ? Number(value) : value));
   if (em.isInTransaction()) {
     return (await connection.execute<{ affectedRows: number }>(sql, values, 'run', em.getTransactionContext())).affectedRows;
   }
-  const sqlite = client;
-  if (!sqlite.inTransaction) return prepared(sqlite, sql).run(...values).changes;
+  if (!client.inTransaction) return prepared(client, sql).run(...values).changes;
   return connection
     .getClient()
     .connection()
-    .execute(async () => prepared(sqlite, sql).run(...values).changes);
+    .execute(async () => prepared(client, sql).run(...values).changes);
 }
 
 /**
