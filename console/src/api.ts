@@ -51,3 +51,15 @@ export async function request<TResult, TVariables>(
 
 /** The message to show for anything a request threw. */
 export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+type Outcome = { __typename: string; code?: string; message?: string } | null | undefined;
+
+/**
+ * The member of a mutation's result union the page wants, or a thrown ApiError with the server's
+ * typed error (`… on Error { code message }`); a null result (refused field) is an error too.
+ */
+export function expect<T extends NonNullable<Outcome>, N extends T['__typename']>(result: T | null | undefined, typename: N): Extract<T, { __typename: N }> {
+  if (!result) throw new ApiError('The server refused the request.', 'REFUSED');
+  if (result.__typename === typename) return result as Extract<T, { __typename: N }>;
+  throw new ApiError(result.message ?? `The server answered ${result.__typename}.`, result.code);
+}

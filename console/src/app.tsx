@@ -1,18 +1,37 @@
 // The console's shell: asks who is signed in and whether the server is claimed, then shows
-// first-run setup, sign-in, or the signed-in pages (for now: users).
-import { useEffect, useState } from 'preact/hooks';
+// first-run setup, sign-in, or the signed-in pages. Each page of PAGES has a path, the permission
+// its nav link needs (the server enforces it anyway) and its component; the step-up dialog is
+// mounted once here for every page.
+import type { ComponentChildren } from 'preact';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ConsoleLogoutDocument, ConsoleStartDocument, type ConsoleStartQuery } from './generated/graphql.ts';
 import { messageOf, request } from './api.ts';
 import { SignInPage } from './pages/sign-in.tsx';
 import { SetupPage } from './pages/setup.tsx';
 import { UsersPage } from './pages/users.tsx';
 import { ErrorMessage } from './components.tsx';
+import { Link, match, navigate, usePath } from './router.tsx';
+import { StepUpDialog } from './step-up.tsx';
+import { canFor, ViewerContext, type ViewerContextValue } from './viewer.ts';
+
+interface PageEntry {
+  /** '/users/:id'; params are passed to render. */
+  path: string;
+  /** The nav link's text; pages without one (a user's page) are reached from other pages. */
+  nav?: string;
+  /** Shown in the nav only to viewers with this permission. */
+  permission?: string;
+  render: (params: Record<string, string>) => ComponentChildren;
+}
+
+const PAGES: PageEntry[] = [{ path: '/users', nav: 'Users', permission: 'users:read', render: () => <UsersPage /> }];
 
 type State = { kind: 'loading' } | { kind: 'failed'; message: string } | { kind: 'ready'; start: ConsoleStartQuery };
 
 export function App() {
   const [state, setState] = useState<State>({ kind: 'loading' });
   const [notice, setNotice] = useState<string | null>(null);
+  const path = usePath();
 
   const load = async () => {
     try {
@@ -34,6 +53,9 @@ export function App() {
     }
   };
 
+  const viewer = state.kind === 'ready' ? state.start.viewer : null;
+  const context = useMemo<ViewerContextValue | null>(() => (viewer ? { viewer, can: canFor(viewer), reload: load } : null), [viewer]);
+
   if (state.kind === 'loading') {
     return (
       <main id="main" class="narrow">
@@ -52,8 +74,7 @@ export function App() {
       </main>
     );
   }
-  const { setupStatus, viewer } = state.start;
-  if (setupStatus.needsSetup) {
+  if (state.start.setupStatus.needsSetup) {
     return (
       <SetupPage
         onDone={(email) => {
@@ -63,18 +84,29 @@ export function App() {
       />
     );
   }
-  if (!viewer) return <SignInPage notice={notice} onSignedIn={() => void load()} />;
+  if (!viewer || !context) return <SignInPage notice={notice} onSignedIn={() => void load()} />;
+
+  const links = PAGES.filter((p) => p.nav && (!p.permission || context.can(p.permission)));
+  // '/' opens the first page the viewer may use.
+  if (path === '/') {
+    const first = links[0];
+    if (first) queueMicrotask(() => navigate(first.path, { replace: true }));
+  }
+  const found = PAGES.map((p) => ({ page: p, params: match(p.path, path) })).find((m) => m.params);
+
   return (
-    <>
+    <ViewerContext.Provider value={context}>
       <a class="skip" href="#main">
         Skip to content
       </a>
       <header class="bar">
         <span class="brand">Gatehouse</span>
         <nav aria-label="Console">
-          <a href="/admin/users" aria-current="page">
-            Users
-          </a>
+          {links.map((p) => (
+            <Link key={p.path} to={p.path} aria-current={path === p.path || path.startsWith(`${p.path}/`) ? 'page' : undefined}>
+              {p.nav}
+            </Link>
+          ))}
         </nav>
         <span class="who">
           Signed in as <strong>{viewer.displayName ?? viewer.email}</strong>
@@ -83,7 +115,22 @@ export function App() {
           Sign out
         </button>
       </header>
-      <UsersPage />
-    </>
+      {found ? (
+        found.page.render(found.params!)
+      ) : path === '/' ? (
+        <main id="main">
+          <h1>Gatehouse</h1>
+          <p class="empty">Your account has no console pages.</p>
+        </main>
+      ) : (
+        <main id="main">
+          <h1>Page not found</h1>
+          <p>
+            The console has no page at <code>/admin{path}</code>. <Link to="/">Go to the start page</Link>.
+          </p>
+        </main>
+      )}
+      <StepUpDialog />
+    </ViewerContext.Provider>
   );
 }

@@ -6,16 +6,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createConfirmedUser, startTestServer, STRONG_PASSWORD, type TestServer } from '../helpers/server.ts';
-import { launchChromium } from '../passkeys/passkey-page.ts';
+import { assertAccessible, launchChromium, openConsole, signIn } from './console-page.ts';
 import { CONSOLE_DIST } from '../../src/console/http.ts';
 
-const SCREENSHOTS = join(import.meta.dirname, 'screenshots');
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const ADMIN = 'root@example.com';
 
 /** A GET with the path sent exactly as written (fetch would normalize `..` and `%2e`). */
@@ -32,24 +29,12 @@ function rawGet(origin: string, path: string, method = 'GET'): Promise<{ status:
   });
 }
 
-async function assertAccessible(page: Page, name: string): Promise<void> {
-  // Evaluated through CDP: the page's CSP (rightly) refuses an injected inline script tag.
-  await page.evaluate(AXE);
-  const results = await page.evaluate(async () => (window as any).axe.run(document, { resultTypes: ['violations'] }));
-  const bad = (results.violations as Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }>).filter(
-    (v) => v.impact === 'serious' || v.impact === 'critical',
-  );
-  assert.deepEqual(bad.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), [], `axe on ${name}`);
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
-}
-
 describe('admin console', () => {
   let server: TestServer;
   let browser: Browser;
   const assets = () => [...readFileSync(join(CONSOLE_DIST, 'index.html'), 'utf8').matchAll(/(?:src|href)="(\/admin\/assets\/[^"]+)"/g)].map((m) => m[1]!);
 
   before(async () => {
-    mkdirSync(SCREENSHOTS, { recursive: true });
     server = await startTestServer({ ADMIN_EMAIL: ADMIN, ADMIN_PASSWORD: STRONG_PASSWORD });
     await createConfirmedUser(server, 'grace@example.com', STRONG_PASSWORD, { displayName: 'Grace Hopper' });
     browser = await launchChromium();
@@ -186,19 +171,22 @@ describe('admin console', () => {
     await context.close();
   });
 
-  test('a signed-in account without users:read sees the refusal, not a blank page', async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${server.origin}/admin`);
-    await page.getByLabel('Email').fill('grace@example.com');
-    await page.getByLabel('Password').fill(STRONG_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+  test('an account without users:read is not offered the users page; opened anyway, it shows the refusal', async () => {
+    const { page, close } = await openConsole(browser, server.origin);
+    await signIn(page, 'grace@example.com', STRONG_PASSWORD);
+    const nav = page.getByRole('navigation', { name: 'Console' });
+    assert.equal(await nav.getByRole('link', { name: 'Users' }).count(), 0, 'no Users link without users:read');
+
+    await page.goto(`${server.origin}/admin/users`);
     await page.getByRole('heading', { name: 'Users' }).waitFor();
     const alert = page.getByRole('alert');
     await alert.waitFor();
     assert.match((await alert.textContent()) ?? '', /users:read|permission|not allowed/i);
     await assertAccessible(page, 'users-refused');
-    await context.close();
+
+    await page.goto(`${server.origin}/admin/no-such-page`);
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+    await close();
   });
 
   test('first-run setup: an unclaimed server shows setup; the setup token creates the admin, who then signs in', async () => {
