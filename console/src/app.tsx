@@ -12,6 +12,7 @@ import { UsersPage } from './pages/users.tsx';
 import { ErrorMessage } from './components.tsx';
 import { Link, match, navigate, usePath } from './router.tsx';
 import { StepUpDialog } from './step-up.tsx';
+import { closeLive } from './live.ts';
 import { canFor, ViewerContext, type ViewerContextValue } from './viewer.ts';
 
 interface PageEntry {
@@ -48,6 +49,7 @@ export function App() {
     try {
       await request(ConsoleLogoutDocument);
     } finally {
+      closeLive();
       setNotice(null);
       await load();
     }
