@@ -33,6 +33,7 @@ export const ERROR_CODES = [
   'UNSUPPORTED_DATABASE',
   // First-run setup (src/admin/setup.ts).
   'SETUP_ALREADY_COMPLETED',
+  'SETUP_REQUIRED',
   // Second factors (src/mfa/errors.ts).
   'INVALID_CODE',
   'TOTP_ALREADY_ENABLED',
@@ -165,6 +166,14 @@ export class SetupAlreadyCompletedError extends DomainError {
   readonly code = 'SETUP_ALREADY_COMPLETED';
   constructor() {
     super('Gatehouse is already set up. Sign in as an administrator instead.');
+  }
+}
+
+/** Self-service sign-up before an administrator has claimed the server (first-run setup). */
+export class SetupRequiredError extends DomainError {
+  readonly code = 'SETUP_REQUIRED';
+  constructor() {
+    super('This server has not been set up yet: sign-up opens once an administrator has claimed it.');
   }
 }
 

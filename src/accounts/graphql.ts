@@ -4,6 +4,7 @@ import { describedRule } from '../schema/auth-rules.ts';
 import {
   EmailAlreadyConfirmedError,
   EmailTakenError,
+  SetupRequiredError,
   InvalidCredentialsError,
   InvalidTokenError,
   LastAdminError,
@@ -122,8 +123,10 @@ builder.mutationFields((t) => ({
     type: AccountStatusRef,
     nullable: true,
     authScopes: { public: true },
-    description: 'Creates an account and emails a confirmation link. Does not sign in.',
-    errors: { types: [ValidationFailedError, EmailTakenError] },
+    description:
+      'Creates an account and emails a confirmation link. Does not sign in. SetupRequiredError until an administrator has claimed ' +
+      'the server (first-run setup), unless ALLOW_REGISTRATION_BEFORE_SETUP is set.',
+    errors: { types: [ValidationFailedError, EmailTakenError, SetupRequiredError] },
     args: { input: t.arg({ type: RegisterInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const user = await accounts.register(ctx, input);

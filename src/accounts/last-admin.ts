@@ -15,6 +15,14 @@ export async function countActiveAdmins(em: EntityManager, exceptUserId?: string
 }
 
 /**
+ * Whether any account holds the admin role (disabled or not): the server is claimed. Until then
+ * first-run setup stays open and self-service sign-up is closed (ALLOW_REGISTRATION_BEFORE_SETUP).
+ */
+export async function adminExists(em: EntityManager): Promise<boolean> {
+  return (await em.findOne(User, { roles: { name: ADMIN_ROLE } }, { fields: ['id'] })) !== null;
+}
+
+/**
  * Throws LAST_ADMIN when the change would leave no active admin: call before removing the admin
  * role from, disabling or deleting `userId` (only matters when that user is an active admin now).
  */

@@ -9,8 +9,10 @@ import {
   InvalidCredentialsError,
   ValidationFailedError,
   type FieldProblem,
+  SetupRequiredError,
 } from '../errors.ts';
 import { User } from './entities.ts';
+import { adminExists } from './last-admin.ts';
 import { entityFromRow, findRow } from '../db/hot-queries.ts';
 import { checkEmail, emailKey, normalizeEmail } from '../util/email.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
@@ -58,6 +60,8 @@ export async function register(scope: RequestScope, input: RegisterInput): Promi
   problems.push(...passwordProblems('password', input.password, profileInputs({ email, ...profile } as User)));
   if (problems.length) throw new ValidationFailedError(problems);
 
+  // A server nobody has claimed yet is not open to strangers (first-run setup, src/admin/setup.ts).
+  if (!services.config.allowRegistrationBeforeSetup && !(await adminExists(em))) throw new SetupRequiredError();
   if (await em.findOne(User, { emailKey: emailKey(email) })) throw new EmailTakenError();
   const now = services.clock.now();
   const user = em.create(User, {

@@ -1,16 +1,16 @@
 // GraphQL for first-run setup: `setupStatus` and `completeSetup`, both public (the caller has no
 // account yet); the setup token from the server log is what keeps strangers out.
 import { builder } from '../schema/builder.ts';
-import { InvalidTokenError, SetupAlreadyCompletedError, ValidationFailedError } from '../errors.ts';
+import { EmailTakenError, InvalidTokenError, SetupAlreadyCompletedError, ValidationFailedError } from '../errors.ts';
 import { completeSetup, needsSetup } from './setup.ts';
 import { AccountStatusRef, accountStatus } from '../accounts/graphql.ts';
 
 const SetupStatusRef = builder.objectRef<{ needsSetup: boolean }>('SetupStatus').implement({
-  description: 'Whether this server still waits for its first account.',
+  description: 'Whether this server still waits for its first administrator.',
   fields: (t) => ({
     needsSetup: t.exposeBoolean('needsSetup', {
       authScopes: { public: true },
-      description: 'True while no account exists: `completeSetup` creates the first admin.',
+      description: 'True while no administrator exists: `completeSetup` creates the first one (and `register` is closed unless ALLOW_REGISTRATION_BEFORE_SETUP).',
     }),
   }),
 });
@@ -30,10 +30,10 @@ builder.mutationFields((t) => ({
     nullable: true,
     authScopes: { public: true },
     description:
-      'Creates the first account as a confirmed admin. Needs the setup token the server logs at start ' +
-      '(or its SETUP_TOKEN setting); a wrong one answers InvalidTokenError. Once any account exists: SetupAlreadyCompletedError, whatever the token. ' +
-      'Does not sign in.',
-    errors: { types: [InvalidTokenError, ValidationFailedError, SetupAlreadyCompletedError] },
+      'Creates the first administrator, a confirmed account. Needs the setup token the server logs at start ' +
+      '(or its SETUP_TOKEN setting); a wrong one answers InvalidTokenError. Once an admin exists: SetupAlreadyCompletedError, whatever the token. ' +
+      'An email of an account that signed up before setup (ALLOW_REGISTRATION_BEFORE_SETUP) answers EmailTakenError. Does not sign in.',
+    errors: { types: [InvalidTokenError, ValidationFailedError, SetupAlreadyCompletedError, EmailTakenError] },
     input: {
       setupToken: t.input.string({ required: true }),
       email: t.input.string({ required: true }),

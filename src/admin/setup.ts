@@ -1,4 +1,4 @@
-// First run. While no account exists, `completeSetup` creates the first admin, but only for someone
+// First run. While no admin exists, `completeSetup` creates the first admin, but only for someone
 // holding the setup token printed in the server log at start (or given as SETUP_TOKEN), so a stranger
 // who finds a fresh deployment first cannot claim it. ADMIN_EMAIL / ADMIN_PASSWORD create or ensure
 // an admin at start instead.
@@ -7,7 +7,7 @@ import type { EntityManager } from '@mikro-orm/sql';
 import type { Logger } from 'pino';
 import type { RequestScope, Services } from '../context.ts';
 import { ConfigError } from '../config/index.ts';
-import { InvalidTokenError, SetupAlreadyCompletedError, ValidationFailedError, type FieldProblem } from '../errors.ts';
+import { EmailTakenError, InvalidTokenError, SetupAlreadyCompletedError, ValidationFailedError, type FieldProblem } from '../errors.ts';
 import { User } from '../accounts/entities.ts';
 import { checkEmail, emailKey, normalizeEmail } from '../util/email.ts';
 import { hashPassword } from '../accounts/passwords.ts';
@@ -17,6 +17,7 @@ import { defaultRole } from '../access/sync.ts';
 import { passwordProblems } from '../accounts/service.ts';
 import { generateToken, hashToken, safeEqual } from '../util/secrets.ts';
 import { lockInTransaction } from '../db/locks.ts';
+import { adminExists } from '../accounts/last-admin.ts';
 import { AUDIT_ACTIONS, recordAudit, systemAuditScope, type AuditScope } from '../audit/service.ts';
 
 declare module '../context.ts' {
@@ -55,14 +56,14 @@ export class SetupGate {
     if (this.#tokenHash !== null) return;
     if (this.#configuredToken !== null) {
       this.#tokenHash = hashToken(this.#configuredToken);
-      this.#logger.warn('First-run setup pending: no account exists yet. Claim this server with the completeSetup mutation and the SETUP_TOKEN setting.');
+      this.#logger.warn('First-run setup pending: no administrator exists yet. Claim this server with the completeSetup mutation and the SETUP_TOKEN setting.');
       return;
     }
     const token = generateToken();
     this.#tokenHash = hashToken(token);
     // The token is in the message (not a `token` field, which the logger redacts): it is meant to be read.
     this.#logger.warn(
-      `First-run setup pending: no account exists yet. Claim this server with completeSetup(input: { setupToken: "${token}", email, password }). Setup token: ${token}`,
+      `First-run setup pending: no administrator exists yet. Claim this server with completeSetup(input: { setupToken: "${token}", email, password }). Setup token: ${token}`,
     );
   }
 
@@ -85,9 +86,12 @@ export class SetupGate {
   }
 }
 
-/** True while no account exists (one indexed row read, whatever the number of users). */
+/**
+ * True while no account holds the admin role: accounts that signed up before (only with
+ * ALLOW_REGISTRATION_BEFORE_SETUP) do not claim the server.
+ */
 export async function needsSetup(em: EntityManager): Promise<boolean> {
-  return (await em.find(User, {}, { fields: ['id'], limit: 1 })).length === 0;
+  return !(await adminExists(em));
 }
 
 export interface CompleteSetupInput {
@@ -117,7 +121,7 @@ async function createAdminUser(em: EntityManager, services: Pick<Services, 'cloc
 }
 
 /**
- * Creates the first account, a confirmed admin. FORBIDDEN once any account exists; a wrong token
+ * Creates the first admin, a confirmed account. SETUP_ALREADY_COMPLETED once an admin exists; a wrong token
  * is an InvalidTokenError (and spends the client IP's auth budget like every attempt). Does not sign in.
  */
 export async function completeSetup(scope: RequestScope, input: CompleteSetupInput): Promise<User> {
@@ -138,12 +142,14 @@ export async function completeSetup(scope: RequestScope, input: CompleteSetupInp
       // Checked again inside the locks and the transaction: another call (or instance) may have won meanwhile.
       await lockInTransaction(tx, 'setup');
       if (!(await needsSetup(tx))) throw new SetupAlreadyCompletedError();
+      // An account that signed up before setup (ALLOW_REGISTRATION_BEFORE_SETUP) is not taken over.
+      if (await tx.findOne(User, { emailKey: emailKey(email) }, { fields: ['id'] })) throw new EmailTakenError();
       const admin = await createAdminUser(tx, services, email, passwordHash);
       try {
         await tx.flush();
       } catch (error) {
-        // Another process on the same database created this email first: setup is no longer open.
-        if (error instanceof UniqueConstraintViolationException) throw new SetupAlreadyCompletedError();
+        // Another process on the same database created this email first.
+        if (error instanceof UniqueConstraintViolationException) throw (await needsSetup(tx)) ? new EmailTakenError() : new SetupAlreadyCompletedError();
         throw error;
       }
       await recordAudit({ ...scope, em: tx, viewer: admin }, { action: AUDIT_ACTIONS.setupComplete, targetType: 'user', targetId: admin.id });

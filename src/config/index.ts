@@ -198,6 +198,7 @@ const EnvSchema = z.object({
   ADMIN_PASSWORD: z.string().optional(),
   AUDIT_RETENTION_DAYS: integer(1, 36_500).default(365),
   ALLOW_API_TOKENS: bool.default(true),
+  ALLOW_REGISTRATION_BEFORE_SETUP: bool.default(false),
   AUTH_BACKEND: z.enum(['session', 'basic']).default('session'),
   BASIC_AUTH_CACHE_TTL: duration.default(60_000),
   OAUTH_REDIRECT_ALLOWLIST: list.pipe(z.array(redirectPrefix)).default([]),
@@ -283,6 +284,8 @@ export interface Config {
   audit: { retentionDays: number };
   /** ALLOW_API_TOKENS: personal access tokens can be created and used. */
   allowApiTokens: boolean;
+  /** ALLOW_REGISTRATION_BEFORE_SETUP: self-service sign-up (register, OAuth) while no admin exists. */
+  allowRegistrationBeforeSetup: boolean;
   /** `session`: cookie, bearer and Basic `__token__`; `basic`: HTTP Basic email + password on every request. */
   authBackend: 'session' | 'basic';
   /** How long verified Basic email + password credentials are remembered (so argon2 is not run per request). */
@@ -413,6 +416,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     admin: e.ADMIN_EMAIL === undefined ? null : { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD ?? null },
     audit: { retentionDays: e.AUDIT_RETENTION_DAYS },
     allowApiTokens: e.ALLOW_API_TOKENS,
+    allowRegistrationBeforeSetup: e.ALLOW_REGISTRATION_BEFORE_SETUP,
     authBackend: e.AUTH_BACKEND,
     basicAuthCacheTtlMs: e.BASIC_AUTH_CACHE_TTL,
     oauth: { providers: oauth.providers, redirectAllowlist: e.OAUTH_REDIRECT_ALLOWLIST, defaultRedirect: e.OAUTH_DEFAULT_REDIRECT ?? null },

@@ -31,6 +31,7 @@ export const OAUTH_ERROR_MESSAGES = {
   provider_already_linked: 'Another account of this provider is already linked. Unlink it first.',
   link_session_required: 'Sign in to this account in this browser, then link the provider again.',
   maintenance_mode: 'Sign-in is paused for maintenance. Try again later.',
+  setup_required: 'This server has not been set up yet: sign-up opens once an administrator has claimed it.',
   rate_limited: 'Too many attempts. Wait a minute and try again.',
   server_error: 'Something went wrong. Try again.',
 } as const;

@@ -2,6 +2,7 @@
 // in order: an identity already linked (by provider + subject, never by email) signs its user in;
 // else a provider-verified email of a confirmed account links to it; else a new account is made,
 // confirmed when the provider verified the email, otherwise it must confirm it by mail.
+import { adminExists } from '../accounts/last-admin.ts';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { RequestScope } from '../context.ts';
 import { User } from '../accounts/entities.ts';
@@ -127,6 +128,7 @@ async function signIn(scope: RequestScope, provider: OAuthProviderClient, identi
     return existing;
   }
   if (services.maintenance.current.enabled) throw new OAuthFlowError('maintenance_mode');
+  if (!services.config.allowRegistrationBeforeSetup && !(await adminExists(em))) throw new OAuthFlowError('setup_required');
   const user = await createAccount(scope, provider, identity, email);
   if (!user.emailConfirmedAt && services.config.requireEmailConfirmation) throw new OAuthFlowError('email_not_confirmed');
   return user;

@@ -10,6 +10,7 @@ import {
   ERROR_CODES,
   REQUEST_ERROR_CODES,
   SetupAlreadyCompletedError,
+  SetupRequiredError,
   InvalidCredentialsError,
   InvalidTokenError,
   TokenExpiredError,
@@ -81,3 +82,4 @@ errorType(NameTakenError, 'NameTakenError', 'The name is already used.');
 errorType(LastAdminError, 'LastAdminError', 'The change would leave no active administrator.');
 errorType(BuiltInProtectedError, 'BuiltInProtectedError', 'Built-in roles and permissions cannot be deleted or renamed.');
 errorType(SetupAlreadyCompletedError, 'SetupAlreadyCompletedError', 'First-run setup was completed already.');
+errorType(SetupRequiredError, 'SetupRequiredError', 'No administrator has claimed the server yet (first-run setup), so self-service sign-up is closed.');

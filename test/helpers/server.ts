@@ -54,6 +54,8 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     // Most tests make many auth requests from 127.0.0.1; throttling tests lower this again.
     AUTH_RATE_LIMIT_PER_MINUTE: '10000',
+    // Most tests register accounts on a server nobody claimed; test/admin/setup tests set 'false' (the default).
+    ALLOW_REGISTRATION_BEFORE_SETUP: 'true',
     // Suites move the clock by hours and days while their admin's session lives on; the step-up
     // tests (test/mfa/step-up.test.ts) run with the production default instead.
     STEP_UP_WINDOW: '3650d',

@@ -32,7 +32,7 @@ export function SetupPage({ onDone }: { onDone: (email: string) => void }) {
     <main id="main" class="narrow">
       <h1>Set up Gatehouse</h1>
       <p>
-        No account exists yet. Enter the setup token that the server printed in its log (or <code>SETUP_TOKEN</code>) and the email and password of the
+        No administrator exists yet. Enter the setup token that the server printed in its log (or <code>SETUP_TOKEN</code>) and the email and password of the
         first administrator.
       </p>
       <form onSubmit={(e) => void submit(e)} aria-busy={busy}>
