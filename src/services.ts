@@ -1,5 +1,6 @@
 // Opens the long-lived parts Gatehouse runs on (database, mail, throttling, validators…) from a
 // Config. The server and the command line both start here, so they share one database setup.
+import { BreachChecker } from './validation/breach.ts';
 import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config/index.ts';
@@ -124,6 +125,7 @@ function assemble(
     validators: createValidatorRegistry(options.validators),
     background: new BackgroundTasks(logger),
     setup: new SetupGate(config.setupToken, logger),
+    breaches: new BreachChecker(config.passwordBreach, logger),
     pubsub,
     maintenance: new MaintenanceCache(pubsub),
     oauth: createOAuthProviders(config.oauth.providers, options.oauthEndpoints),

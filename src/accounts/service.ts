@@ -1,7 +1,7 @@
 // Account rules: registration, email confirmation, profile and password changes, password reset.
 // Services take a RequestScope (or its parts) and know nothing of GraphQL; the CLI calls them too.
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { RequestScope } from '../context.ts';
+import type { RequestScope, Services } from '../context.ts';
 import { publishRevoked } from '../realtime/pubsub.ts';
 import {
   EmailAlreadyConfirmedError,
@@ -21,6 +21,7 @@ import { consumeToken, findUsableToken, issueEmailToken, issueEmailTokenUnlessRe
 import { confirmEmailMessage, resetPasswordMessage } from '../mail/templates.ts';
 import { emailLink } from '../config/index.ts';
 import { checkPasswordStrength } from '../validation/password.ts';
+import { breachedMessage } from '../validation/breach.ts';
 import { defaultRole } from '../access/sync.ts';
 import { AUDIT_ACTIONS, recordAudit } from '../audit/service.ts';
 
@@ -32,9 +33,15 @@ export interface RegisterInput extends ProfileInput {
   password: string;
 }
 
-export function passwordProblems(field: string, password: string, userInputs: string[]): FieldProblem[] {
+/**
+ * What is wrong with a new password: the strength policy, then (PASSWORD_BREACH_CHECK) whether it
+ * appears in known breaches — asked only of a password strong enough to pass otherwise.
+ */
+export async function passwordProblems(services: Pick<Services, 'breaches'>, field: string, password: string, userInputs: string[]): Promise<FieldProblem[]> {
   const strength = checkPasswordStrength(password, userInputs);
-  return strength.acceptable ? [] : [{ field, messages: strength.issues }];
+  if (!strength.acceptable) return [{ field, messages: strength.issues }];
+  const breached = await services.breaches.count(password);
+  return breached ? [{ field, messages: [breachedMessage(breached)] }] : [];
 }
 
 export function profileInputs(user: Pick<User, 'email' | 'displayName' | 'firstName' | 'lastName'>): string[] {
@@ -57,7 +64,7 @@ export async function register(scope: RequestScope, input: RegisterInput): Promi
   const { values: profile, problems } = normalizeProfile(input);
   const emailProblem = checkEmail(email);
   if (emailProblem) problems.unshift({ field: 'email', messages: [emailProblem] });
-  problems.push(...passwordProblems('password', input.password, profileInputs({ email, ...profile } as User)));
+  problems.push(...(await passwordProblems(services, 'password', input.password, profileInputs({ email, ...profile } as User))));
   if (problems.length) throw new ValidationFailedError(problems);
 
   // A server nobody has claimed yet is not open to strangers (first-run setup, src/admin/setup.ts).
@@ -163,7 +170,7 @@ export async function resetPassword(scope: RequestScope, token: string, newPassw
   await services.throttle.consumeIpBudget(scope.ip);
   const record = await findUsableToken(em, services.clock, token, 'reset-password');
   const user = record.user;
-  const problems = passwordProblems('newPassword', newPassword, profileInputs(user));
+  const problems = await passwordProblems(services, 'newPassword', newPassword, profileInputs(user));
   if (problems.length) throw new ValidationFailedError(problems);
   const passwordHash = await hashPassword(newPassword);
   await em.transactional(async (tx) => {
@@ -201,7 +208,7 @@ export async function reauthenticate(scope: RequestScope, user: User, password: 
 export async function changePassword(scope: RequestScope, user: User, currentPassword: string, newPassword: string): Promise<User> {
   const { em, services } = scope;
   await reauthenticate(scope, user, currentPassword, 'The current password is incorrect.');
-  const problems = passwordProblems('newPassword', newPassword, profileInputs(user));
+  const problems = await passwordProblems(services, 'newPassword', newPassword, profileInputs(user));
   if (newPassword === currentPassword) problems.push({ field: 'newPassword', messages: ['Choose a password different from the current one.'] });
   if (problems.length) throw new ValidationFailedError(problems);
   const passwordHash = await hashPassword(newPassword);

@@ -101,9 +101,9 @@ export interface CompleteSetupInput {
 }
 
 /** The registration policy: a valid email, and a password that does not lean on it. */
-function credentialProblems(email: string, password: string): FieldProblem[] {
+async function credentialProblems(services: Pick<Services, 'breaches'>, email: string, password: string): Promise<FieldProblem[]> {
   const emailProblem = checkEmail(email);
-  return [...(emailProblem ? [{ field: 'email', messages: [emailProblem] }] : []), ...passwordProblems('password', password, [email])];
+  return [...(emailProblem ? [{ field: 'email', messages: [emailProblem] }] : []), ...(await passwordProblems(services, 'password', password, [email]))];
 }
 
 /** Creates a confirmed account holding the `user` and `admin` roles (not flushed). */
@@ -133,7 +133,7 @@ export async function completeSetup(scope: RequestScope, input: CompleteSetupInp
     throw new SetupTokenError();
   }
   const email = normalizeEmail(input.email);
-  const problems = credentialProblems(email, input.password);
+  const problems = await credentialProblems(services, email, input.password);
   if (problems.length) throw new ValidationFailedError(problems);
   const passwordHash = await hashPassword(input.password);
 
@@ -186,7 +186,7 @@ export async function ensureAdmin(scope: AuditScope, email: string, password: st
       return { user: existing, created: false, roleAdded: true };
     }
     if (password === null) throw ValidationFailedError.field('password', 'A password is needed to create this account.');
-    const problems = credentialProblems(normalized, password);
+    const problems = await credentialProblems(scope.services, normalized, password);
     if (problems.length) throw new ValidationFailedError(problems);
     const user = await createAdminUser(tx, scope.services, normalized, await hashPassword(password));
     await tx.flush();

@@ -199,6 +199,9 @@ const EnvSchema = z.object({
   AUDIT_RETENTION_DAYS: integer(1, 36_500).default(365),
   ALLOW_API_TOKENS: bool.default(true),
   ALLOW_REGISTRATION_BEFORE_SETUP: bool.default(false),
+  /** Check new passwords against breached ones: `hibp` (the Have I Been Pwned range API, k-anonymity). */
+  PASSWORD_BREACH_CHECK: z.enum(['off', 'hibp']).default('off'),
+  PASSWORD_BREACH_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).default('https://api.pwnedpasswords.com/range/'),
   AUTH_BACKEND: z.enum(['session', 'basic']).default('session'),
   BASIC_AUTH_CACHE_TTL: duration.default(60_000),
   OAUTH_REDIRECT_ALLOWLIST: list.pipe(z.array(redirectPrefix)).default([]),
@@ -286,6 +289,8 @@ export interface Config {
   allowApiTokens: boolean;
   /** ALLOW_REGISTRATION_BEFORE_SETUP: self-service sign-up (register, OAuth) while no admin exists. */
   allowRegistrationBeforeSetup: boolean;
+  /** PASSWORD_BREACH_CHECK / PASSWORD_BREACH_URL: the breached-password check (src/validation/breach.ts). */
+  passwordBreach: { mode: 'off' | 'hibp'; url: string; timeoutMs: number };
   /** `session`: cookie, bearer and Basic `__token__`; `basic`: HTTP Basic email + password on every request. */
   authBackend: 'session' | 'basic';
   /** How long verified Basic email + password credentials are remembered (so argon2 is not run per request). */
@@ -417,6 +422,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     audit: { retentionDays: e.AUDIT_RETENTION_DAYS },
     allowApiTokens: e.ALLOW_API_TOKENS,
     allowRegistrationBeforeSetup: e.ALLOW_REGISTRATION_BEFORE_SETUP,
+    passwordBreach: { mode: e.PASSWORD_BREACH_CHECK, url: e.PASSWORD_BREACH_URL, timeoutMs: 1500 },
     authBackend: e.AUTH_BACKEND,
     basicAuthCacheTtlMs: e.BASIC_AUTH_CACHE_TTL,
     oauth: { providers: oauth.providers, redirectAllowlist: e.OAUTH_REDIRECT_ALLOWLIST, defaultRedirect: e.OAUTH_DEFAULT_REDIRECT ?? null },

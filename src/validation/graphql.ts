@@ -2,6 +2,7 @@
 import { builder } from '../schema/builder.ts';
 import { AccessError } from '../errors.ts';
 import { checkPasswordStrength, type PasswordStrength } from './password.ts';
+import { breachedMessage } from './breach.ts';
 import type { ValidationResult } from './registry.ts';
 
 const PasswordStrengthRef = builder.objectRef<PasswordStrength>('PasswordStrength').implement({
@@ -25,15 +26,21 @@ builder.queryFields((t) => ({
   validatePassword: t.field({
     type: PasswordStrengthRef,
     authScopes: { public: true },
-    description: 'Scores a password; words from `email` and `userInputs` (e.g. the name fields) count against it.',
+    description:
+      'Scores a password; words from `email` and `userInputs` (e.g. the name fields) count against it. With PASSWORD_BREACH_CHECK, a ' +
+      'password found in known breaches is not acceptable (only 5 hex characters of its SHA-1 leave the server).',
     args: {
       password: t.arg.string({ required: true }),
       email: t.arg.string(),
       userInputs: t.arg.stringList({ description: 'Other things the user typed, such as first and last name (at most 10).' }),
     },
-    resolve: (_root, { password, email, userInputs }) => {
+    resolve: async (_root, { password, email, userInputs }, ctx) => {
       const inputs = [...(email ? [email] : []), ...(userInputs ?? [])].slice(0, 11).map((input) => input.slice(0, 320));
-      return checkPasswordStrength(password, inputs);
+      const strength = checkPasswordStrength(password, inputs);
+      if (!strength.acceptable) return strength;
+      // PASSWORD_BREACH_CHECK: a strong but breached password is refused as the mutations would.
+      const breached = await ctx.services.breaches.count(password);
+      return breached ? { ...strength, acceptable: false, issues: [breachedMessage(breached)], suggestions: ['Avoid passwords used on other sites.'] } : strength;
     },
   }),
   validateEmail: t.field({
