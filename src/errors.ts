@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'EMAIL_NOT_CONFIRMED',
   'EMAIL_ALREADY_CONFIRMED',
   'ACCOUNT_DISABLED',
+  'ACCOUNT_BANNED',
   'INVALID_TOKEN',
   'TOKEN_EXPIRED',
   'NAME_TAKEN',
@@ -131,6 +132,16 @@ export class AccountDisabledError extends DomainError {
   readonly code = 'ACCOUNT_DISABLED';
   constructor() {
     super('This account is disabled.');
+  }
+}
+
+/** A timed ban (banUser) until `until`; told only to someone who proved they hold the account. */
+export class AccountBannedError extends DomainError {
+  readonly code = 'ACCOUNT_BANNED';
+  readonly until: Date;
+  constructor(until: Date) {
+    super(`This account is suspended until ${until.toISOString()}.`);
+    this.until = until;
   }
 }
 

@@ -24,6 +24,9 @@ export const User = defineEntity({
     bio: p.text().nullable(),
     avatarUrl: p.string().length(2048).nullable(),
     disabled: p.boolean().default(false),
+    /** A timed ban (banUser): no sign-in and no credential works until then; lifts itself at that time. */
+    bannedUntil: p.datetime().nullable(),
+    banReason: p.string().length(500).nullable(),
     /**
      * When the password or a second factor last changed (null: not since the account was made).
      * Credentials remembered from before (the `basic` backend's verified pairs) stop counting.

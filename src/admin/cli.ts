@@ -80,15 +80,15 @@ async function listCommand({ io, args, asOperator }: CliCommand): Promise<number
   if (status !== undefined && !USER_STATUSES.includes(status as UserStatus)) {
     throw new UsageError(`--status must be one of ${USER_STATUSES.join(', ').toLowerCase()}.`);
   }
-  const filter: UserFilter = { role: values.role ?? null, search: values.search ?? null, status: (status as UserStatus) ?? null };
+  const filter: Omit<UserFilter, 'now'> = { role: values.role ?? null, search: values.search ?? null, status: (status as UserStatus) ?? null };
   const rows = await asOperator(async (scope) => {
     const all: Array<{ id: string; email: string; status: string; roles: string[]; createdAt: string }> = [];
     for (let after: string | null = null; ; ) {
-      const page = await listUsers(scope.em, { ...filter, first: 100, after });
+      const page = await listUsers(scope.em, { ...filter, first: 100, after, now: scope.services.clock.now() });
       await scope.em.populate(page.users, ['roles']);
       for (const user of page.users) {
         const roles = user.roles.getItems().map((role) => role.name).sort();
-        all.push({ id: user.id, email: user.email, status: userStatus(user).toLowerCase(), roles, createdAt: user.createdAt.toISOString() });
+        all.push({ id: user.id, email: user.email, status: userStatus(user, scope.services.clock.now()).toLowerCase(), roles, createdAt: user.createdAt.toISOString() });
       }
       if (!page.hasNextPage || page.users.length === 0) return all;
       after = userCursor(page.users.at(-1)!);

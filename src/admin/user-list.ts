@@ -4,17 +4,22 @@ import { raw, type FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sql';
 import { AccessError } from '../errors.ts';
 import { User } from '../accounts/entities.ts';
+import { isBanned } from '../accounts/lockout.ts';
 
-/** ACTIVE: enabled and confirmed; UNCONFIRMED: enabled, email not confirmed; DISABLED: disabled. */
-export const USER_STATUSES = ['ACTIVE', 'DISABLED', 'UNCONFIRMED'] as const;
+/**
+ * ACTIVE: enabled, not banned, confirmed; UNCONFIRMED: the same, email not confirmed; DISABLED:
+ * disabled (whatever else); BANNED: enabled but banned until a time still ahead.
+ */
+export const USER_STATUSES = ['ACTIVE', 'BANNED', 'DISABLED', 'UNCONFIRMED'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
 
 export const USER_PAGE_DEFAULT = 20;
 export const USER_PAGE_MAX = 100;
 const SEARCH_MAX_LENGTH = 200;
 
-export function userStatus(user: Pick<User, 'disabled' | 'emailConfirmedAt'>): UserStatus {
+export function userStatus(user: Pick<User, 'disabled' | 'bannedUntil' | 'emailConfirmedAt'>, now: Date): UserStatus {
   if (user.disabled) return 'DISABLED';
+  if (isBanned(user, now)) return 'BANNED';
   return user.emailConfirmedAt ? 'ACTIVE' : 'UNCONFIRMED';
 }
 
@@ -24,6 +29,8 @@ export interface UserFilter {
   /** Holders of the role with this name. */
   role?: string | null;
   status?: UserStatus | null;
+  /** What "banned" is measured against (the services' clock). */
+  now: Date;
 }
 
 export interface UserListArgs extends UserFilter {
@@ -87,9 +94,11 @@ function filterQuery(filter: UserFilter): FilterQuery<User>[] {
       `exists (select 1 from user_roles ur join roles r on r.id = ur.role_id where ur.user_id = ${alias}.id and r.name = ?)`;
     conditions.push({ [raw(sql, [filter.role])]: [] } as FilterQuery<User>);
   }
+  const notBanned: FilterQuery<User> = { $or: [{ bannedUntil: null }, { bannedUntil: { $lte: filter.now } }] };
   if (filter.status === 'DISABLED') conditions.push({ disabled: true });
-  if (filter.status === 'ACTIVE') conditions.push({ disabled: false, emailConfirmedAt: { $ne: null } });
-  if (filter.status === 'UNCONFIRMED') conditions.push({ disabled: false, emailConfirmedAt: null });
+  if (filter.status === 'BANNED') conditions.push({ disabled: false, bannedUntil: { $gt: filter.now } });
+  if (filter.status === 'ACTIVE') conditions.push({ disabled: false, emailConfirmedAt: { $ne: null } }, notBanned);
+  if (filter.status === 'UNCONFIRMED') conditions.push({ disabled: false, emailConfirmedAt: null }, notBanned);
   return conditions;
 }
 

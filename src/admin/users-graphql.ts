@@ -9,6 +9,9 @@ import { DeletedUserRef, profileFields, UserRef } from '../accounts/graphql.ts';
 import { PERMISSIONS } from '../access/declarations.ts';
 import { listUsers, userCursor, userStatus, USER_PAGE_MAX, USER_STATUSES } from './user-list.ts';
 import * as admin from './users.ts';
+import * as bans from './bans.ts';
+import { BAN_REASON_MAX } from './bans.ts';
+import { isBanned } from '../accounts/lockout.ts';
 
 const READ = { permission: PERMISSIONS.usersRead };
 const WRITE = { permission: PERMISSIONS.usersWrite };
@@ -18,7 +21,8 @@ const CHANGE = { $all: { permission: PERMISSIONS.usersWrite, recentSignIn: true 
 export const UserStatusEnum = builder.enumType('UserStatus', {
   description: 'Where an account stands.',
   values: {
-    ACTIVE: { value: 'ACTIVE', description: 'Enabled, email confirmed.' },
+    ACTIVE: { value: 'ACTIVE', description: 'Enabled, not banned, email confirmed.' },
+    BANNED: { value: 'BANNED', description: 'Banned until a time (banUser): cannot sign in, has no sessions; the ban lifts itself.' },
     DISABLED: { value: 'DISABLED', description: 'Disabled by an administrator: cannot sign in, has no sessions.' },
     UNCONFIRMED: { value: 'UNCONFIRMED', description: 'Enabled, email not confirmed yet.' },
   } as const,
@@ -28,7 +32,19 @@ USER_STATUSES satisfies readonly (typeof UserStatusEnum.$inferType)[];
 
 builder.objectFields(UserRef, (t) => ({
   disabled: t.exposeBoolean('disabled', { description: 'Disabled accounts cannot sign in.' }),
-  status: t.field({ type: UserStatusEnum, resolve: (user) => userStatus(user) }),
+  status: t.field({ type: UserStatusEnum, resolve: (user, _args, ctx) => userStatus(user, ctx.services.clock.now()) }),
+  bannedUntil: t.field({
+    type: 'DateTime',
+    nullable: true,
+    description: 'Banned (banUser) until this time, or null. Past times are cleared lazily: a ban is over once this is past.',
+    resolve: (user, _args, ctx) => (isBanned(user, ctx.services.clock.now()) ? user.bannedUntil : null),
+  }),
+  banReason: t.string({
+    nullable: true,
+    authScopes: READ,
+    description: 'Why the account is banned (what the admin wrote), while the ban lasts.',
+    resolve: (user, _args, ctx) => (isBanned(user, ctx.services.clock.now()) ? user.banReason : null),
+  }),
 }));
 
 const CreateUserInput = builder.inputType('CreateUserInput', {
@@ -82,7 +98,7 @@ builder.queryFields((t) => ({
         status: t.arg({ type: UserStatusEnum, required: false }),
       },
       resolve: async (_root, args, ctx) => {
-        const page = await listUsers(ctx.em, args);
+        const page = await listUsers(ctx.em, { ...args, now: ctx.services.clock.now() });
         return {
           edges: page.users.map((user) => ({ cursor: userCursor(user), node: user })),
           pageInfo: {
@@ -163,6 +179,31 @@ builder.mutationFields((t) => ({
     errors: { types: [] },
     input: { id: t.input.id({ required: true }) },
     resolve: (_root, { input: { id } }, ctx) => admin.resetUserSecondFactors(ctx, id),
+  }),
+  banUser: t.fieldWithInput({
+    type: UserRef,
+    nullable: true,
+    authScopes: CHANGE,
+    description:
+      'Bans (suspends) an account until `until`: its sessions and live connections end at once, its access tokens and every sign-in ' +
+      'are refused (login answers AccountBannedError with the end time, and only to the right password), and the ban lifts itself ' +
+      'then. Banning again replaces the end and reason. Not for your own account or an admin (ValidationError). Audited as `user.ban`.',
+    errors: { types: [ValidationFailedError] },
+    input: {
+      id: t.input.id({ required: true }),
+      reason: t.input.string({ required: true, description: `Why (at most ${BAN_REASON_MAX} characters): shown to admins and in the audit log, not to the user.` }),
+      until: t.input.field({ type: 'DateTime', required: true, description: 'When the ban ends: in the future, at most 100 years away.' }),
+    },
+    resolve: (_root, { input: { id, reason, until } }, ctx) => bans.banUser(ctx, id, reason, until),
+  }),
+  unbanUser: t.fieldWithInput({
+    type: UserRef,
+    nullable: true,
+    authScopes: CHANGE,
+    description: 'Lifts a ban now (audited as `user.unban`); an account that is not banned is returned unchanged.',
+    errors: { types: [] },
+    input: { id: t.input.id({ required: true }) },
+    resolve: (_root, { input: { id } }, ctx) => bans.unbanUser(ctx, id),
   }),
   revokeUserSessions: t.fieldWithInput({
     type: RevokedSessionsRef,

@@ -30,6 +30,8 @@ export const USER_AUDIT_ACTIONS = {
   delete: 'user.delete',
   setPassword: 'user.password.set',
   revokeSessions: 'user.sessions.revoke',
+  ban: 'user.ban',
+  unban: 'user.unban',
 } as const;
 
 export interface CreateUserInput extends ProfileInput {
@@ -55,7 +57,7 @@ export async function findUserById(em: EntityManager, id: string): Promise<User 
 }
 
 /** The user to act on: NOT_FOUND when there is none, FORBIDDEN when it outranks the actor. */
-async function findManagedUser(scope: RequestScope, id: string, populateRoles = false): Promise<User> {
+export async function findManagedUser(scope: RequestScope, id: string, populateRoles = false): Promise<User> {
   const user = await scope.em.findOne(User, { id }, populateRoles ? { populate: ['roles'] } : {});
   if (!user) throw notFound('User');
   await assertMayManage(scope, user);

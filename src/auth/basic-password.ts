@@ -5,6 +5,7 @@
 // account's credentials are as they were when it was verified: each hit compares a stamp of the
 // row (password hash, credentialsChangedAt), so a password change, reset or factor change made on
 // any instance takes effect on the very next request.
+import { isLockedOut } from '../accounts/lockout.ts';
 import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import { User } from '../accounts/entities.ts';
 import { DomainError, RateLimitedError } from '../errors.ts';
@@ -35,8 +36,8 @@ export function createBasicPasswordAuthenticator(): Authenticator {
       const cached = verified.get(id);
       if (cached && cached.until > now) {
         const user = await em.findOne(User, { id: cached.userId }, { populate: ['passwordHash'] });
-        // Disabled or deleted since it was verified: forget it and refuse at once.
-        if (!user || user.disabled) {
+        // Disabled, banned or deleted since it was verified: forget it and refuse at once.
+        if (!user || isLockedOut(user, services.clock.now())) {
           verified.delete(id);
           return { kind: 'invalid', message: 'This account cannot sign in.' };
         }

@@ -1,6 +1,6 @@
 // GraphQL for signing in and out.
 import { builder } from '../schema/builder.ts';
-import { AccountDisabledError, EmailNotConfirmedError, InvalidCredentialsError, InvalidTokenError, TokenExpiredError, ValidationFailedError } from '../errors.ts';
+import { AccountBannedError, AccountDisabledError, EmailNotConfirmedError, InvalidCredentialsError, InvalidTokenError, TokenExpiredError, ValidationFailedError } from '../errors.ts';
 import { UserRef } from '../accounts/graphql.ts';
 import { clearedSessionCookie, queueSessionCookie, readSessionCookie } from '../http/session-cookies.ts';
 import { issuedSessionCookie, liveSessionOf } from '../sessions/service.ts';
@@ -40,7 +40,7 @@ builder.mutationFields((t) => ({
     nullable: true,
     authScopes: { public: true },
     description: 'Signs in with email and password. Throttled per account and client (see README).',
-    errors: { types: [ValidationFailedError, InvalidCredentialsError, EmailNotConfirmedError, AccountDisabledError, SecondFactorRequiredError] },
+    errors: { types: [ValidationFailedError, InvalidCredentialsError, EmailNotConfirmedError, AccountDisabledError, AccountBannedError, SecondFactorRequiredError] },
     input: { email: t.input.string({ required: true }), password: t.input.string({ required: true }) },
     resolve: async (_root, { input: { email, password } }, ctx) => signedIn(ctx, await login(ctx, email, password)),
   }),
@@ -51,7 +51,7 @@ builder.mutationFields((t) => ({
     description:
       'Finishes a sign-in that answered `SecondFactorRequired`: the challenge and exactly one of `totp` and `recoveryCode`. ' +
       'Codes are throttled like passwords; a challenge is used up by success or by five wrong codes.',
-    errors: { types: [...new Set([ValidationFailedError, InvalidCodeError, InvalidTokenError, TokenExpiredError, AccountDisabledError, ...PASSKEY_CEREMONY_ERRORS])] },
+    errors: { types: [...new Set([ValidationFailedError, InvalidCodeError, InvalidTokenError, TokenExpiredError, AccountDisabledError, AccountBannedError, ...PASSKEY_CEREMONY_ERRORS])] },
     input: {
       challenge: t.input.string({ required: true, description: 'From `SecondFactorRequired.challenge`.' }),
       totp: t.input.string({ description: 'The 6 digits the authenticator app shows.' }),

@@ -1,6 +1,6 @@
 // GraphQL for signing in with a passkey: the same session, cookie and audit as `login`.
 import { builder } from '../schema/builder.ts';
-import { AccountDisabledError, EmailNotConfirmedError } from '../errors.ts';
+import { AccountBannedError, AccountDisabledError, EmailNotConfirmedError } from '../errors.ts';
 import { PASSKEY_CEREMONY_ERRORS, PasskeyChallengeRef } from '../passkeys/graphql.ts';
 import { CreatedSessionRef, signedIn } from './graphql.ts';
 import { loginWithPasskey, startPasskeyLogin } from './passkey-login.ts';
@@ -24,7 +24,7 @@ builder.mutationFields((t) => ({
     description:
       'Signs in with the passkey that answered the challenge of `startPasskeyLogin`: a session like `login`’s (and its cookie). ' +
       'A passkey with user verification counts as two factors, so no second-factor step follows.',
-    errors: { types: [...PASSKEY_CEREMONY_ERRORS, AccountDisabledError, EmailNotConfirmedError] },
+    errors: { types: [...PASSKEY_CEREMONY_ERRORS, AccountDisabledError, AccountBannedError, EmailNotConfirmedError] },
     input: {
       challengeId: t.input.id({ required: true, description: 'From `startPasskeyLogin`.' }),
       response: t.input.string({ required: true, description: 'The credential `navigator.credentials.get` returned, as JSON (`JSON.stringify(credential)`).' }),

@@ -13,23 +13,25 @@ import type { ConnectionRegistry } from '../realtime/connections.ts';
 import type { OutsideChangeHandler } from '../realtime/outside-changes.ts';
 import { publishRevoked, type LiveCredential, type PubSub } from '../realtime/pubsub.ts';
 import type { Clock } from '../util/clock.ts';
+import { isLockedOut } from '../accounts/lockout.ts';
 
 /** How often live connections' session ends are looked at (in memory; the database only for those due). */
 export const SESSION_EXPIRY_CHECK_MS = 1_000;
 
-export async function revalidateLiveCredentials(em: EntityManager, pubsub: PubSub, live: readonly LiveCredential[]): Promise<void> {
+export async function revalidateLiveCredentials(em: EntityManager, { pubsub, clock }: { pubsub: PubSub; clock: Clock }, live: readonly LiveCredential[]): Promise<void> {
   if (live.length === 0) return;
   const userIds = [...new Set(live.map((c) => c.userId))];
   const sessionIds = [...new Set(live.flatMap((c) => (c.sessionId ? [c.sessionId] : [])))];
   const tokenIds = [...new Set(live.flatMap((c) => (c.tokenId ? [c.tokenId] : [])))];
-  const users = new Map((await em.find(User, { id: { $in: userIds } }, { fields: ['id', 'disabled'] })).map((u) => [u.id, u]));
+  const users = new Map((await em.find(User, { id: { $in: userIds } }, { fields: ['id', 'disabled', 'bannedUntil'] })).map((u) => [u.id, u]));
   const sessions = new Set(sessionIds.length ? (await em.find(Session, { id: { $in: sessionIds } }, { fields: ['id'] })).map((s) => s.id) : []);
   const tokens = new Set(tokenIds.length ? (await em.find(AccessToken, { id: { $in: tokenIds } }, { fields: ['id'] })).map((t) => t.id) : []);
 
   for (const userId of userIds) {
     const user = users.get(userId);
-    if (!user || user.disabled) {
-      publishRevoked({ pubsub }, { userId, reason: user ? 'USER_DISABLED' : 'USER_DELETED', allOfUser: true });
+    if (!user || isLockedOut(user, clock.now())) {
+      const reason = !user ? 'USER_DELETED' : user.disabled ? 'USER_DISABLED' : 'USER_BANNED';
+      publishRevoked({ pubsub }, { userId, reason, allOfUser: true });
       continue;
     }
     const mine = live.filter((c) => c.userId === userId);
@@ -41,10 +43,10 @@ export async function revalidateLiveCredentials(em: EntityManager, pubsub: PubSu
 }
 
 /** Re-checks live connections' credentials after an outside write (realtime/outside-changes.ts) or a restore. */
-export function liveCredentialsChecker(services: Pick<Services, 'orm' | 'pubsub'>, connections: Pick<ConnectionRegistry, 'credentials'>): OutsideChangeHandler {
+export function liveCredentialsChecker(services: Pick<Services, 'orm' | 'pubsub' | 'clock'>, connections: Pick<ConnectionRegistry, 'credentials'>): OutsideChangeHandler {
   return {
     name: 'live credentials',
-    run: () => revalidateLiveCredentials(services.orm.em.fork(), services.pubsub, connections.credentials()),
+    run: () => revalidateLiveCredentials(services.orm.em.fork(), services, connections.credentials()),
   };
 }
 

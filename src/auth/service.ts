@@ -1,8 +1,9 @@
 // Signing in and out. A login costs one argon2 verification whatever the outcome, and its
 // answers do not reveal whether an email is registered.
+import { lockoutError } from '../accounts/lockout.ts';
 import type { RequestScope } from '../context.ts';
 import { publishRevoked } from '../realtime/pubsub.ts';
-import { AccountDisabledError, EmailNotConfirmedError, InvalidCredentialsError, ValidationFailedError, type FieldProblem } from '../errors.ts';
+import { EmailNotConfirmedError, InvalidCredentialsError, ValidationFailedError, type FieldProblem } from '../errors.ts';
 import { User } from '../accounts/entities.ts';
 import { findUserByEmail } from '../accounts/service.ts';
 import { emailKey } from '../util/email.ts';
@@ -49,9 +50,10 @@ export async function verifyCredentials(scope: RequestScope, email: string, pass
   }
   await services.throttle.recordLoginSuccess(key, scope.ip);
   // Status is revealed only to someone who knows the password.
-  if (user.disabled) {
-    await auditLoginFailure(scope, email, user, 'account_disabled');
-    throw new AccountDisabledError();
+  const locked = lockoutError(user, services.clock.now());
+  if (locked) {
+    await auditLoginFailure(scope, email, user, locked.code === 'ACCOUNT_BANNED' ? 'account_banned' : 'account_disabled');
+    throw locked;
   }
   if (services.config.requireEmailConfirmation && !user.emailConfirmedAt) {
     await auditLoginFailure(scope, email, user, 'email_not_confirmed');

@@ -1,6 +1,7 @@
 // HTTP for database administration: the download route (GET /admin/database/download with a
 // single-use ?token= or an Authorization header), and receiving multipart requests, whose body
 // limit is MAX_UPLOAD_MB only for a viewer who may replace the database.
+import { isLockedOut } from '../accounts/lockout.ts';
 import { open, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
@@ -101,7 +102,7 @@ async function linkScope(token: string, req: IncomingMessage, deps: DownloadDeps
   if (!grant?.userId) return invalid;
   const em = services.orm.em.fork();
   const viewer = await em.findOne(User, { id: grant.userId });
-  if (!viewer || viewer.disabled) return invalid;
+  if (!viewer || isLockedOut(viewer, services.clock.now())) return invalid;
   return {
     services,
     em,

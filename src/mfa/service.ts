@@ -1,10 +1,11 @@
 // Second factors: enrolling an authenticator app (TOTP, RFC 6238), recovery codes, and the second
 // step of a sign-in. Codes are throttled like passwords, per account and client IP, under their own
 // key; every accepted TOTP code is used up (its 30-second step is remembered).
+import { lockoutError } from '../accounts/lockout.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import type { RequestScope } from '../context.ts';
-import { ValidationFailedError, AccountDisabledError, InvalidTokenError, TokenExpiredError, forbidden } from '../errors.ts';
+import { ValidationFailedError, InvalidTokenError, TokenExpiredError, forbidden } from '../errors.ts';
 import { User } from '../accounts/entities.ts';
 import { recordAudit } from '../audit/service.ts';
 import { generateToken, hashToken } from '../util/secrets.ts';
@@ -333,7 +334,8 @@ export async function completeLoginChallenge(scope: Scope, challenge: string, an
   const row = { id: found.own['id'] as string, method: found.own['method'] as string, failures: Number(found.own['failures']) };
   if (new Date(found.own['expires_at'] as number | Date).getTime() <= services.clock.now().getTime()) throw new TokenExpiredError();
   const user = found.entity;
-  if (user.disabled) throw new AccountDisabledError();
+  const locked = lockoutError(user, services.clock.now());
+  if (locked) throw locked;
   if (answer.passkey) {
     // A signature cannot be guessed: its failures are the ceremony's own (PASSKEY_REJECTED …), not throttled codes.
     await verifyPasskeyAssertion(scope, { ...answer.passkey, expectedUserId: user.id });

@@ -27,6 +27,7 @@ export const OAUTH_ERROR_MESSAGES = {
     'An account with this email address exists but the address is not confirmed. Use "forgot password" to set a password (the email also confirms the address), then sign in and link the provider.',
   email_not_confirmed: 'Confirm your email address with the link we sent, then sign in again.',
   account_disabled: 'This account is disabled.',
+  account_banned: 'This account is suspended for now.',
   identity_in_use: 'This provider account is already linked to another account.',
   provider_already_linked: 'Another account of this provider is already linked. Unlink it first.',
   link_session_required: 'Sign in to this account in this browser, then link the provider again.',

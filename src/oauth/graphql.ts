@@ -3,7 +3,7 @@
 import { builder } from '../schema/builder.ts';
 import { describedRule } from '../schema/auth-rules.ts';
 import { errorType } from '../schema/errors.ts';
-import { AccountDisabledError, InvalidTokenError, TokenExpiredError, ValidationFailedError } from '../errors.ts';
+import { AccountBannedError, AccountDisabledError, InvalidTokenError, TokenExpiredError, ValidationFailedError } from '../errors.ts';
 import { UserRef } from '../accounts/graphql.ts';
 import type { User } from '../accounts/entities.ts';
 import { CreatedSessionRef, signedIn } from '../auth/graphql.ts';
@@ -119,7 +119,7 @@ builder.mutationFields((t) => ({
     description:
       'Turns the one-time `login_code` of a CODE-mode sign-in into a session (usable once, within 60 seconds), given the verifier whose ' +
       'challenge the sign-in started with. A wrong verifier uses the code up (INVALID_TOKEN).',
-    errors: { types: [InvalidTokenError, TokenExpiredError, AccountDisabledError, SecondFactorRequiredError] },
+    errors: { types: [InvalidTokenError, TokenExpiredError, AccountDisabledError, AccountBannedError, SecondFactorRequiredError] },
     input: { code: t.input.string({ required: true }), codeVerifier: t.input.string({ required: true }) },
     resolve: async (_root, { input: { code, codeVerifier } }, ctx) => {
       return signedIn(ctx, await oauth.completeOAuthLogin(ctx, code, codeVerifier));

@@ -1,8 +1,9 @@
 // OAuth sign-in as the API offers it: the providers, starting a sign-in or a link (a start URL on
 // Gatehouse that binds the flow to the browser opening it), redeeming a one-time login code, and
 // listing and unlinking linked identities. The callback itself is in sign-in.ts.
+import { lockoutError } from '../accounts/lockout.ts';
 import type { RequestScope } from '../context.ts';
-import { AccountDisabledError, forbidden, unauthenticated, ValidationFailedError } from '../errors.ts';
+import { forbidden, unauthenticated, ValidationFailedError } from '../errors.ts';
 import { User } from '../accounts/entities.ts';
 import { recordAudit } from '../audit/service.ts';
 import { requireNoSecondFactor, startSession, type LoginResult } from '../auth/service.ts';
@@ -112,7 +113,8 @@ export async function completeOAuthLogin(scope: RequestScope, code: string, code
   const { em, services } = scope;
   await services.throttle.consumeIpBudget(scope.ip);
   const { user, provider } = await redeemLoginCode(em, services.clock, code, codeVerifier);
-  if (user.disabled) throw new AccountDisabledError();
+  const locked = lockoutError(user, services.clock.now());
+  if (locked) throw locked;
   await requireNoSecondFactor(scope, user, `oauth:${provider}`);
   return startSession(scope, user, { method: `oauth:${provider}`, details: { method: 'oauth', provider } });
 }

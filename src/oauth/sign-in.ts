@@ -2,6 +2,7 @@
 // in order: an identity already linked (by provider + subject, never by email) signs its user in;
 // else a provider-verified email of a confirmed account links to it; else a new account is made,
 // confirmed when the provider verified the email, otherwise it must confirm it by mail.
+import { isBanned } from '../accounts/lockout.ts';
 import { adminExists } from '../accounts/last-admin.ts';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { RequestScope } from '../context.ts';
@@ -149,9 +150,10 @@ async function signInLinked(scope: RequestScope, linked: OAuthAccount, identity:
   return user;
 }
 
-/** Disabled accounts never sign in; during maintenance only those who may run it do. */
+/** Disabled and banned accounts never sign in; during maintenance only those who may run it do. */
 async function assertMaySignIn(scope: RequestScope, user: User): Promise<void> {
   if (user.disabled) throw new OAuthFlowError('account_disabled');
+  if (isBanned(user, scope.services.clock.now())) throw new OAuthFlowError('account_banned');
   if (scope.services.maintenance.current.enabled && !(await scope.loadAccess(user)).can(PERMISSIONS.maintenanceWrite)) {
     throw new OAuthFlowError('maintenance_mode');
   }

@@ -2,11 +2,12 @@
 // second-factor step of a password sign-in both use. Start gives the options for
 // `navigator.credentials.get` and a challenge id; verify checks the browser's answer and returns
 // whose passkey answered, after updating its counter and last use.
+import { lockoutError } from '../accounts/lockout.ts';
 import { webauthn } from './library.ts';
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { RequestScope } from '../context.ts';
 import { relyingParty } from '../config/index.ts';
-import { AccountDisabledError, EmailNotConfirmedError, InvalidTokenError } from '../errors.ts';
+import { EmailNotConfirmedError, InvalidTokenError } from '../errors.ts';
 import type { User } from '../accounts/entities.ts';
 import { Passkey } from './entities.ts';
 import { CHALLENGE_TTL_MS, consumeChallenge, saveChallenge } from './challenges.ts';
@@ -89,7 +90,8 @@ export async function verifyPasskeyAssertion(
 
   // The account's state is told only to someone who proved they hold its passkey.
   const user = passkey.user;
-  if (user.disabled) throw new AccountDisabledError();
+  const locked = lockoutError(user, services.clock.now());
+  if (locked) throw locked;
   if (services.config.requireEmailConfirmation && !user.emailConfirmedAt) throw new EmailNotConfirmedError();
 
   const { newCounter, credentialBackedUp } = verified.authenticationInfo;

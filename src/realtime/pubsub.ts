@@ -28,6 +28,7 @@ export type RevocationReason =
   | 'PASSWORD_CHANGED'
   | 'TOKEN_REVOKED'
   | 'USER_DISABLED'
+  | 'USER_BANNED'
   | 'USER_DELETED';
 
 /** Which of a user's credentials ended. Published by the services after their change is committed. */

@@ -2,6 +2,7 @@
 // and mutations list the ones they may return. Clients switch on __typename or `code`.
 import { builder } from './builder.ts';
 import {
+  AccountBannedError,
   AccountDisabledError,
   DomainError,
   EmailAlreadyConfirmedError,
@@ -76,6 +77,15 @@ errorType(InvalidCredentialsError, 'InvalidCredentialsError', 'Email or password
 errorType(EmailNotConfirmedError, 'EmailNotConfirmedError', 'The email address must be confirmed first.');
 errorType(EmailAlreadyConfirmedError, 'EmailAlreadyConfirmedError', 'The email address is already confirmed.');
 errorType(AccountDisabledError, 'AccountDisabledError', 'The account has been disabled by an administrator.');
+builder.objectType(AccountBannedError, {
+  name: 'AccountBannedError',
+  description: 'The account is banned (suspended) until `until`; told only to someone who proved they hold it. The ban lifts itself then.',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof AccountBannedError,
+  fields: (t) => ({
+    until: t.field({ type: 'DateTime', authScopes: { public: true }, resolve: (error) => error.until }),
+  }),
+});
 errorType(InvalidTokenError, 'InvalidTokenError', 'The token is unknown or was already used.');
 errorType(TokenExpiredError, 'TokenExpiredError', 'The token has expired.');
 errorType(NameTakenError, 'NameTakenError', 'The name is already used.');

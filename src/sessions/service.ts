@@ -1,5 +1,6 @@
 // Session store: create, validate (one indexed lookup), slide, list and revoke.
 // Revocation deletes the row, so it takes effect on the very next request.
+import { isLockedOut } from '../accounts/lockout.ts';
 import type { EntityManager } from '@mikro-orm/sql';
 import type { Config } from '../config/index.ts';
 import type { Clock } from '../util/clock.ts';
@@ -117,7 +118,7 @@ export async function findSessionByToken({ em, config, clock }: SessionDeps, tok
     await em.nativeDelete(Session, { id: session.id });
     return null;
   }
-  if (session.user.disabled) return null;
+  if (isLockedOut(session.user, now)) return null;
   if (now.getTime() - session.lastSeenAt.getTime() >= SLIDE_INTERVAL_MS) {
     const expiresAt = expiry(config, session.createdAt, now);
     await em.nativeUpdate(Session, { id: session.id }, { lastSeenAt: now, expiresAt });

@@ -1,6 +1,7 @@
 // Personal access tokens: creation (raw token shown once), listing, revocation, and the lookup
 // used on every token-authenticated request (one indexed read; lastUsedAt written at most once a
 // minute per token, so using a token costs about what using a session does).
+import { isLockedOut } from '../accounts/lockout.ts';
 import { randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/sql';
 import { isOperator, viewerAccess, type RequestScope, type Services } from '../context.ts';
@@ -185,7 +186,7 @@ export async function findAccessToken(em: EntityManager, services: Services, raw
     lastUsedAt: found.own['last_used_at'] == null ? null : new Date(found.own['last_used_at'] as number),
   };
   const now = services.clock.now();
-  if (!token || token.user.disabled || (token.expiresAt && token.expiresAt <= now)) return null;
+  if (!token || isLockedOut(token.user, now) || (token.expiresAt && token.expiresAt <= now)) return null;
   if (!token.lastUsedAt || now.getTime() - token.lastUsedAt.getTime() >= LAST_USED_INTERVAL_MS) {
     await em.nativeUpdate(AccessToken, { id: token.id }, { lastUsedAt: now });
     token.lastUsedAt = now;
