@@ -1,17 +1,20 @@
 // The console's shell: asks who is signed in and whether the server is claimed, then shows
 // first-run setup, sign-in, or the signed-in pages. Each page of PAGES has a path, the permission
 // its nav link needs (the server enforces it anyway) and its component; the step-up dialog is
-// mounted once here for every page.
+// mounted once here for every page, and so is the watch for the end of the console's own session
+// (session-end.tsx), which brings back the sign-in page with a notice saying why.
 import type { ComponentChildren } from 'preact';
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ConsoleLogoutDocument, ConsoleStartDocument, type ConsoleStartQuery } from './generated/graphql.ts';
 import { messageOf, request } from './api.ts';
 import { SignInPage } from './pages/sign-in.tsx';
 import { SetupPage } from './pages/setup.tsx';
 import { UsersPage } from './pages/users.tsx';
+import { UserPage } from './pages/user.tsx';
 import { ErrorMessage } from './components.tsx';
 import { Link, match, navigate, usePath } from './router.tsx';
 import { StepUpDialog } from './step-up.tsx';
+import { SessionEndWatch } from './session-end.tsx';
 import { closeLive } from './live.ts';
 import { canFor, ViewerContext, type ViewerContextValue } from './viewer.ts';
 
@@ -25,7 +28,10 @@ interface PageEntry {
   render: (params: Record<string, string>) => ComponentChildren;
 }
 
-const PAGES: PageEntry[] = [{ path: '/users', nav: 'Users', permission: 'users:read', render: () => <UsersPage /> }];
+const PAGES: PageEntry[] = [
+  { path: '/users', nav: 'Users', permission: 'users:read', render: () => <UsersPage /> },
+  { path: '/users/:id', permission: 'users:read', render: ({ id }) => <UserPage key={id} id={id!} /> },
+];
 
 type State = { kind: 'loading' } | { kind: 'failed'; message: string } | { kind: 'ready'; start: ConsoleStartQuery };
 
@@ -45,14 +51,24 @@ export function App() {
     void load();
   }, []);
 
+  // Our own sign-out ends the session too: its live event is not news.
+  const signingOut = useRef(false);
   const signOut = async () => {
+    signingOut.current = true;
     try {
       await request(ConsoleLogoutDocument);
     } finally {
       closeLive();
       setNotice(null);
       await load();
+      signingOut.current = false;
     }
+  };
+  const sessionEnded = (message: string) => {
+    if (signingOut.current) return;
+    closeLive();
+    setNotice(message);
+    void load();
   };
 
   const viewer = state.kind === 'ready' ? state.start.viewer : null;
@@ -133,6 +149,7 @@ export function App() {
         </main>
       )}
       <StepUpDialog />
+      <SessionEndWatch onEnded={sessionEnded} />
     </ViewerContext.Provider>
   );
 }

@@ -3,7 +3,7 @@
 // (native <dialog>: modal, focus kept inside, Escape cancels) for anything destructive.
 import type { ComponentChildren, InputHTMLAttributes } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
-import { messageOf } from './api.ts';
+import { ApiError, messageOf } from './api.ts';
 import { withStepUp } from './step-up.tsx';
 
 export function ErrorMessage({ message }: { message: string | null }) {
@@ -15,7 +15,10 @@ export function ErrorMessage({ message }: { message: string | null }) {
   );
 }
 
-/** A label above its input; `hint` is read out with the input (aria-describedby). */
+/**
+ * A label above its input; `hint` and the server's `errors` for the field (a ValidationError's
+ * messages) are read out with the input (aria-describedby), which is then marked invalid.
+ */
 interface InputProps {
   type?: 'text' | 'email' | 'password' | 'search' | 'number' | 'datetime-local' | 'url';
   name?: string;
@@ -29,10 +32,20 @@ interface InputProps {
   inputMode?: 'numeric' | 'text' | 'email';
 }
 
-export function Field({ label, hint, value, onValue, type = 'text', ...input }: { label: string; hint?: string; value: string; onValue: (value: string) => void } & InputProps) {
+export function Field({
+  label,
+  hint,
+  errors,
+  value,
+  onValue,
+  type = 'text',
+  ...input
+}: { label: string; hint?: string; errors?: readonly string[]; value: string; onValue: (value: string) => void } & InputProps) {
   const id = useId();
+  const invalid = !!errors?.length;
+  const describedBy = [hint && `${id}-hint`, invalid && `${id}-errors`].filter(Boolean).join(' ') || undefined;
   // Preact types <input> as a union by `type`; a `type` chosen at run time needs the cast.
-  const attributes = { ...input, type, id, value, 'aria-describedby': hint ? `${id}-hint` : undefined } as InputHTMLAttributes<HTMLInputElement>;
+  const attributes = { ...input, type, id, value, 'aria-describedby': describedBy, 'aria-invalid': invalid || undefined } as InputHTMLAttributes<HTMLInputElement>;
   return (
     <>
       <label for={id}>{label}</label>
@@ -42,17 +55,42 @@ export function Field({ label, hint, value, onValue, type = 'text', ...input }: 
           {hint}
         </p>
       )}
+      <FieldErrors id={`${id}-errors`} errors={errors} />
     </>
   );
 }
 
+/** The server's messages for one field, under it (the field points here with aria-describedby). */
+export function FieldErrors({ id, errors }: { id: string; errors: readonly string[] | undefined }) {
+  if (!errors?.length) return null;
+  return (
+    <ul id={id} class="field-errors">
+      {errors.map((message) => (
+        <li key={message}>{message}</li>
+      ))}
+    </ul>
+  );
+}
+
+export interface Action {
+  busy: boolean;
+  /** The thrown error's message (the server's), or null. */
+  error: string | null;
+  /** A VALIDATION_FAILED refusal's messages by input field (empty otherwise). */
+  fields: Readonly<Record<string, readonly string[]>>;
+  run: (action: () => Promise<void>) => Promise<boolean>;
+  clear: () => void;
+}
+
 /**
- * Runs one action at a time: `busy` while it runs, the thrown error's message in `error`.
- * A REAUTHENTICATION_REQUIRED refusal asks the viewer to confirm it is them, then runs it again.
+ * Runs one action at a time: `busy` while it runs, the thrown error's message in `error` and a
+ * ValidationError's field problems in `fields`. A REAUTHENTICATION_REQUIRED refusal asks the
+ * viewer to confirm it is them, then runs it again.
  */
-export function useAction(): { busy: boolean; error: string | null; run: (action: () => Promise<void>) => Promise<boolean>; clear: () => void } {
+export function useAction(): Action {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [fields, setFields] = useState<Record<string, string[]>>({});
   const mounted = useRef(true);
   useEffect(
     () => () => {
@@ -63,17 +101,31 @@ export function useAction(): { busy: boolean; error: string | null; run: (action
   const run = async (action: () => Promise<void>): Promise<boolean> => {
     setBusy(true);
     setError(null);
+    setFields({});
     try {
       await withStepUp(action);
       return true;
     } catch (e) {
-      if (mounted.current) setError(messageOf(e));
+      if (mounted.current) {
+        setError(messageOf(e));
+        if (e instanceof ApiError) setFields(Object.fromEntries(e.fields.map((f) => [f.field, f.messages])));
+      }
       return false;
     } finally {
       if (mounted.current) setBusy(false);
     }
   };
-  return { busy, error, run, clear: () => setError(null) };
+  return { busy, error, fields, run, clear: () => (setError(null), setFields({})) };
+}
+
+/**
+ * What a form's alert says after a refusal: the server's message, or, when every problem is shown
+ * beside a field of `shown`, a pointer to them.
+ */
+export function formError(action: Pick<Action, 'error' | 'fields'>, shown: readonly string[]): string | null {
+  const named = Object.keys(action.fields);
+  if (named.length && named.every((field) => shown.includes(field))) return 'Some fields need a change: see the messages below them.';
+  return action.error;
 }
 
 /**
@@ -87,6 +139,7 @@ export function ConfirmButton({
   confirmLabel,
   danger = false,
   disabled = false,
+  onOpen,
   onConfirm,
 }: {
   label: string;
@@ -95,6 +148,8 @@ export function ConfirmButton({
   confirmLabel?: string;
   danger?: boolean;
   disabled?: boolean;
+  /** Before the dialog opens (e.g. to empty a form inside it). */
+  onOpen?: () => void;
   onConfirm: () => Promise<void>;
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
@@ -102,6 +157,7 @@ export function ConfirmButton({
   const action = useAction();
   const open = () => {
     action.clear();
+    onOpen?.();
     dialog.current?.showModal();
   };
   const confirm = async (event: Event) => {
