@@ -15,7 +15,7 @@ export function ErrorMessage({ message }: { message: string | null }) {
   );
 }
 
-/** A label above its input; `hint` is read out with the input (aria-describedby). */
+/** A label above its input; `hint` and `error` (a field's problem, e.g. from ValidationError) are read out with the input (aria-describedby). */
 interface InputProps {
   type?: 'text' | 'email' | 'password' | 'search' | 'number' | 'datetime-local' | 'url';
   name?: string;
@@ -29,10 +29,19 @@ interface InputProps {
   inputMode?: 'numeric' | 'text' | 'email';
 }
 
-export function Field({ label, hint, value, onValue, type = 'text', ...input }: { label: string; hint?: string; value: string; onValue: (value: string) => void } & InputProps) {
+export function Field({
+  label,
+  hint,
+  error,
+  value,
+  onValue,
+  type = 'text',
+  ...input
+}: { label: string; hint?: string; error?: string | null; value: string; onValue: (value: string) => void } & InputProps) {
   const id = useId();
+  const describedBy = [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(' ') || undefined;
   // Preact types <input> as a union by `type`; a `type` chosen at run time needs the cast.
-  const attributes = { ...input, type, id, value, 'aria-describedby': hint ? `${id}-hint` : undefined } as InputHTMLAttributes<HTMLInputElement>;
+  const attributes = { ...input, type, id, value, 'aria-describedby': describedBy, 'aria-invalid': error ? true : undefined } as InputHTMLAttributes<HTMLInputElement>;
   return (
     <>
       <label for={id}>{label}</label>
@@ -40,6 +49,11 @@ export function Field({ label, hint, value, onValue, type = 'text', ...input }: 
       {hint && (
         <p id={`${id}-hint`} class="hint">
           {hint}
+        </p>
+      )}
+      {error && (
+        <p id={`${id}-error`} class="field-error">
+          {error}
         </p>
       )}
     </>
