@@ -11,6 +11,8 @@ import { SignInPage } from './pages/sign-in.tsx';
 import { SetupPage } from './pages/setup.tsx';
 import { UsersPage } from './pages/users.tsx';
 import { UserPage } from './pages/user.tsx';
+import { RolesPage } from './pages/roles.tsx';
+import { AuditPage } from './pages/audit.tsx';
 import { ErrorMessage } from './components.tsx';
 import { Link, match, navigate, usePath } from './router.tsx';
 import { StepUpDialog } from './step-up.tsx';
@@ -31,6 +33,8 @@ interface PageEntry {
 const PAGES: PageEntry[] = [
   { path: '/users', nav: 'Users', permission: 'users:read', render: () => <UsersPage /> },
   { path: '/users/:id', permission: 'users:read', render: ({ id }) => <UserPage key={id} id={id!} /> },
+  { path: '/roles', nav: 'Roles', permission: 'roles:read', render: () => <RolesPage /> },
+  { path: '/audit', nav: 'Audit log', permission: 'audit:read', render: () => <AuditPage /> },
 ];
 
 type State = { kind: 'loading' } | { kind: 'failed'; message: string } | { kind: 'ready'; start: ConsoleStartQuery };

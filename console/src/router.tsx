@@ -1,6 +1,7 @@
 // Client-side routing for /admin/…: the path is the state (history.pushState), a <Link> navigates
 // without a reload, and the browser's back/forward buttons work. The server answers index.html for
-// every /admin path (src/console/http.ts), so a reload or a shared link opens the same page.
+// every /admin path (src/console/http.ts), so a reload or a shared link opens the same page. A page
+// may keep its filters in the query string: navigate('/audit?action=x'), read with useSearch().
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 
@@ -25,9 +26,18 @@ export function navigate(path: string, { replace = false } = {}): void {
 
 /** The current path below /admin; re-renders on navigate() and on back/forward. */
 export function usePath(): string {
-  const [path, setPath] = useState(currentPath);
+  return useLocation(currentPath);
+}
+
+/** The query string ('?action=x', or ''), for pages whose filters live in the URL; re-renders like usePath. */
+export function useSearch(): string {
+  return useLocation(() => location.search);
+}
+
+function useLocation(read: () => string): string {
+  const [value, setValue] = useState(read);
   useEffect(() => {
-    const update = () => setPath(currentPath());
+    const update = () => setValue(read());
     listeners.add(update);
     window.addEventListener('popstate', update);
     return () => {
@@ -35,7 +45,7 @@ export function usePath(): string {
       window.removeEventListener('popstate', update);
     };
   }, []);
-  return path;
+  return value;
 }
 
 /** An <a> to a console path: a plain click navigates in place, a modified click opens a tab as usual. */

@@ -14,6 +14,7 @@ const REASONS: Record<SessionEndReason, string> = {
   PASSWORD_CHANGED: 'Your password was changed, which ends every session.',
   TOKEN_REVOKED: 'The access token you signed in with was revoked.',
   USER_DISABLED: 'Your account was disabled by an administrator.',
+  USER_BANNED: 'Your account was suspended by an administrator for a while.',
   USER_DELETED: 'Your account was deleted.',
 };
 
