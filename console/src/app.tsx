@@ -86,7 +86,8 @@ export function App() {
       />
     );
   }
-  if (!viewer || !context) return <SignInPage notice={notice} onSignedIn={() => void load()} />;
+  // A new identity: live subscriptions move to a socket opened with the new session cookie.
+  if (!viewer || !context) return <SignInPage notice={notice} onSignedIn={() => (closeLive(), void load())} />;
 
   const links = PAGES.filter((p) => p.nav && (!p.permission || context.can(p.permission)));
   // '/' opens the first page the viewer may use.
