@@ -1,7 +1,7 @@
 // The console's shell: asks who is signed in and whether the server is claimed, then shows
 // first-run setup, sign-in, or the signed-in pages. Each page of PAGES has a path, the permission
-// its nav link needs (the server enforces it anyway) and its component; the step-up dialog is
-// mounted once here for every page.
+// its nav link needs (the server enforces it anyway) and its component; the step-up dialog and the
+// live maintenance banner are mounted once here for every page.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ConsoleLogoutDocument, ConsoleStartDocument, type ConsoleStartQuery } from './generated/graphql.ts';
@@ -9,6 +9,8 @@ import { messageOf, request } from './api.ts';
 import { SignInPage } from './pages/sign-in.tsx';
 import { SetupPage } from './pages/setup.tsx';
 import { UsersPage } from './pages/users.tsx';
+import { MaintenancePage } from './pages/maintenance.tsx';
+import { MaintenanceBanner } from './maintenance.tsx';
 import { ErrorMessage } from './components.tsx';
 import { Link, match, navigate, usePath } from './router.tsx';
 import { StepUpDialog } from './step-up.tsx';
@@ -25,11 +27,24 @@ interface PageEntry {
   render: (params: Record<string, string>) => ComponentChildren;
 }
 
-const PAGES: PageEntry[] = [{ path: '/users', nav: 'Users', permission: 'users:read', render: () => <UsersPage /> }];
+const PAGES: PageEntry[] = [
+  { path: '/users', nav: 'Users', permission: 'users:read', render: () => <UsersPage /> },
+  { path: '/maintenance', nav: 'Maintenance', permission: 'maintenance:write', render: () => <MaintenancePage /> },
+];
 
 type State = { kind: 'loading' } | { kind: 'failed'; message: string } | { kind: 'ready'; start: ConsoleStartQuery };
 
+/** Every page, signed in or not, under the live maintenance banner. */
 export function App() {
+  return (
+    <>
+      <MaintenanceBanner />
+      <Shell />
+    </>
+  );
+}
+
+function Shell() {
   const [state, setState] = useState<State>({ kind: 'loading' });
   const [notice, setNotice] = useState<string | null>(null);
   const path = usePath();
