@@ -10,6 +10,7 @@ import { SignInPage } from './pages/sign-in.tsx';
 import { SetupPage } from './pages/setup.tsx';
 import { UsersPage } from './pages/users.tsx';
 import { MaintenancePage } from './pages/maintenance.tsx';
+import { DatabasePage } from './pages/database.tsx';
 import { MaintenanceBanner } from './maintenance.tsx';
 import { ErrorMessage } from './components.tsx';
 import { Link, match, navigate, usePath } from './router.tsx';
@@ -30,6 +31,7 @@ interface PageEntry {
 const PAGES: PageEntry[] = [
   { path: '/users', nav: 'Users', permission: 'users:read', render: () => <UsersPage /> },
   { path: '/maintenance', nav: 'Maintenance', permission: 'maintenance:write', render: () => <MaintenancePage /> },
+  { path: '/database', nav: 'Database', permission: 'database:read', render: () => <DatabasePage /> },
 ];
 
 type State = { kind: 'loading' } | { kind: 'failed'; message: string } | { kind: 'ready'; start: ConsoleStartQuery };
