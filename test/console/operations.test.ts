@@ -2,8 +2,9 @@
 // turned on in one browser shows the live banner in others (signed in and signed out) within 2 s,
 // with the message and the end time in each viewer's own time zone; backups created, downloaded
 // (a real SQLite file), restored (later data gone), deleted (confirm and cancel); a hostile upload
-// refused with the server's typed error and nothing changed; a good upload with its progress; the
-// viewer's session ending with a restore; what viewers without the permissions are (not) offered.
+// and one over MAX_UPLOAD_MB refused with the server's error and nothing changed; a good upload with
+// its progress; the banner following sign-in and sign-out; the viewer's session ending with a
+// restore; what viewers without the permissions are (not) offered.
 // axe-core and a screenshot on every state, at 1280 px and 390 px.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,7 +35,8 @@ describe('console: maintenance and database', () => {
   const contexts: Array<{ close(): Promise<void> }> = [];
 
   before(async () => {
-    server = await startTestServer({ ADMIN_EMAIL: ADMIN, ADMIN_PASSWORD: STRONG_PASSWORD }, {}, { keepSqlite: true });
+    // A small upload limit, so a file over it is refused (HTTP 413) with the server's message.
+    server = await startTestServer({ ADMIN_EMAIL: ADMIN, ADMIN_PASSWORD: STRONG_PASSWORD, MAX_UPLOAD_MB: '1' }, {}, { keepSqlite: true });
     adminToken = (await login(server, ADMIN)).token;
     userToken = (await createConfirmedUser(server, USER)).token;
     const reader = await createConfirmedUser(server, READER);
@@ -191,6 +193,14 @@ describe('console: maintenance and database', () => {
     await banner(visitor).getByText('Second window').waitFor({ timeout: BANNER_BUDGET_MS });
     await server.gql(`mutation { setMaintenanceMode(input: { enabled: false }) { __typename } }`, {}, { token: adminToken });
     await banner(visitor).getByText('Second window').waitFor({ state: 'detached', timeout: BANNER_BUDGET_MS });
+    // And after signing out again.
+    await visitor.getByRole('button', { name: 'Sign out' }).click();
+    await visitor.getByRole('heading', { name: 'Sign in to Gatehouse' }).waitFor();
+    await visitorTab.followingLive();
+    await server.gql(`mutation { setMaintenanceMode(input: { enabled: true, message: "Third window" }) { __typename } }`, {}, { token: adminToken });
+    await banner(visitor).getByText('Third window').waitFor({ timeout: BANNER_BUDGET_MS });
+    await server.gql(`mutation { setMaintenanceMode(input: { enabled: false }) { __typename } }`, {}, { token: adminToken });
+    await banner(visitor).getByText('Third window').waitFor({ state: 'detached', timeout: BANNER_BUDGET_MS });
 
     for (const tab of [adminTab, userTab, visitorTab]) {
       assert.deepEqual(tab.errors, [], 'no script errors or CSP violations');
@@ -329,6 +339,23 @@ describe('console: maintenance and database', () => {
       assert.equal(refused.code, 'NOT_SQLITE');
       assert.equal(await alert.textContent(), refused.message);
       await assertAccessible(page, 'database-upload-refused');
+      await confirm.getByRole('button', { name: 'Cancel' }).click();
+      await confirm.waitFor({ state: 'hidden' });
+    });
+
+    test('upload a file over MAX_UPLOAD_MB: the server’s TOO_LARGE message, nothing changed', async () => {
+      const before = await tableChecksums(server, ['audit_events']);
+      await page.getByLabel('Database file').setInputFiles({ name: 'huge.db', mimeType: 'application/octet-stream', buffer: Buffer.alloc(2.5 * 1024 * 1024, 1) });
+      await page.getByRole('button', { name: 'Upload and replace' }).click();
+      const confirm = dialog(page, 'Replace the current data with this file?');
+      await confirm.getByRole('button', { name: 'Replace the current data' }).click();
+      const alert = confirm.getByRole('alert');
+      await alert.waitFor();
+      const refused = await uploadDatabase(server, Buffer.alloc(2.5 * 1024 * 1024, 1), { token: adminToken });
+      assert.equal(refused.status, 413);
+      assert.equal(refused.body.errors[0].extensions.code, 'TOO_LARGE');
+      assert.equal(await alert.textContent(), refused.body.errors[0].message);
+      assert.deepEqual(await tableChecksums(server, ['audit_events']), before);
       await confirm.getByRole('button', { name: 'Cancel' }).click();
       await confirm.waitFor({ state: 'hidden' });
     });
