@@ -236,7 +236,9 @@ function Upload({ onReplaced }: { onReplaced: (result: ConsoleDatabaseReplacedFr
   return (
     <section aria-labelledby="upload-title">
       <h2 id="upload-title">Replace with an uploaded file</h2>
-      <label for={inputId}>Database file</label>
+      <label class="block" for={inputId}>
+        Database file
+      </label>
       <input
         id={inputId}
         type="file"
