@@ -1,8 +1,8 @@
 // The console's shell: asks who is signed in and whether the server is claimed, then shows
 // first-run setup, sign-in, or the signed-in pages. Each page of PAGES has a path, the permission
-// its nav link needs (the server enforces it anyway) and its component; the step-up dialog is
-// mounted once here for every page, and so is the watch for the end of the console's own session
-// (session-end.tsx), which brings back the sign-in page with a notice saying why.
+// its nav link needs (the server enforces it anyway) and its component; the step-up dialog, the
+// live maintenance banner and the watch for the end of the console's own session (session-end.tsx,
+// which brings back the sign-in page with a notice saying why) are mounted once here for every page.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ConsoleLogoutDocument, ConsoleStartDocument, type ConsoleStartQuery } from './generated/graphql.ts';
@@ -13,6 +13,9 @@ import { UsersPage } from './pages/users.tsx';
 import { UserPage } from './pages/user.tsx';
 import { RolesPage } from './pages/roles.tsx';
 import { AuditPage } from './pages/audit.tsx';
+import { MaintenancePage } from './pages/maintenance.tsx';
+import { DatabasePage } from './pages/database.tsx';
+import { MaintenanceBanner } from './maintenance.tsx';
 import { ErrorMessage } from './components.tsx';
 import { Link, match, navigate, usePath } from './router.tsx';
 import { StepUpDialog } from './step-up.tsx';
@@ -35,11 +38,23 @@ const PAGES: PageEntry[] = [
   { path: '/users/:id', permission: 'users:read', render: ({ id }) => <UserPage key={id} id={id!} /> },
   { path: '/roles', nav: 'Roles', permission: 'roles:read', render: () => <RolesPage /> },
   { path: '/audit', nav: 'Audit log', permission: 'audit:read', render: () => <AuditPage /> },
+  { path: '/maintenance', nav: 'Maintenance', permission: 'maintenance:write', render: () => <MaintenancePage /> },
+  { path: '/database', nav: 'Database', permission: 'database:read', render: () => <DatabasePage /> },
 ];
 
 type State = { kind: 'loading' } | { kind: 'failed'; message: string } | { kind: 'ready'; start: ConsoleStartQuery };
 
+/** Every page, signed in or not, under the live maintenance banner. */
 export function App() {
+  return (
+    <>
+      <MaintenanceBanner />
+      <Shell />
+    </>
+  );
+}
+
+function Shell() {
   const [state, setState] = useState<State>({ kind: 'loading' });
   const [notice, setNotice] = useState<string | null>(null);
   const path = usePath();
@@ -106,7 +121,8 @@ export function App() {
       />
     );
   }
-  if (!viewer || !context) return <SignInPage notice={notice} onSignedIn={() => void load()} />;
+  // A new identity: live subscriptions move to a socket opened with the new session cookie.
+  if (!viewer || !context) return <SignInPage notice={notice} onSignedIn={() => (closeLive(), void load())} />;
 
   const links = PAGES.filter((p) => p.nav && (!p.permission || context.can(p.permission)));
   // '/' opens the first page the viewer may use.

@@ -19,12 +19,17 @@ function socket(): Client {
   return client;
 }
 
-/** Subscribes to `document`; `onData` gets each result's data. Returns the unsubscribe function. */
+/**
+ * Subscribes to `document`; `onData` gets each result's data. Returns the unsubscribe function.
+ * `onComplete` runs when the subscription ends without an error: the server completed it, or
+ * closeLive() disposed the socket (a subscriber that outlives a sign-in or sign-out subscribes again).
+ */
 export function subscribe<TResult, TVariables>(
   document: TypedDocumentString<TResult, TVariables>,
   variables: TVariables,
   onData: (data: TResult) => void,
   onError: (error: unknown) => void = () => {},
+  onComplete: () => void = () => {},
 ): () => void {
   return socket().subscribe<TResult>(
     { query: document.toString(), variables: (variables ?? {}) as Record<string, unknown> },
@@ -33,7 +38,7 @@ export function subscribe<TResult, TVariables>(
         if (result.data) onData(result.data as TResult);
       },
       error: onError,
-      complete: () => {},
+      complete: onComplete,
     },
   );
 }
