@@ -9,6 +9,7 @@ import { messageOf, request } from './api.ts';
 import { SignInPage } from './pages/sign-in.tsx';
 import { SetupPage } from './pages/setup.tsx';
 import { UsersPage } from './pages/users.tsx';
+import { AccountPage } from './pages/account.tsx';
 import { ErrorMessage } from './components.tsx';
 import { Link, match, navigate, usePath } from './router.tsx';
 import { StepUpDialog } from './step-up.tsx';
@@ -25,7 +26,10 @@ interface PageEntry {
   render: (params: Record<string, string>) => ComponentChildren;
 }
 
-const PAGES: PageEntry[] = [{ path: '/users', nav: 'Users', permission: 'users:read', render: () => <UsersPage /> }];
+const PAGES: PageEntry[] = [
+  { path: '/users', nav: 'Users', permission: 'users:read', render: () => <UsersPage /> },
+  { path: '/account', nav: 'My account', render: () => <AccountPage /> },
+];
 
 type State = { kind: 'loading' } | { kind: 'failed'; message: string } | { kind: 'ready'; start: ConsoleStartQuery };
 
