@@ -17,6 +17,7 @@ import { maintenanceGatePlugin } from './maintenance/gate.ts';
 import { mfaEnrollmentGatePlugin } from './mfa/policy.ts';
 import { endRevokedSubscriptionsPlugin, type ConnectionRegistry } from './realtime/connections.ts';
 import type { SharedSubscriptions } from './realtime/shared-subscriptions.ts';
+import type { TrustedDocuments } from './config/trusted-documents.ts';
 
 /**
  * GraphiQL's page, imported on its first request: the module is a 9 MB script that holds about
@@ -39,9 +40,11 @@ export interface GraphQLServerParts {
   sharedSubscriptions: SharedSubscriptions;
   /** The request id of the HTTP request being handled, for the error masker's log lines. */
   requestIds: AsyncLocalStorage<string>;
+  /** The documents non-admins may send (TRUSTED_DOCUMENTS and the console's); null: any. */
+  trustedDocuments: TrustedDocuments | null;
 }
 
-export function createGraphQLServer({ services, buildContext, connections, wsContexts, sharedSubscriptions, requestIds }: GraphQLServerParts): GatehouseYoga {
+export function createGraphQLServer({ services, buildContext, connections, wsContexts, sharedSubscriptions, requestIds, trustedDocuments }: GraphQLServerParts): GatehouseYoga {
   return createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -75,7 +78,7 @@ export function createGraphQLServer({ services, buildContext, connections, wsCon
       documentNestingPlugin(),
       validationValuesPlugin(),
       // After the parser limits, before the gate: a document not in TRUSTED_DOCUMENTS never executes.
-      trustedDocumentsPlugin(services.config),
+      trustedDocumentsPlugin(trustedDocuments),
       // Runs on execute/subscribe (after the context exists), for HTTP, SSE and WebSocket alike.
       maintenanceGatePlugin(),
       // After maintenance (whose answer wins for everyone but admins): MFA_REQUIRED_ROLES holders without a factor.

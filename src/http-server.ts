@@ -17,7 +17,7 @@ import { handleAccountPage } from './accounts/http.ts';
 import { handleOAuthRoute } from './oauth/http.ts';
 import { handleDatabaseDownload, receiveUpload } from './database/http.ts';
 import { DOWNLOAD_PATH } from './database/service.ts';
-import { handleConsole, loadConsoleBuild } from './console/http.ts';
+import { handleConsole, type ConsoleBuild } from './console/http.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
@@ -27,12 +27,12 @@ export interface HttpServerParts {
   buildContext: ContextBuilder;
   /** Set to the request id while a request is handled (the error masker reads it). */
   requestIds: AsyncLocalStorage<string>;
+  /** The admin console's built files, read once (CONSOLE=false: null, and /admin is a 404). */
+  consoleBuild: ConsoleBuild | null;
 }
 
-export function createHttpServer({ services, yoga, buildContext, requestIds }: HttpServerParts): Server {
+export function createHttpServer({ services, yoga, buildContext, requestIds, consoleBuild }: HttpServerParts): Server {
   const { config, logger, database } = services;
-  // The admin console's built files, read once (CONSOLE=false: none, and /admin is a 404).
-  const consoleBuild = config.console ? loadConsoleBuild() : null;
   if (consoleBuild && consoleBuild.files === null) logger.warn('The admin console is not built (console/dist is missing): run `npm run console:build`.');
   const http = createServer((req, res) => {
     handleHttp(req, res).catch((error: unknown) => {

@@ -102,6 +102,10 @@ async function serve(): Promise<number> {
   // process is killed.
   flushCompileCache();
   gatehouse.services.logger.info({ url }, `Gatehouse listening on ${url}`);
+  if (gatehouse.consolePath) {
+    const consoleUrl = new URL(gatehouse.consolePath, url).href;
+    gatehouse.services.logger.info({ consoleUrl }, `Admin console: ${consoleUrl}`);
+  }
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

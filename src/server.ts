@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config/index.ts';
+import type { TrustedDocuments } from './config/trusted-documents.ts';
 import type { Services } from './context.ts';
 import { closeServices, openServices, type ServiceOptions } from './services.ts';
 import { createGraphQLServer, type GatehouseYoga } from './graphql-server.ts';
@@ -22,6 +23,7 @@ import { createConnectionRegistry, type ConnectionRegistry } from './realtime/co
 import { watchOutsideChanges } from './realtime/outside-changes.ts';
 import { createSharedSubscriptions } from './realtime/shared-subscriptions.ts';
 import { attachGraphQLWebSocket } from './realtime/websocket.ts';
+import { CONSOLE_PATH, loadConsoleBuild, withConsoleDocuments } from './console/http.ts';
 
 export interface GatehouseOptions extends ServiceOptions {
   /** Extra authenticators (e.g. LDAP), each at a position in the chain (default: after the built-ins). */
@@ -37,6 +39,8 @@ export interface Gatehouse {
   yoga: GatehouseYoga;
   /** Subscriptions executed once per event for their subscribers (src/realtime/shared-subscriptions.ts). */
   sharedSubscriptions: { readonly groups: number };
+  /** Where the admin console is served ('/admin'), or null when it is off (CONSOLE=false) or not built. */
+  consolePath: string | null;
   /** Starts listening; resolves with the GraphQL endpoint URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -56,7 +60,11 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   // Live connections, ended when their credentials are revoked (sockets here, SSE by a plugin).
   const connections = createConnectionRegistry(services.pubsub);
   let tasks: { stop(): Promise<void> };
+  // The admin console's built files, read once (CONSOLE=false: none); its documents join TRUSTED_DOCUMENTS.
+  const consoleBuild = config.console ? loadConsoleBuild() : null;
+  let trustedDocuments: TrustedDocuments | null;
   try {
+    trustedDocuments = withConsoleDocuments(config.trustedDocuments, consoleBuild, (message) => services.logger.warn(message));
     tasks = await startServerTasks(services, connections);
   } catch (error) {
     // A start that fails must not leave the database open.
@@ -68,8 +76,8 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   const wsContexts = new WeakSet<object>();
   const sharedSubscriptions = createSharedSubscriptions();
   const requestIds = new AsyncLocalStorage<string>();
-  const yoga = createGraphQLServer({ services, buildContext, connections, wsContexts, sharedSubscriptions, requestIds });
-  const http = createHttpServer({ services, yoga, buildContext, requestIds });
+  const yoga = createGraphQLServer({ services, buildContext, connections, wsContexts, sharedSubscriptions, requestIds, trustedDocuments });
+  const http = createHttpServer({ services, yoga, buildContext, requestIds, consoleBuild });
   const webSocket = attachGraphQLWebSocket({
     http,
     config,
@@ -78,6 +86,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     authenticators,
     connections,
     wsContexts,
+    trustedDocuments,
     connectionInitWaitTimeoutMs: options.wsConnectionInitTimeoutMs ?? 3_000,
     serverContext: (upgrade) => ({ requestId: randomUUID(), ip: clientIp(upgrade, config.trustProxyHops), responseCookies: [] }) satisfies ServerContext,
   });
@@ -88,6 +97,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
     http,
     yoga,
     sharedSubscriptions,
+    consolePath: consoleBuild?.files ? CONSOLE_PATH : null,
     listen: () => listen(http, config),
     async close() {
       await tasks.stop();

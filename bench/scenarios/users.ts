@@ -10,15 +10,15 @@ import { checkSample, cpuNote, runCheckedLoad, type GraphQLLoad } from '../lib/l
 import { ROOT, tempDir } from '../lib/processes.ts';
 import { fmt, median, type ResultRow, type RunOptions } from '../lib/report.ts';
 
-const USERS = 1_000_000;
+export const USERS = 1_000_000;
 const DEEP = 900_000;
 const BASE_TIME = Date.UTC(2020, 0, 1);
 const CACHE = join(ROOT, 'bench', '.cache', `users-${USERS}.db`);
 
 const userId = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
-/** Builds the database once: Gatehouse's migrations, then the users in one INSERT … SELECT. */
-async function usersDatabase(log: (line: string) => void): Promise<string> {
+/** Builds the database once: Gatehouse's migrations, then the users in one INSERT … SELECT. Shared with the console scenario. */
+export async function usersDatabase(log: (line: string) => void): Promise<string> {
   if (existsSync(CACHE)) return CACHE;
   mkdirSync(join(CACHE, '..'), { recursive: true });
   const building = `${CACHE}.building`;

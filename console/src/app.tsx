@@ -16,6 +16,7 @@ import { AuditPage } from './pages/audit.tsx';
 import { MaintenancePage } from './pages/maintenance.tsx';
 import { DatabasePage } from './pages/database.tsx';
 import { MaintenanceBanner } from './maintenance.tsx';
+import { AccountPage } from './pages/account.tsx';
 import { ErrorMessage } from './components.tsx';
 import { Link, match, navigate, usePath } from './router.tsx';
 import { StepUpDialog } from './step-up.tsx';
@@ -40,6 +41,7 @@ const PAGES: PageEntry[] = [
   { path: '/audit', nav: 'Audit log', permission: 'audit:read', render: () => <AuditPage /> },
   { path: '/maintenance', nav: 'Maintenance', permission: 'maintenance:write', render: () => <MaintenancePage /> },
   { path: '/database', nav: 'Database', permission: 'database:read', render: () => <DatabasePage /> },
+  { path: '/account', nav: 'My account', render: () => <AccountPage /> },
 ];
 
 type State = { kind: 'loading' } | { kind: 'failed'; message: string } | { kind: 'ready'; start: ConsoleStartQuery };

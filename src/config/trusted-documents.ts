@@ -34,6 +34,12 @@ export function readTrustedDocuments(files: string[]): TrustedDocuments {
   return { files, byHash, documents: new Set(byHash.values()) };
 }
 
+/** Both sets of documents: a client may send any document of either. */
+export function mergeTrustedDocuments(a: TrustedDocuments, b: TrustedDocuments): TrustedDocuments {
+  const byHash = new Map([...a.byHash, ...b.byHash]);
+  return { files: [...a.files, ...b.files], byHash, documents: new Set(byHash.values()) };
+}
+
 function readManifest(file: string): Array<[string, string]> {
   let text: string;
   try {

@@ -3,13 +3,19 @@
 // path can reach outside the build). /admin and client routes (/admin/users …) answer index.html
 // (`no-cache`, revalidated by ETag); hashed files under /admin/assets/ are cached for a year.
 // Every answer carries a strict Content-Security-Policy: the build has no inline script or style.
+// With TRUSTED_DOCUMENTS, the console's own documents (the build's persisted-documents.json) are
+// trusted too, or its sign-in would be refused to everyone but admins.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ConfigError } from '../config/index.ts';
+import { mergeTrustedDocuments, readTrustedDocuments, type TrustedDocuments } from '../config/trusted-documents.ts';
 
 export const CONSOLE_PATH = '/admin';
 export const CONSOLE_DIST = join(import.meta.dirname, '..', '..', 'console', 'dist');
+/** Written by scripts/build-console.ts: the documents the console sends, for the server only (not served). */
+export const CONSOLE_MANIFEST = 'persisted-documents.json';
 
 export const CONSOLE_CSP = [
   "default-src 'self'",
@@ -45,20 +51,21 @@ interface ConsoleFile {
 }
 
 export interface ConsoleBuild {
+  dir: string;
   /** By path below /admin/, e.g. `assets/index-3f9a.js`; null when console/dist has no index.html. */
   files: Map<string, ConsoleFile> | null;
 }
 
 /** Reads the build once. A missing build is not an error: /admin then says how to build it. */
 export function loadConsoleBuild(dir = CONSOLE_DIST): ConsoleBuild {
-  if (!existsSync(join(dir, 'index.html'))) return { files: null };
+  if (!existsSync(join(dir, 'index.html'))) return { dir, files: null };
   const files = new Map<string, ConsoleFile>();
   const walk = (folder: string) => {
     for (const entry of readdirSync(folder, { withFileTypes: true })) {
       const full = join(folder, entry.name);
+      const name = relative(dir, full).split(sep).join('/');
       if (entry.isDirectory()) walk(full);
-      else if (entry.isFile() && statSync(full).size < 16 * 1024 * 1024) {
-        const name = relative(dir, full).split(sep).join('/');
+      else if (entry.isFile() && name !== CONSOLE_MANIFEST && statSync(full).size < 16 * 1024 * 1024) {
         const body = readFileSync(full);
         files.set(name, {
           body,
@@ -70,7 +77,26 @@ export function loadConsoleBuild(dir = CONSOLE_DIST): ConsoleBuild {
     }
   };
   walk(dir);
-  return { files };
+  return { dir, files };
+}
+
+/**
+ * The trusted documents in effect: TRUSTED_DOCUMENTS plus, while the console is served (a build,
+ * not CONSOLE=false), the console's manifest. Null (any document) without TRUSTED_DOCUMENTS. A
+ * build without the manifest (built before it existed) adds nothing: `warn` says to rebuild.
+ */
+export function withConsoleDocuments(trusted: TrustedDocuments | null, build: ConsoleBuild | null, warn: (message: string) => void): TrustedDocuments | null {
+  if (!trusted || !build?.files) return trusted;
+  const file = join(build.dir, CONSOLE_MANIFEST);
+  if (!existsSync(file)) {
+    warn(`The admin console's build has no ${CONSOLE_MANIFEST}: with TRUSTED_DOCUMENTS its sign-in is refused. Run \`npm run console:build\`, then restart.`);
+    return trusted;
+  }
+  try {
+    return mergeTrustedDocuments(trusted, readTrustedDocuments([file]));
+  } catch (error) {
+    throw new ConfigError(`The admin console's build is damaged (${(error as Error).message}): run \`npm run console:build\`, or set CONSOLE=false.`);
+  }
 }
 
 function securityHeaders(res: ServerResponse): void {

@@ -8,7 +8,6 @@
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import { GraphQLError, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Config } from '../config/index.ts';
 import { viewerAccess, type Context } from '../context.ts';
 import { AccessError } from '../errors.ts';
 import { toGraphQLError } from './errors.ts';
@@ -63,8 +62,8 @@ export function isTrustedDocument(trusted: TrustedDocuments, document: DocumentN
   return text !== undefined && trusted.documents.has(text);
 }
 
-export function trustedDocumentsPlugin(config: Config): Plugin {
-  const trusted = config.trustedDocuments;
+/** `trusted`: TRUSTED_DOCUMENTS with the console's (src/console/http.ts withConsoleDocuments); null allows any. */
+export function trustedDocumentsPlugin(trusted: TrustedDocuments | null): Plugin {
   if (!trusted) return {};
 
   const refusal = (args: { document: DocumentNode; contextValue?: unknown }): AccessError | null | Promise<AccessError | null> => {
@@ -105,8 +104,7 @@ export function trustedDocumentsPlugin(config: Config): Plugin {
  * document the hash names. The graphql-ws protocol requires `query` to be a string.
  * Throws a GraphQLError for an unknown hash or a document that is not its hash's.
  */
-export function socketOperationDocument(config: Config, payload: { query: string; extensions?: unknown }): string {
-  const trusted = config.trustedDocuments;
+export function socketOperationDocument(trusted: TrustedDocuments | null, payload: { query: string; extensions?: unknown }): string {
   if (!trusted) return payload.query;
   const error = mismatch(payload);
   if (error) throw toGraphQLError(error);

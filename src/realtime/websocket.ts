@@ -13,6 +13,7 @@ import type { Services } from '../context.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { isAllowedOrigin } from '../http/csrf.ts';
 import { socketOperationDocument } from '../http/trusted-documents.ts';
+import type { TrustedDocuments } from '../config/trusted-documents.ts';
 import type { ConnectionRegistry } from './connections.ts';
 import type { LiveCredential } from './pubsub.ts';
 
@@ -31,6 +32,8 @@ export interface WebSocketDeps {
   connections: ConnectionRegistry;
   /** Contexts of operations over graphql-ws: their socket is closed as a whole, not each subscription. */
   wsContexts: WeakSet<object>;
+  /** The documents non-admins may send (TRUSTED_DOCUMENTS and the console's); null: any. */
+  trustedDocuments: TrustedDocuments | null;
   /** How long a socket may stay open without `connection_init` before it is closed with 4408. */
   connectionInitWaitTimeoutMs: number;
   /** What the HTTP layer would hand yoga for a request (request id, client IP…), for an operation of this socket. */
@@ -122,7 +125,7 @@ export function attachGraphQLWebSocket(deps: WebSocketDeps): { close(): Promise<
     let document;
     try {
       // A hash of a trusted document (TRUSTED_DOCUMENTS) is resolved before parsing, as on HTTP.
-      document = enveloped.parse(socketOperationDocument(config, payload));
+      document = enveloped.parse(socketOperationDocument(deps.trustedDocuments, payload));
     } catch (error) {
       return [error instanceof GraphQLError ? error : new GraphQLError('Invalid query.')];
     }

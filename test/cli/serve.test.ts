@@ -44,7 +44,7 @@ function firstLine<T>(child: ChildProcess, match: (line: string) => T | undefine
 }
 
 describe('gatehouse command', () => {
-  test('serve: logs its URL as one JSON line, answers /health, exits 0 on SIGTERM', async () => {
+  test('serve: logs its URL and the admin console URL as JSON lines, answers /health, exits 0 on SIGTERM', async () => {
     const child = spawn(NODE, [MAIN, 'serve'], {
       cwd: dir,
       env: env({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: join(dir, 'serve.db'), LOG_LEVEL: 'info' }),
@@ -54,16 +54,23 @@ describe('gatehouse command', () => {
     child.stderr!.on('data', (chunk) => (stderr += chunk));
     const stdout: string[] = [];
     child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk.toString()));
+    const json = (line: string): { url?: string; consoleUrl?: string } => {
+      try {
+        return JSON.parse(line);
+      } catch {
+        // Not JSON: the structured-log assertion below reports it with the whole output.
+        return {};
+      }
+    };
     try {
-      const url = await firstLine(child, (line) => {
-        try {
-          return (JSON.parse(line) as { url?: string }).url;
-        } catch {
-          // Not JSON: the structured-log assertion below reports it with the whole output.
-          return undefined;
-        }
-      });
+      // Logged right after the listening line (this checkout's console is built by `npm install`).
+      const consoleUrl = await firstLine(child, (line) => json(line).consoleUrl);
+      const url = stdout.join('').split('\n').map((line) => json(line).url).find(Boolean)!;
       assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
+      assert.equal(consoleUrl, new URL('/admin', url).href);
+      const page = await fetch(consoleUrl);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get('content-type')!, /^text\/html/);
       const health = await fetch(new URL('/health', url));
       assert.equal(health.status, 200);
       assert.deepEqual(await health.json(), { status: 'ok' });
@@ -89,8 +96,10 @@ describe('gatehouse command', () => {
     const stdout: string[] = [];
     child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk.toString()));
     try {
-      const url = await firstLine(child, (line) => line.match(/http:\/\/127\.0\.0\.1:\d+\/graphql/)?.[0]);
-      assert.equal((await fetch(new URL('/health', url))).status, 200);
+      // The console line comes after the listening line: both are then in the output.
+      const consoleUrl = await firstLine(child, (line) => line.match(/Admin console: (http:\/\/127\.0\.0\.1:\d+\/admin)$/)?.[1]);
+      assert.match(stdout.join(''), /Gatehouse listening on http:\/\/127\.0\.0\.1:\d+\/graphql/);
+      assert.equal((await fetch(new URL('/health', consoleUrl))).status, 200);
       const exited = once(child, 'exit');
       child.kill('SIGTERM');
       assert.equal((await exited)[0], 0);
@@ -104,6 +113,27 @@ describe('gatehouse command', () => {
     const bad = run(NODE, [MAIN, 'serve'], { LOG_FORMAT: 'fancy', DATABASE_URL: join(dir, 'never-pretty.db') });
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /\bLOG_FORMAT\b/);
+  });
+
+  test('serve with CONSOLE=false: no admin console line', async () => {
+    const child = spawn(NODE, [MAIN, 'serve'], {
+      cwd: dir,
+      env: env({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: join(dir, 'no-console.db'), LOG_LEVEL: 'info', CONSOLE: 'false' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const stdout: string[] = [];
+    child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk.toString()));
+    try {
+      await firstLine(child, (line) => (line.includes('Gatehouse listening on') ? true : undefined));
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      assert.equal((await exited)[0], 0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    // Everything it logged up to its exit: the listening line, and no console line.
+    assert.match(stdout.join(''), /shutting down/);
+    assert.doesNotMatch(stdout.join(''), /Admin console|consoleUrl/);
   });
 
   test('schema: prints the SDL committed in schema.graphql', () => {
