@@ -95,7 +95,7 @@ describe('console: roles, permissions and the audit log', () => {
     await form.getByRole('alert').filter({ hasText: invalid.message }).waitFor();
     const nameField = form.getByLabel('Role name');
     assert.equal(await nameField.getAttribute('aria-invalid'), 'true');
-    const problemId = (await nameField.getAttribute('aria-describedby'))!.split(' ').find((id) => id.endsWith('-error'))!;
+    const problemId = (await nameField.getAttribute('aria-describedby'))!.split(' ').find((id) => id.endsWith('-errors'))!;
     assert.equal(await form.locator(`[id="${problemId}"]`).textContent(), invalid.fields[0].messages.join(' '), 'the field problem is under the field and read with it');
     await assertAccessible(page, 'roles-create-refused');
 

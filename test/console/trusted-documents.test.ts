@@ -37,7 +37,8 @@ describe('console under TRUSTED_DOCUMENTS', () => {
     manifest = join(manifestDir, 'app.json');
     const app = ['query AppViewer { viewer { email } }', REGISTER, LOGIN];
     writeFileSync(manifest, JSON.stringify(Object.fromEntries(app.map((d) => [`sha256:${sha256(d)}`, d]))));
-    server = await startTestServer({ TRUSTED_DOCUMENTS: manifest });
+    // A claimed server (an admin exists), or the console would show first-run setup.
+    server = await startTestServer({ TRUSTED_DOCUMENTS: manifest, ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD: STRONG_PASSWORD });
     user = await createConfirmedUser(server, 'member@example.com', STRONG_PASSWORD, { displayName: 'Member' });
     browser = await launchChromium();
   });

@@ -129,11 +129,11 @@ describe('console: users and a user', () => {
       const carolId = decodeURIComponent(new URL(page.url()).pathname.split('/').at(-1)!);
       assert.equal(new URL(page.url()).pathname, `/admin/users/${encodeURIComponent(carolId)}`);
 
-      // Carol signs in to the console in her own browser; she has no console pages yet.
+      // Carol signs in to the console in her own browser; her only page is My account.
       carol = await openConsole(browser, fresh.origin);
       let live = liveSubscribed(carol.page);
       await signIn(carol.page, 'carol@example.com', STRONG_PASSWORD);
-      await carol.page.getByText('Your account has no console pages.').waitFor();
+      await carol.page.getByRole('heading', { name: 'My account', level: 1 }).waitFor();
       await live;
 
       // Change her roles: support (users:read). Her next request has it: the Users page appears.
