@@ -14,14 +14,11 @@ import {
   type UpdateRoleInput,
 } from '../generated/graphql.ts';
 import { expect, messageOf, request } from '../api.ts';
-import { ConfirmButton, ErrorMessage, Field, Status, useAction } from '../components.tsx';
+import { ConfirmButton, ErrorMessage, Field, FieldErrors, Status, useAction } from '../components.tsx';
 import { useViewer } from '../viewer.ts';
 
 type RoleItem = ConsoleAccessOverviewQuery['roles'][number];
 type PermissionItem = ConsoleAccessOverviewQuery['permissions'][number];
-/** A ValidationError's problems by input field ('name', 'description', 'permissions', …). */
-type FieldProblems = Record<string, string>;
-const listOf = (message: string | undefined): string[] | undefined => (message ? [message] : undefined);
 
 const ADMIN = 'admin';
 const USER = 'user';
@@ -193,7 +190,6 @@ function RoleForm({ role, permissions, onSaved, onCancel }: { role?: RoleItem; p
   const [name, setName] = useState(role?.name ?? '');
   const [description, setDescription] = useState(role?.description ?? '');
   const [selected, setSelected] = useState<string[]>(initial);
-  const [problems, setProblems] = useState<FieldProblems>({});
   const action = useAction();
   const form = useRef<HTMLFormElement>(null);
   const legendId = useId();
@@ -211,7 +207,6 @@ function RoleForm({ role, permissions, onSaved, onCancel }: { role?: RoleItem; p
       const result = role
         ? (await request(ConsoleAccessUpdateRoleDocument, { input: changesTo(role, { name, description, selected }) })).updateRole
         : (await request(ConsoleAccessCreateRoleDocument, { input: { name, description: description.trim() || null, permissions: selected } })).createRole;
-      setProblems(problemsOf(result));
       const saved = expect(result, 'Role');
       if (!role) {
         setName('');
@@ -232,13 +227,13 @@ function RoleForm({ role, permissions, onSaved, onCancel }: { role?: RoleItem; p
         maxLength={64}
         disabled={role?.builtIn}
         hint={role?.builtIn ? 'Built-in roles keep their name.' : NAME_HINT}
-        errors={listOf(problems.name ?? problems.newName)}
+        errors={action.fields.name ?? action.fields.newName}
       />
-      <Field label="Role description" value={description} onValue={setDescription} maxLength={500} errors={listOf(problems.description)} />
+      <Field label="Role description" value={description} onValue={setDescription} maxLength={500} errors={action.fields.description} />
       {isAdmin ? (
         <p class="hint">The admin role holds every permission; its list cannot be edited.</p>
       ) : (
-        <fieldset aria-describedby={problems.permissions ? `${legendId}-error` : undefined}>
+        <fieldset aria-describedby={action.fields.permissions ? `${legendId}-error` : undefined}>
           <legend id={legendId}>Permissions</legend>
           {permissions.length === 0 && <p class="empty">There are no permissions yet.</p>}
           {permissions.map((p) => (
@@ -251,11 +246,7 @@ function RoleForm({ role, permissions, onSaved, onCancel }: { role?: RoleItem; p
               onChange={(on) => toggle(p.name, on)}
             />
           ))}
-          {problems.permissions && (
-            <p id={`${legendId}-error`} class="field-error">
-              {problems.permissions}
-            </p>
-          )}
+          <FieldErrors id={`${legendId}-error`} errors={action.fields.permissions} />
           {role?.builtIn && role.name !== USER && <p class="hint">Permissions declared in code for this role come back at the next start.</p>}
         </fieldset>
       )}
@@ -301,11 +292,6 @@ function changesTo(role: RoleItem, form: { name: string; description: string; se
   const after = [...form.selected].sort();
   if (role.name !== ADMIN && before.join() !== after.join()) input.permissions = after;
   return input;
-}
-
-function problemsOf(result: { __typename: string; fields?: Array<{ field: string; messages: string[] }> } | null): FieldProblems {
-  if (result?.__typename !== 'ValidationError' || !result.fields) return {};
-  return Object.fromEntries(result.fields.map((f) => [f.field, f.messages.join(' ')]));
 }
 
 function PermissionsSection({ data, writable, onChanged }: { data: ConsoleAccessOverviewQuery; writable: boolean; onChanged: (message: string) => Promise<void> }) {
@@ -381,13 +367,11 @@ function rolesLosing(roles: string[]): string {
 function PermissionForm({ onSaved }: { onSaved: (name: string) => Promise<void> }) {
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
-  const [problems, setProblems] = useState<FieldProblems>({});
   const action = useAction();
   const submit = (event: Event) => {
     event.preventDefault();
     void action.run(async () => {
       const result = (await request(ConsoleAccessCreatePermissionDocument, { input: { name, description: description.trim() || null } })).createPermission;
-      setProblems(problemsOf(result));
       const created = expect(result, 'Permission');
       setName('');
       setDescription('');
@@ -396,8 +380,8 @@ function PermissionForm({ onSaved }: { onSaved: (name: string) => Promise<void> 
   };
   return (
     <form class="access-form" onSubmit={submit} aria-busy={action.busy}>
-      <Field label="Permission name" value={name} onValue={setName} required maxLength={64} hint={NAME_HINT} errors={listOf(problems.name)} />
-      <Field label="Permission description" value={description} onValue={setDescription} maxLength={500} errors={listOf(problems.description)} />
+      <Field label="Permission name" value={name} onValue={setName} required maxLength={64} hint={NAME_HINT} errors={action.fields.name} />
+      <Field label="Permission description" value={description} onValue={setDescription} maxLength={500} errors={action.fields.description} />
       <ErrorMessage message={action.error} />
       <button type="submit" disabled={action.busy}>
         {action.busy ? 'Creating…' : 'Create permission'}
