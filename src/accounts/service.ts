@@ -20,8 +20,7 @@ import { normalizeProfile, type ProfileInput } from './profile.ts';
 import { consumeToken, findUsableToken, issueEmailToken, issueEmailTokenUnlessRecent } from './email-tokens.ts';
 import { confirmEmailMessage, resetPasswordMessage } from '../mail/templates.ts';
 import { emailLink } from '../config/index.ts';
-import { checkPasswordStrength } from '../validation/password.ts';
-import { breachedMessage } from '../validation/breach.ts';
+import { checkNewPassword } from '../validation/breach.ts';
 import { defaultRole } from '../access/sync.ts';
 import { AUDIT_ACTIONS, recordAudit } from '../audit/service.ts';
 
@@ -33,15 +32,10 @@ export interface RegisterInput extends ProfileInput {
   password: string;
 }
 
-/**
- * What is wrong with a new password: the strength policy, then (PASSWORD_BREACH_CHECK) whether it
- * appears in known breaches — asked only of a password strong enough to pass otherwise.
- */
+/** What is wrong with a new password, on `field` (validation/breach.ts checkNewPassword). */
 export async function passwordProblems(services: Pick<Services, 'breaches'>, field: string, password: string, userInputs: string[]): Promise<FieldProblem[]> {
-  const strength = checkPasswordStrength(password, userInputs);
-  if (!strength.acceptable) return [{ field, messages: strength.issues }];
-  const breached = await services.breaches.count(password);
-  return breached ? [{ field, messages: [breachedMessage(breached)] }] : [];
+  const strength = await checkNewPassword(services.breaches, password, userInputs);
+  return strength.acceptable ? [] : [{ field, messages: strength.issues }];
 }
 
 export function profileInputs(user: Pick<User, 'email' | 'displayName' | 'firstName' | 'lastName'>): string[] {

@@ -148,8 +148,10 @@ export async function completeSetup(scope: RequestScope, input: CompleteSetupInp
       try {
         await tx.flush();
       } catch (error) {
-        // Another process on the same database created this email first.
-        if (error instanceof UniqueConstraintViolationException) throw (await needsSetup(tx)) ? new EmailTakenError() : new SetupAlreadyCompletedError();
+        // An account of this email was created meanwhile, outside setup (which holds the lock), e.g.
+        // a registration with ALLOW_REGISTRATION_BEFORE_SETUP. (PostgreSQL refuses any further
+        // query in this failed transaction, so nothing is read again here.)
+        if (error instanceof UniqueConstraintViolationException) throw new EmailTakenError();
         throw error;
       }
       await recordAudit({ ...scope, em: tx, viewer: admin }, { action: AUDIT_ACTIONS.setupComplete, targetType: 'user', targetId: admin.id });

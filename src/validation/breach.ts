@@ -7,6 +7,7 @@
 // live validation as a user types costs the service one request per prefix.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import { checkPasswordStrength, type PasswordStrength } from './password.ts';
 
 declare module '../context.ts' {
   interface Services {
@@ -99,3 +100,15 @@ export function parseRange(text: string): Map<string, number> {
 
 export const breachedMessage = (count: number): string =>
   `This password has appeared in ${count === 1 ? 'a data breach' : `data breaches ${count.toLocaleString('en')} times`}, so attackers try it first. Choose another.`;
+
+/**
+ * What a new password gets: the strength policy, then (PASSWORD_BREACH_CHECK) whether it appears
+ * in known breaches — asked only of a password strong enough to pass otherwise. `validatePassword`
+ * and every mutation that sets a password judge through this one function.
+ */
+export async function checkNewPassword(breaches: BreachChecker, password: string, userInputs: string[]): Promise<PasswordStrength> {
+  const strength = checkPasswordStrength(password, userInputs);
+  if (!strength.acceptable) return strength;
+  const breached = await breaches.count(password);
+  return breached ? { ...strength, acceptable: false, issues: [breachedMessage(breached)], suggestions: ['Avoid passwords used on other sites.'] } : strength;
+}

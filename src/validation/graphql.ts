@@ -1,8 +1,8 @@
 // Live-form validation queries: the same rules the mutations enforce, callable as the user types.
 import { builder } from '../schema/builder.ts';
 import { AccessError } from '../errors.ts';
-import { checkPasswordStrength, type PasswordStrength } from './password.ts';
-import { breachedMessage } from './breach.ts';
+import type { PasswordStrength } from './password.ts';
+import { checkNewPassword } from './breach.ts';
 import type { ValidationResult } from './registry.ts';
 
 const PasswordStrengthRef = builder.objectRef<PasswordStrength>('PasswordStrength').implement({
@@ -36,11 +36,7 @@ builder.queryFields((t) => ({
     },
     resolve: async (_root, { password, email, userInputs }, ctx) => {
       const inputs = [...(email ? [email] : []), ...(userInputs ?? [])].slice(0, 11).map((input) => input.slice(0, 320));
-      const strength = checkPasswordStrength(password, inputs);
-      if (!strength.acceptable) return strength;
-      // PASSWORD_BREACH_CHECK: a strong but breached password is refused as the mutations would.
-      const breached = await ctx.services.breaches.count(password);
-      return breached ? { ...strength, acceptable: false, issues: [breachedMessage(breached)], suggestions: ['Avoid passwords used on other sites.'] } : strength;
+      return checkNewPassword(ctx.services.breaches, password, inputs);
     },
   }),
   validateEmail: t.field({
