@@ -11,7 +11,7 @@ import { ensureAdmin } from './setup.ts';
 
 export const USER_USAGE = `  user add <email> [--role <name>]… [--confirmed]   create an account (password from prompt or stdin)
   user delete <email>                               delete an account
-  user list [--role <name>] [--status active|disabled|unconfirmed] [--search <text>] [--json]
+  user list [--role <name>] [--status active|banned|disabled|unconfirmed] [--search <text>] [--json]
   user set-password <email>                         set a new password (ends its sessions)
   user disable <email> | user enable <email>        disabling ends every session at once
   user mfa-reset <email>                            remove its second factors (authenticator app, passkeys, recovery codes)
