@@ -44,10 +44,13 @@ export function RolesPage() {
     void load();
   }, []);
 
-  /** After a change: say what happened and read everything again (a rename or delete touches several lists). */
+  /**
+   * After a change: read everything again (a rename or delete touches several lists), then say what
+   * happened, so the status never announces a change the lists do not show yet.
+   */
   const changed = async (message: string) => {
-    setStatus(message);
     await load();
+    setStatus(message);
   };
 
   return (
