@@ -31,10 +31,11 @@ export function SessionsSection({ sessions, onChange }: { sessions: Account['ses
   const [status, setStatus] = useState<string | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
   const others = sessions.filter((s) => !s.current).length;
-  // The revoked item (and its dialog) is gone: focus stays in the section instead of falling to <body>.
+  // The list is read again before the status says what changed (it never announces a change the
+  // list does not show yet). The revoked item (and its dialog) is gone: focus stays in the section.
   const done = async (message: string) => {
-    setStatus(message);
     await onChange();
+    setStatus(message);
     heading.current?.focus();
   };
 
@@ -130,8 +131,8 @@ export function TokensSection({ tokens, permissions, onChange }: { tokens: Accou
                 danger
                 onConfirm={async () => {
                   expect((await request(ConsoleRevokeOwnAccessTokenDocument, { input: { id: t.id } })).revokeAccessToken, 'RevokedAccessToken');
-                  setStatus(`Token “${t.name}” revoked.`);
                   await onChange();
+                  setStatus(`Token “${t.name}” revoked.`);
                   heading.current?.focus();
                 }}
               >
