@@ -57,6 +57,12 @@ export interface RequestScope {
    * with full authority; otherwise (absent) a request without a viewer is anonymous.
    */
   actorType?: 'cli' | 'system';
+  /**
+   * The admin acting as the viewer, when the request comes with an impersonation session
+   * (`impersonateUser`) for the account `userId`; null or absent otherwise. The audit log names them
+   * as the actor of what is done as that account.
+   */
+  impersonator?: { id: string; email: string; userId: string } | null;
 }
 
 export interface Context extends RequestScope {

@@ -23,6 +23,9 @@ export const ERROR_CODES = [
   'NAME_TAKEN',
   'LAST_ADMIN',
   'BUILT_IN_PROTECTED',
+  // Impersonation (src/admin/impersonation.ts).
+  'NOT_IMPERSONABLE',
+  'NOT_IMPERSONATING',
   // OAuth sign-in (src/oauth/errors.ts).
   'LAST_SIGN_IN_METHOD',
   // Database administration (src/database/errors.ts).
@@ -65,6 +68,8 @@ export const REQUEST_ERROR_CODES = {
   TRUSTED_DOCUMENT_REQUIRED: 'This server runs only trusted documents (TRUSTED_DOCUMENTS) for non-admins: send a known hash.',
   // Step-up (src/schema/builder.ts, src/mfa/).
   REAUTHENTICATION_REQUIRED: 'This operation needs a recent sign-in (STEP_UP_WINDOW): call `reauthenticate`, then send it again.',
+  IMPERSONATION_RESTRICTED:
+    "An impersonation session (`impersonateUser`) cannot do this: it never changes the user's password, email, second factors, passkeys, linked accounts or access tokens, nor impersonates further.",
   MFA_ENROLLMENT_REQUIRED: 'A role of the account requires a second factor (MFA_REQUIRED_ROLES): set one up (`enrollTotp` or a passkey) first.',
 } as const;
 export type RequestErrorCode = keyof typeof REQUEST_ERROR_CODES;
@@ -209,6 +214,7 @@ export type AccessErrorCode = Extract<
   | 'TRUSTED_DOCUMENT_REQUIRED'
   | 'REAUTHENTICATION_REQUIRED'
   | 'MFA_ENROLLMENT_REQUIRED'
+  | 'IMPERSONATION_RESTRICTED'
 >;
 
 export class AccessError extends Error {
@@ -234,4 +240,6 @@ export const unauthenticated = (message = 'Sign in to do this.') => new AccessEr
 export const forbidden = (message = 'You are not allowed to do this.') => new AccessError('FORBIDDEN', message);
 export const reauthenticationRequired = () =>
   new AccessError('REAUTHENTICATION_REQUIRED', 'Confirm it is you: call reauthenticate (password, authenticator code or passkey), then try again.');
+export const impersonationRestricted = () =>
+  new AccessError('IMPERSONATION_RESTRICTED', "Not while impersonating: an impersonation session cannot change the user's credentials or impersonate.");
 export const notFound = (what: string) => new AccessError('NOT_FOUND', `${what} not found.`);

@@ -13,6 +13,7 @@ import './validation/graphql.ts';
 import './access/graphql.ts';
 import './admin/users-graphql.ts';
 import './admin/setup-graphql.ts';
+import './admin/impersonation-graphql.ts';
 import './audit/graphql.ts';
 import './tokens/graphql.ts';
 import './maintenance/graphql.ts';
@@ -21,6 +22,7 @@ import './oauth/graphql.ts';
 import './passkeys/graphql.ts';
 import './auth/passkey-graphql.ts';
 import './database/graphql.ts';
+import './privacy/graphql.ts';
 
 export const schema = annotateAccessRules(builder.toSchema());
 

@@ -26,6 +26,7 @@ export const USER_ROLE = 'user';
 export const PERMISSIONS = {
   usersRead: 'users:read',
   usersWrite: 'users:write',
+  usersImpersonate: 'users:impersonate',
   rolesRead: 'roles:read',
   rolesWrite: 'roles:write',
   auditRead: AUDIT_READ_PERMISSION,
@@ -37,6 +38,7 @@ export const PERMISSIONS = {
 export const BUILT_IN_PERMISSIONS: PermissionDeclaration[] = [
   { name: PERMISSIONS.usersRead, description: 'List and view user accounts.' },
   { name: PERMISSIONS.usersWrite, description: 'Create, edit, disable and delete user accounts, set passwords, end sessions.' },
+  { name: PERMISSIONS.usersImpersonate, description: 'Sign in as another (non-admin) user for up to an hour to see what they see (impersonateUser); audited.' },
   { name: PERMISSIONS.rolesRead, description: 'List roles and permissions.' },
   { name: PERMISSIONS.rolesWrite, description: 'Create, edit and delete roles and permissions; assign roles to users.' },
   { name: PERMISSIONS.auditRead, description: 'Read the audit log.' },

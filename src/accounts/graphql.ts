@@ -192,7 +192,7 @@ builder.mutationFields((t) => ({
   changePassword: t.fieldWithInput({
     type: UserRef,
     nullable: true,
-    authScopes: { authenticated: true },
+    authScopes: { $all: { authenticated: true, notImpersonating: true } },
     description: "Changes the signed-in user's password and ends their other sessions.",
     errors: { types: [InvalidCredentialsError, ValidationFailedError] },
     input: { currentPassword: t.input.string({ required: true }), newPassword: t.input.string({ required: true }) },

@@ -17,6 +17,12 @@ export const AuditEvent = defineEntity({
     actorId: p.string().length(36).nullable(),
     /** The actor's email at the time, so the trail stays readable after changes. */
     actorEmail: p.string().length(320).nullable(),
+    /**
+     * In an impersonation session, the account acted as (the actor is the admin who impersonates it);
+     * null otherwise.
+     */
+    impersonatedUserId: p.string().length(36).nullable(),
+    impersonatedUserEmail: p.string().length(320).nullable(),
     action: p.string().length(64),
     targetType: p.string().length(32).nullable(),
     targetId: p.string().length(64).nullable(),

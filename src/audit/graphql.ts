@@ -28,6 +28,11 @@ const AuditEventRef = builder.objectRef<AuditEvent>('AuditEvent').implement({
       nullable: true,
       description: "The actor's email at the time; for a failed login, the email tried.",
     }),
+    impersonatedUserId: t.exposeID('impersonatedUserId', {
+      nullable: true,
+      description: 'Set when the actor did this while impersonating a user (`impersonateUser`): the account acted as.',
+    }),
+    impersonatedUserEmail: t.exposeString('impersonatedUserEmail', { nullable: true, description: "That account's email at the time." }),
     action: t.exposeString('action', { description: 'What happened, e.g. `auth.login`, `auth.login_failed`, `setup.complete`.' }),
     targetType: t.exposeString('targetType', { nullable: true }),
     targetId: t.exposeID('targetId', { nullable: true }),
@@ -50,6 +55,7 @@ const AuditEventFilter = builder.inputType('AuditEventFilter', {
   description: 'Every given condition must hold.',
   fields: (t) => ({
     actorId: t.id({ required: false }),
+    impersonatedUserId: t.id({ required: false, description: 'Events done by an admin acting as this user.' }),
     targetId: t.id({ required: false }),
     action: t.string({ required: false }),
     since: t.field({ type: 'DateTime', required: false, description: 'Events at or after this time.' }),

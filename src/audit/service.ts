@@ -39,6 +39,8 @@ export interface AuditEntry {
 export type AuditScope = Pick<RequestScope, 'em' | 'services' | 'viewer' | 'ip' | 'userAgent'> & {
   /** Who acts when there is no viewer: the command line or the server itself. */
   actorType?: ActorType;
+  /** An admin acting as the viewer (an impersonation session): they are the actor, the viewer its subject. */
+  impersonator?: RequestScope['impersonator'];
 };
 
 /** Column sizes: an over-long value (a 10 kB "email" typed into login) is cut, not refused. */
@@ -46,11 +48,17 @@ const cut = (value: string | null | undefined, max: number): string | null => (v
 
 export async function recordAudit(scope: AuditScope, entry: AuditEntry): Promise<void> {
   const viewer = scope.viewer;
+  // In an impersonation session the admin is accountable for what is done: they are the actor, and
+  // the account they act as is recorded beside them.
+  const impersonator = viewer && scope.impersonator?.userId === viewer.id ? scope.impersonator : null;
+  const actor = impersonator ?? viewer;
   await scope.em.insert(AuditEvent, {
     at: scope.services.clock.now(),
-    actorType: viewer ? 'user' : (scope.actorType ?? 'anonymous'),
-    actorId: viewer?.id ?? null,
-    actorEmail: cut(entry.actorEmail ?? viewer?.email, 320),
+    actorType: actor ? 'user' : (scope.actorType ?? 'anonymous'),
+    actorId: actor?.id ?? null,
+    actorEmail: cut(entry.actorEmail ?? actor?.email, 320),
+    impersonatedUserId: impersonator ? viewer!.id : null,
+    impersonatedUserEmail: impersonator ? cut(viewer!.email, 320) : null,
     action: entry.action,
     targetType: cut(entry.targetType, 32),
     targetId: cut(entry.targetId, 64),
@@ -67,6 +75,7 @@ export function systemAuditScope(em: EntityManager, services: AuditScope['servic
 
 export interface AuditFilter {
   actorId?: string | null;
+  impersonatedUserId?: string | null;
   targetId?: string | null;
   action?: string | null;
   /** Inclusive. */
@@ -112,6 +121,7 @@ export async function listAuditEvents(
   if (args.after != null) where.id = { $lt: parseAuditCursor(args.after) };
   const filter = args.filter ?? {};
   if (filter.actorId != null) where.actorId = filter.actorId;
+  if (filter.impersonatedUserId != null) where.impersonatedUserId = filter.impersonatedUserId;
   if (filter.targetId != null) where.targetId = filter.targetId;
   if (filter.action != null) where.action = filter.action;
   if (filter.since != null || filter.until != null) {

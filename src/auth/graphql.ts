@@ -31,6 +31,7 @@ export function signedIn(ctx: Context, result: LoginResult): LoginResult {
   // E.g. `login { ... on CreatedSession { user { email } } }` reads as the new session.
   ctx.viewer = result.user;
   ctx.credential = { kind: 'session', via: 'bearer', session: liveSessionOf(result.session) };
+  ctx.impersonator = null;
   return result;
 }
 

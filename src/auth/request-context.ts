@@ -70,6 +70,9 @@ export function createContextBuilder(services: Services, authenticators: Authent
     // Assigned, never spread: spreading would call the `em` getter.
     context.viewer = authenticated ? outcome.user : null;
     context.credential = credential;
+    const session = credential?.kind === 'session' ? credential.session : null;
+    const impersonator = session?.impersonation?.by;
+    context.impersonator = impersonator ? { id: impersonator.id, email: impersonator.email, userId: session!.user.id } : null;
     context.ip = server.ip;
     context.userAgent = request.headers.get('user-agent');
     context.requestId = server.requestId;

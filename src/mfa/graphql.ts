@@ -110,7 +110,7 @@ builder.mutationFields((t) => ({
   reauthenticate: t.fieldWithInput({
     type: ReauthenticatedRef,
     nullable: true,
-    authScopes: { authenticated: true },
+    authScopes: { $all: { authenticated: true, notImpersonating: true } },
     description:
       'Step-up: proves again who the session belongs to, with exactly one of the password, an authenticator code (both throttled like a ' +
       'sign-in) and a passkey (`startPasskeyReauthentication`). Operations answering REAUTHENTICATION_REQUIRED then work for ' +
@@ -128,7 +128,7 @@ builder.mutationFields((t) => ({
   startPasskeyReauthentication: t.field({
     type: PasskeyChallengeRef,
     nullable: true,
-    authScopes: { authenticated: true },
+    authScopes: { $all: { authenticated: true, notImpersonating: true } },
     description: 'A request for one of your passkeys, to answer `reauthenticate(input: { passkey })` with.',
     errors: { types: PASSKEY_CEREMONY_ERRORS },
     resolve: (_root, _args, ctx) => mfa.startPasskeyReauthentication(ctx, ctx.viewer!),

@@ -128,7 +128,7 @@ builder.mutationFields((t) => ({
   linkOAuthAccount: t.fieldWithInput({
     type: OAuthStartRef,
     nullable: true,
-    authScopes: { authenticated: true },
+    authScopes: { $all: { authenticated: true, notImpersonating: true } },
     description:
       'Starts linking a provider to your account. Open the returned `url` in a browser signed in to this account (the session cookie); ' +
       'at the end it is sent to `redirectTo` with `linked=<provider>`, or with `error=<code>`.',
@@ -139,7 +139,7 @@ builder.mutationFields((t) => ({
   unlinkOAuthAccount: t.fieldWithInput({
     type: UserRef,
     nullable: true,
-    authScopes: { authenticated: true },
+    authScopes: { $all: { authenticated: true, notImpersonating: true } },
     description: 'Unlinks a provider from your account; refused when it is your only way to sign in.',
     errors: { types: [ValidationFailedError, LastSignInMethodError] },
     input: { provider: t.input.string({ required: true }) },

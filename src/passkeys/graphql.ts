@@ -115,7 +115,7 @@ builder.mutationFields((t) => ({
   renamePasskey: t.fieldWithInput({
     type: PasskeyRef,
     nullable: true,
-    authScopes: { authenticated: true },
+    authScopes: { $all: { authenticated: true, notImpersonating: true } },
     description: 'Renames one of your passkeys. NOT_FOUND when you have no passkey with that id.',
     errors: { types: [ValidationFailedError] },
     input: { id: t.input.id({ required: true }), name: t.input.string({ required: true, description: 'One line, at most 100 characters.' }) },

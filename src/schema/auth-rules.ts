@@ -23,6 +23,7 @@ export function describeRule(rule: unknown): string | null {
     if (scope === 'authenticated') return 'signed in';
     if (scope === 'admin') return 'admin';
     if (scope === 'recentSignIn') return 'a recent sign-in (else REAUTHENTICATION_REQUIRED: `reauthenticate`)';
+    if (scope === 'notImpersonating') return 'not an impersonation session (else IMPERSONATION_RESTRICTED)';
     if (scope === 'check') return describeRule(value);
     if (typeof value === 'string') return `${scope} \`${value}\``;
     return scope;

@@ -5,7 +5,7 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import RelayPlugin from '@pothos/plugin-relay';
 import WithInputPlugin from '@pothos/plugin-with-input';
 import { viewerAccess, type Context } from '../context.ts';
-import { forbidden, reauthenticationRequired, unauthenticated } from '../errors.ts';
+import { forbidden, impersonationRestricted, reauthenticationRequired, unauthenticated } from '../errors.ts';
 import { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import type { UploadedFile } from '../http/multipart.ts';
 
@@ -32,6 +32,11 @@ export interface AuthScopes {
    * deployer authenticators prove it on every request.
    */
   recentSignIn: boolean;
+  /**
+   * The request is not an impersonation session (`impersonateUser`); failing this (or
+   * `recentSignIn`, which such a session never has) answers IMPERSONATION_RESTRICTED.
+   */
+  notImpersonating: boolean;
 }
 
 export const builder = new SchemaBuilder<{
@@ -63,10 +68,12 @@ export const builder = new SchemaBuilder<{
       // Async on purpose: scope-auth stops an `$all` at its first synchronous failure, and this one must
       // be reported beside the permission check it sits with (a caller lacking both gets FORBIDDEN).
       recentSignIn: async () => isRecentSignIn(ctx),
+      notImpersonating: async () => !ctx.impersonator,
     }),
     unauthorizedError: (_parent, ctx, _info, result) => {
       if (!ctx.viewer) return unauthenticated();
-      return onlyStepUpMissing(result.failure) ? reauthenticationRequired() : forbidden();
+      if (ctx.impersonator && onlyFailedOn(result.failure, IMPERSONATION_SCOPES)) return impersonationRestricted();
+      return onlyFailedOn(result.failure, STEP_UP_SCOPES) ? reauthenticationRequired() : forbidden();
     },
     authorizeOnSubscribe: true,
   },
@@ -93,19 +100,26 @@ export const builder = new SchemaBuilder<{
 
 function isRecentSignIn(ctx: Context): boolean {
   const credential = ctx.credential;
-  if (!credential) return false;
+  // An admin acting as the user never proved to be them.
+  if (!credential || ctx.impersonator) return false;
   if (credential.kind !== 'session') return true;
   return ctx.services.clock.now().getTime() - credential.session.authenticatedAt.getTime() < ctx.services.config.mfa.stepUpWindowMs;
 }
 
-/** Whether the rule failed only for want of a recent sign-in (so the answer is "reauthenticate", not "no"). */
-function onlyStepUpMissing(failure: AuthFailure): boolean {
+const STEP_UP_SCOPES: readonly string[] = ['recentSignIn'];
+const IMPERSONATION_SCOPES: readonly string[] = ['recentSignIn', 'notImpersonating'];
+
+/**
+ * Whether the rule failed only on these scopes: for want of a recent sign-in the answer is
+ * "reauthenticate", not "no"; in an impersonation session it is "not while impersonating".
+ */
+function onlyFailedOn(failure: AuthFailure, scopes: readonly string[]): boolean {
   switch (failure.kind) {
     case AuthScopeFailureType.AuthScope:
-      return failure.scope === 'recentSignIn';
+      return scopes.includes(failure.scope);
     case AuthScopeFailureType.AllAuthScopes:
     case AuthScopeFailureType.AnyAuthScopes:
-      return failure.failures.length > 0 && failure.failures.every(onlyStepUpMissing);
+      return failure.failures.length > 0 && failure.failures.every((inner) => onlyFailedOn(inner, scopes));
     default:
       return false;
   }

@@ -18,6 +18,12 @@ export const Session = defineEntity({
     expiresAt: p.datetime(),
     ipAddress: p.string().length(64).nullable(),
     userAgent: p.string().length(512).nullable(),
+    /**
+     * Impersonation (`impersonateUser`): the admin acting as `user` in this session, and why. Such a
+     * session lasts at most an hour and cannot change the user's credentials; it ends with its admin.
+     */
+    impersonator: () => p.manyToOne(User).nullable().deleteRule('cascade').index(),
+    impersonationReason: p.string().length(500).nullable(),
   },
 });
 export type Session = InferEntity<typeof Session>;

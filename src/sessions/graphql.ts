@@ -8,6 +8,25 @@ import { UserRef } from '../accounts/graphql.ts';
 import type { Session } from './entities.ts';
 import { currentSessionId, listSessions, revokeOtherSessions, revokeSession } from './service.ts';
 
+/** Who is acting as the user in an impersonation session, and why. */
+interface ImpersonationInfo {
+  id: string;
+  email: string;
+  reason: string;
+}
+
+export const ImpersonatorRef = builder.objectRef<ImpersonationInfo>('Impersonator').implement({
+  description:
+    'The admin acting as the user in an impersonation session (`impersonateUser`), and the reason they gave. ' +
+    'Shown to the user too, in their session list: impersonation is never hidden from the account it looks through.',
+  authScopes: { public: true },
+  fields: (t) => ({
+    id: t.exposeID('id', { description: "The admin's user id." }),
+    email: t.exposeString('email', { description: "The admin's email." }),
+    reason: t.exposeString('reason'),
+  }),
+});
+
 const SessionRef = builder.objectRef<Session>('Session').implement({
   description: 'A signed-in device or client. Visible to its owner and to holders of `users:read`.',
   authScopes: describedRule('its owner, or permission `users:read`', (session: Session) => ({
@@ -24,8 +43,33 @@ const SessionRef = builder.objectRef<Session>('Session').implement({
       description: 'Whether this request was made with this session.',
       resolve: (session, _args, ctx) => currentSessionId(ctx) === session.id,
     }),
+    impersonatedBy: t.field({
+      type: ImpersonatorRef,
+      nullable: true,
+      description: 'Set when an admin opened this session to act as the user (`impersonateUser`); it lasts at most an hour.',
+      // listSessions loads the impersonator with the sessions.
+      resolve: (session) => {
+        const admin = session.impersonator as User | null;
+        return admin && { id: admin.id, email: admin.email, reason: session.impersonationReason ?? '' };
+      },
+    }),
   }),
 });
+
+builder.objectField(UserRef, 'impersonatedBy', (t) =>
+  t.field({
+    type: ImpersonatorRef,
+    nullable: true,
+    authScopes: describedRule('the account itself', (user: User) => ({ self: user.id })),
+    description:
+      'On `viewer`: set when this request comes with an impersonation session, so an app can show a banner ' +
+      '("You are acting as …", with `stopImpersonating`). Null otherwise.',
+    resolve: (user, _args, ctx) => {
+      const impersonation = ctx.credential?.kind === 'session' && ctx.viewer?.id === user.id ? ctx.credential.session.impersonation : null;
+      return impersonation && { id: impersonation.by.id, email: impersonation.by.email, reason: impersonation.reason };
+    },
+  }),
+);
 
 builder.objectField(UserRef, 'sessions', (t) =>
   t.field({

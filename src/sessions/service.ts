@@ -1,6 +1,8 @@
 // Session store: create, validate (one indexed lookup), slide, list and revoke.
 // Revocation deletes the row, so it takes effect on the very next request.
 import { isLockedOut } from '../accounts/lockout.ts';
+import { loadViewerAccess } from '../accounts/roles.ts';
+import { PERMISSIONS } from '../access/declarations.ts';
 import type { EntityManager } from '@mikro-orm/sql';
 import type { Config } from '../config/index.ts';
 import type { Clock } from '../util/clock.ts';
@@ -38,9 +40,18 @@ export interface IssuedSession {
   token: string;
 }
 
-/** The moment a session ends however actively it is used (SESSION_TTL after sign-in). */
-export function absoluteExpiry(config: Config, createdAt: Date): Date {
-  return new Date(createdAt.getTime() + config.ttl.session);
+/** How long an impersonation session lasts, however actively it is used. */
+export const IMPERSONATION_TTL_MS = 60 * 60 * 1000;
+
+/** The permission an impersonation session's admin must keep for it to go on working. */
+export const IMPERSONATE_PERMISSION = PERMISSIONS.usersImpersonate;
+
+/**
+ * The moment a session ends however actively it is used: SESSION_TTL after sign-in, or an hour
+ * after an impersonation began.
+ */
+export function absoluteExpiry(config: Config, createdAt: Date, impersonated = false): Date {
+  return new Date(createdAt.getTime() + (impersonated ? Math.min(IMPERSONATION_TTL_MS, config.ttl.session) : config.ttl.session));
 }
 
 /** The Set-Cookie that hands a new session to a browser (it lives until the session's absolute end). */
@@ -48,11 +59,22 @@ export function issuedSessionCookie(config: Config, issued: IssuedSession): stri
   return sessionCookie(config, issued.token, absoluteExpiry(config, issued.session.createdAt));
 }
 
-function expiry(config: Config, createdAt: Date, now: Date): Date {
-  return new Date(Math.min(absoluteExpiry(config, createdAt).getTime(), now.getTime() + config.ttl.sessionIdle));
+function expiry(config: Config, createdAt: Date, now: Date, impersonated = false): Date {
+  return new Date(Math.min(absoluteExpiry(config, createdAt, impersonated).getTime(), now.getTime() + config.ttl.sessionIdle));
 }
 
-export async function createSession({ em, config, clock }: SessionDeps, user: User, origin: SessionOrigin): Promise<IssuedSession> {
+/** An admin starting a session as another user (admin/impersonation.ts checks who may). */
+export interface ImpersonationStart {
+  impersonator: User;
+  reason: string;
+}
+
+export async function createSession(
+  { em, config, clock }: SessionDeps,
+  user: User,
+  origin: SessionOrigin,
+  impersonation?: ImpersonationStart,
+): Promise<IssuedSession> {
   const token = generateToken();
   const now = clock.now();
   const session = em.create(
@@ -63,9 +85,11 @@ export async function createSession({ em, config, clock }: SessionDeps, user: Us
       createdAt: now,
       authenticatedAt: now,
       lastSeenAt: now,
-      expiresAt: expiry(config, now, now),
+      expiresAt: expiry(config, now, now, impersonation !== undefined),
       ipAddress: origin.ip?.slice(0, 64) ?? null,
       userAgent: origin.userAgent?.slice(0, 512) ?? null,
+      impersonator: impersonation?.impersonator ?? null,
+      impersonationReason: impersonation?.reason ?? null,
     },
     { persist: false },
   );
@@ -87,11 +111,13 @@ export interface LiveSession {
   authenticatedAt: Date;
   lastSeenAt: Date;
   expiresAt: Date;
+  /** When this is an impersonation session: the admin acting as `user`, and why. Else null. */
+  impersonation: { by: User; reason: string } | null;
 }
 
 /** One statement for the session and its owner (this runs on every session-authenticated request). */
 const SESSION_LOOKUP =
-  'select s.id as "s$id", s.created_at as "s$created_at", s.authenticated_at as "s$authenticated_at", s.last_seen_at as "s$last_seen_at", s.expires_at as "s$expires_at", u.* ' +
+  'select s.id as "s$id", s.created_at as "s$created_at", s.authenticated_at as "s$authenticated_at", s.last_seen_at as "s$last_seen_at", s.expires_at as "s$expires_at", s.impersonator_id as "s$impersonator_id", s.impersonation_reason as "s$impersonation_reason", u.* ' +
   'from sessions s join users u on u.id = s.user_id where s.token_hash = ?';
 
 /** Returns the live session for a raw token (with its user), or null. Expired sessions are deleted. */
@@ -104,23 +130,34 @@ export async function findSessionByToken({ em, config, clock }: SessionDeps, tok
     SESSION_LOOKUP,
     [hashToken(token)],
   );
-  const session: LiveSession | null = found && {
+  if (!found) return null;
+  const session: LiveSession = {
     id: found.own['id'] as string,
     user: found.entity,
     createdAt: new Date(found.own['created_at'] as number),
     authenticatedAt: new Date((found.own['authenticated_at'] ?? found.own['created_at']) as number),
     lastSeenAt: new Date(found.own['last_seen_at'] as number),
     expiresAt: new Date(found.own['expires_at'] as number),
+    impersonation: null,
   };
-  if (!session) return null;
   const now = clock.now();
   if (session.expiresAt <= now) {
     await em.nativeDelete(Session, { id: session.id });
     return null;
   }
   if (isLockedOut(session.user, now)) return null;
+  const impersonatorId = found.own['impersonator_id'] as string | null;
+  if (impersonatorId) {
+    // An impersonation lasts only while its admin may still sign in and still holds the permission.
+    const impersonator = await em.findOne(User, { id: impersonatorId });
+    if (!impersonator || isLockedOut(impersonator, now) || !(await loadViewerAccess(em, impersonator)).can(IMPERSONATE_PERMISSION)) {
+      await em.nativeDelete(Session, { id: session.id });
+      return null;
+    }
+    session.impersonation = { by: impersonator, reason: (found.own['impersonation_reason'] as string | null) ?? '' };
+  }
   if (now.getTime() - session.lastSeenAt.getTime() >= SLIDE_INTERVAL_MS) {
-    const expiresAt = expiry(config, session.createdAt, now);
+    const expiresAt = expiry(config, session.createdAt, now, impersonatorId !== null);
     await em.nativeUpdate(Session, { id: session.id }, { lastSeenAt: now, expiresAt });
     Object.assign(session, { lastSeenAt: now, expiresAt });
   }
@@ -130,7 +167,9 @@ export async function findSessionByToken({ em, config, clock }: SessionDeps, tok
 /** A session just created, as the rest of its request sees it. */
 export function liveSessionOf(session: Session): LiveSession {
   const { id, user, createdAt, lastSeenAt, expiresAt } = session;
-  return { id, user, createdAt, authenticatedAt: session.authenticatedAt ?? createdAt, lastSeenAt, expiresAt };
+  const by = (session.impersonator as User | null | undefined) ?? null;
+  const impersonation = by && { by, reason: session.impersonationReason ?? '' };
+  return { id, user, createdAt, authenticatedAt: session.authenticatedAt ?? createdAt, lastSeenAt, expiresAt, impersonation };
 }
 
 /** The user proved who they are again in this session (step-up): sensitive operations are open again. */
@@ -140,7 +179,7 @@ export async function markReauthenticated(em: EntityManager, session: LiveSessio
 }
 
 export async function listSessions({ em, clock }: SessionDeps, userId: string): Promise<Session[]> {
-  return em.find(Session, { user: userId, expiresAt: { $gt: clock.now() } }, { orderBy: { lastSeenAt: 'desc' } });
+  return em.find(Session, { user: userId, expiresAt: { $gt: clock.now() } }, { orderBy: { lastSeenAt: 'desc' }, populate: ['impersonator'] });
 }
 
 /** Deletes one of the user's sessions; false when the user has no session with that id. */

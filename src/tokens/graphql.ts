@@ -85,7 +85,7 @@ builder.mutationFields((t) => ({
   revokeAccessToken: t.fieldWithInput({
     type: RevokedAccessTokenRef,
     nullable: true,
-    authScopes: { authenticated: true },
+    authScopes: { $all: { authenticated: true, notImpersonating: true } },
     description:
       'Revokes one of your tokens (or anyone’s, with permission `users:write`); it stops working at once. ' +
       'NOT_FOUND when there is no such token (or it is not yours and you lack `users:write`).',
