@@ -15,7 +15,8 @@ export const REVOCATION_END_DELAY_MS = 250;
 export function liveCredentialOf(viewer: { id: string } | null, credential: Credential | null): LiveCredential | null {
   if (!viewer) return null;
   if (credential?.kind === 'session') {
-    return { userId: viewer.id, sessionId: credential.session.id, sessionExpiresAt: credential.session.expiresAt.getTime() };
+    const { session } = credential;
+    return { userId: viewer.id, sessionId: session.id, sessionExpiresAt: session.expiresAt.getTime(), impersonatorId: session.impersonation?.by.id ?? null };
   }
   if (credential?.kind === 'token') return { userId: viewer.id, tokenId: credential.token.id };
   // HTTP Basic or a deployer's authenticator: only disabling or deleting the user ends it.
@@ -43,6 +44,8 @@ export interface ConnectionRegistry {
 
 export function createConnectionRegistry(pubsub: PubSub, delayMs = REVOCATION_END_DELAY_MS): ConnectionRegistry {
   const byUser = new Map<string, Set<Entry>>();
+  /** Impersonation connections by their admin (all of an admin's credentials ending ends these too). */
+  const byImpersonator = new Map<string, Set<Entry>>();
   const timers = new Set<NodeJS.Timeout>();
   let size = 0;
   const events = pubsub.subscribe('credentials:revoked');
@@ -52,10 +55,17 @@ export function createConnectionRegistry(pubsub: PubSub, delayMs = REVOCATION_EN
     if (!entries?.delete(entry)) return;
     size--;
     if (!entries.size) byUser.delete(entry.credential.userId);
+    const impersonatorId = entry.credential.impersonatorId;
+    if (impersonatorId) {
+      const impersonations = byImpersonator.get(impersonatorId);
+      impersonations?.delete(entry);
+      if (impersonations && !impersonations.size) byImpersonator.delete(impersonatorId);
+    }
   }
 
   function revoke(event: CredentialsRevoked): void {
-    for (const entry of byUser.get(event.userId) ?? []) {
+    const impersonations = event.allOfUser ? [...(byImpersonator.get(event.userId) ?? [])] : [];
+    for (const entry of [...(byUser.get(event.userId) ?? []), ...impersonations]) {
       if (!isRevokedBy(entry.credential, event)) continue;
       remove(entry);
       const timer = setTimeout(() => {
@@ -76,6 +86,11 @@ export function createConnectionRegistry(pubsub: PubSub, delayMs = REVOCATION_EN
       let entries = byUser.get(credential.userId);
       if (!entries) byUser.set(credential.userId, (entries = new Set()));
       entries.add(entry);
+      if (credential.impersonatorId) {
+        let impersonations = byImpersonator.get(credential.impersonatorId);
+        if (!impersonations) byImpersonator.set(credential.impersonatorId, (impersonations = new Set()));
+        impersonations.add(entry);
+      }
       size++;
       return () => remove(entry);
     },
@@ -108,6 +123,7 @@ export function createConnectionRegistry(pubsub: PubSub, delayMs = REVOCATION_EN
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       byUser.clear();
+      byImpersonator.clear();
       size = 0;
     },
   };

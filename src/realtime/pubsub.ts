@@ -56,9 +56,13 @@ export interface LiveCredential {
    * sign-in and SESSION_IDLE_TTL after its last use), as this instance last read it, in ms.
    */
   sessionExpiresAt?: number;
+  /** The admin acting as the user when the session is an impersonation (it ends with them). */
+  impersonatorId?: string | null;
 }
 
 export function isRevokedBy(credential: LiveCredential, event: CredentialsRevoked): boolean {
+  // An admin disabled, banned or deleted: the impersonations they run end with them.
+  if (event.allOfUser && credential.impersonatorId === event.userId) return true;
   if (credential.userId !== event.userId) return false;
   if (event.allOfUser) return true;
   if (credential.sessionId) {

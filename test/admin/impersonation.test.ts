@@ -9,6 +9,9 @@ import { createConfirmedUser, errorCodes, login, startTestServer, STRONG_PASSWOR
 import { createAdmin } from '../maintenance/maintenance-helpers.ts';
 import { createRoleInDb, grantRoles } from '../access/access-helpers.ts';
 import { createToken } from '../tokens/token-helpers.ts';
+import { openLiveSocket, socketQuery } from '../realtime/live-socket.ts';
+import { wsSubscribe } from '../maintenance/maintenance-helpers.ts';
+import type { Client } from 'graphql-ws';
 import { AuditEvent } from '../../src/audit/entities.ts';
 import { Session } from '../../src/sessions/entities.ts';
 import { User } from '../../src/accounts/entities.ts';
@@ -48,7 +51,11 @@ describe('impersonation', () => {
     await grantRoles(server, agent.userId, 'support');
     alice = await createConfirmedUser(server, 'alice@example.com');
   });
-  after(() => server.close());
+  const clients: Client[] = [];
+  after(async () => {
+    for (const client of clients) await client.dispose();
+    await server.close();
+  });
 
   test('a session as the user: viewer and the session list show who is acting and why; no cookie is set', async () => {
     const res = await impersonate(alice.userId);
@@ -151,6 +158,20 @@ describe('impersonation', () => {
     assert.equal((await server.gql('{ viewer { email } }', {}, { token: agent.token })).body.data.viewer.email, 'agent@example.com');
   });
 
+  test("stopping it ends the impersonation's live connection at once", async () => {
+    const kim = await createConfirmedUser(server, 'kim@example.com');
+    const { token } = await started(kim.userId);
+    const socket = openLiveSocket(server.url.replace(/^http/, 'ws'), clients, `Bearer ${token}`, 10_000);
+    await socket.connected;
+    const ended = wsSubscribe(socket.client, 'subscription { viewerSessionEnded { reason } }');
+    const seen = await socketQuery(socket, '{ viewer { email impersonatedBy { email } } }');
+    assert.deepEqual(seen, { data: { viewer: { email: 'kim@example.com', impersonatedBy: { email: 'agent@example.com' } } } });
+    assert.equal((await server.gql(STOP, {}, { token })).body.data.stopImpersonating.__typename, 'StoppedImpersonation');
+    const event = (await ended.events.next(10_000)) as { data: { viewerSessionEnded: { reason: string } } };
+    assert.equal(event.data.viewerSessionEnded.reason, 'LOGOUT');
+    assert.equal(await socket.closes.next(10_000), 4403);
+  });
+
   test('it lasts an hour however actively it is used', async () => {
     const fay = await createConfirmedUser(server, 'fay@example.com');
     const { token } = await started(fay.userId);
@@ -178,9 +199,13 @@ describe('impersonation', () => {
 
     await grantRoles(server, helper.userId, 'support');
     const second = await started(gus.userId, helper.token);
+    const socket = openLiveSocket(server.url.replace(/^http/, 'ws'), clients, `Bearer ${second.token}`, 10_000);
+    await socket.connected;
+    assert.deepEqual(await socketQuery(socket, '{ viewer { email } }'), { data: { viewer: { email: 'gus@example.com' } } });
     const disable = await server.gql(`mutation($id: ID!) { updateUser(input: { id: $id, disabled: true }) { __typename } }`, { id: helper.userId }, { token: admin.token });
     assert.equal(disable.body.data.updateUser.__typename, 'User');
     assert.deepEqual(errorCodes(await server.gql('{ viewer { id } }', {}, { token: second.token })), ['UNAUTHENTICATED']);
+    assert.equal(await socket.closes.next(10_000), 4403, "disabling the agent ends the impersonation's live connection");
     assert.equal(await sessions(gus.userId), 1, 'only his own session is left');
   });
 
