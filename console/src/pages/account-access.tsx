@@ -54,6 +54,11 @@ export function SessionsSection({ sessions, onChange }: { sessions: Account['ses
             <li key={s.id}>
               <strong>{deviceOf(s.userAgent)}</strong>
               {s.current && <span class="badge">This session</span>}
+              {s.impersonatedBy && (
+                <span class="meta">
+                  Opened by {s.impersonatedBy.email} to act as you: “{s.impersonatedBy.reason}”
+                </span>
+              )}
               <span class="meta">
                 IP {s.ipAddress ?? 'unknown'} · signed in {formatTime(s.createdAt)} · last seen {formatTime(s.lastSeenAt)}
               </span>

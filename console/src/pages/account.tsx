@@ -3,7 +3,7 @@
 // providers and second factor. One query reads it all; each section reloads it after a change.
 // A session that has ended meanwhile (UNAUTHENTICATED) sends the console back to sign-in.
 import { useEffect, useState } from 'preact/hooks';
-import { ConsoleAccountDocument, ConsoleChangePasswordDocument, ConsoleUpdateProfileDocument } from '../generated/graphql.ts';
+import { ConsoleAccountDocument, ConsoleChangePasswordDocument, ConsoleExportMyDataDocument, ConsoleUpdateProfileDocument } from '../generated/graphql.ts';
 import { ApiError, expect, messageOf, request } from '../api.ts';
 import { ErrorMessage, Field, Status, useAction } from '../components.tsx';
 import { useViewer } from '../viewer.ts';
@@ -47,6 +47,7 @@ export function AccountPage() {
           <TokensSection tokens={account.accessTokens} permissions={account.permissions} onChange={refresh} />
           <LinkedAccountsSection linked={account.linkedAccounts} />
           <SecondFactorSection mfa={account.mfa} />
+          <DataSection />
         </>
       )}
     </main>
@@ -194,6 +195,34 @@ function SecondFactorSection({ mfa }: { mfa: Account['mfa'] }) {
           <strong>Off</strong>: signing in needs your password only.
         </p>
       )}
+    </section>
+  );
+}
+
+/** The right of access: everything kept about the account, saved as a JSON file. */
+function DataSection() {
+  const [saved, setSaved] = useState<string | null>(null);
+  const action = useAction();
+  const download = () => {
+    setSaved(null);
+    void action.run(async () => {
+      const result = expect((await request(ConsoleExportMyDataDocument)).exportMyData, 'MyDataExport');
+      const url = URL.createObjectURL(new Blob([result.json], { type: 'application/json' }));
+      const link = Object.assign(document.createElement('a'), { href: url, download: result.filename });
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      setSaved(`Saved as ${result.filename}.`);
+    });
+  };
+  return (
+    <section aria-labelledby="data-title">
+      <h2 id="data-title">Your data</h2>
+      <p class="hint">Everything this server keeps about your account, as one JSON file: profile, sessions, token names, linked accounts and the audit trail. No password or secret is in it.</p>
+      <ErrorMessage message={action.error} />
+      <Status message={saved} />
+      <button type="button" onClick={download} disabled={action.busy}>
+        {action.busy ? 'Preparing…' : 'Download my data'}
+      </button>
     </section>
   );
 }

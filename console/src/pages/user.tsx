@@ -442,6 +442,11 @@ function Sessions({ user }: { user: User }) {
             <li key={s.id}>
               <strong>{s.userAgent ? browserName(s.userAgent) : 'Unknown client'}</strong>
               {s.current && <span class="badge">This session</span>}
+              {s.impersonatedBy && (
+                <span class="meta">
+                  Impersonation by {s.impersonatedBy.email}: “{s.impersonatedBy.reason}”
+                </span>
+              )}
               <span class="meta">
                 Signed in <When at={s.createdAt} /> · last seen <When at={s.lastSeenAt} /> · ends <When at={s.expiresAt} />
                 {s.ipAddress && <> · from {s.ipAddress}</>}
