@@ -72,9 +72,9 @@ describe('console: My account', () => {
   });
 
   test('change password: a wrong current one and a weak new one show the typed errors; then it changes, and the new one signs in', async () => {
-    const { token } = await createConfirmedUser(server, 'hopper@example.com');
+    const { token } = await createConfirmedUser(server, 'grace@example.com');
     const { page, errors, close } = await openConsole(browser, server.origin);
-    await signIn(page, 'hopper@example.com', STRONG_PASSWORD);
+    await signIn(page, 'grace@example.com', STRONG_PASSWORD);
     const CHANGE = 'mutation ($input: ChangePasswordInput!) { changePassword(input: $input) { ... on Error { code message } } }';
     const alert = alertIn(page, 'Password');
 
@@ -104,7 +104,7 @@ describe('console: My account', () => {
     assert.equal((await server.gql('{ viewer { email } }', {}, { token })).body.data?.viewer ?? null, null);
 
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await signIn(page, 'hopper@example.com', NEW_PASSWORD);
+    await signIn(page, 'grace@example.com', NEW_PASSWORD);
     await page.getByRole('heading', { name: 'My account', level: 1 }).waitFor();
     assert.deepEqual(errors(), []);
     await close();
@@ -235,16 +235,16 @@ describe('console: My account', () => {
   });
 
   test('Your data: the download is the JSON export; a session an admin opened as you says so', async () => {
-    const grace = await createConfirmedUser(server, 'hopper@example.com');
+    const katherine = await createConfirmedUser(server, 'katherine@example.com');
     const admin = await login(server, ADMIN);
     const started = await server.gql(
       `mutation($id: ID!) { impersonateUser(input: { id: $id, reason: "Ticket 12" }) { __typename } }`,
-      { id: grace.userId },
+      { id: katherine.userId },
       { token: admin.token },
     );
     assert.equal(started.body.data.impersonateUser.__typename, 'ImpersonationSession', JSON.stringify(started.body));
     const { page, errors, close } = await openConsole(browser, server.origin, '/account');
-    await signIn(page, 'hopper@example.com', STRONG_PASSWORD);
+    await signIn(page, 'katherine@example.com', STRONG_PASSWORD);
     const sessions = page.getByRole('region', { name: 'Sessions' });
     await sessions.getByText(`Opened by ${ADMIN} to act as you: “Ticket 12”`).waitFor();
 
@@ -254,7 +254,7 @@ describe('console: My account', () => {
     assert.match(download.suggestedFilename(), /^gatehouse-data-\d{4}-\d{2}-\d{2}\.json$/);
     const exported = JSON.parse(await readFile((await download.path())!, 'utf8'));
     assert.equal(exported.format, 'gatehouse.my-data.v1');
-    assert.equal(exported.account.email, 'hopper@example.com');
+    assert.equal(exported.account.email, 'katherine@example.com');
     assert.equal(exported.sessions.length, 3, 'the sign-up session, the impersonation and this browser');
     assert.ok(exported.sessions.some((s: any) => s.impersonatedBy?.email === ADMIN));
     await data.getByRole('status').getByText(`Saved as ${download.suggestedFilename()}.`).waitFor();
