@@ -5,7 +5,7 @@ import { DomainError } from '../errors.ts';
 export class LastSignInMethodError extends DomainError {
   readonly code = 'LAST_SIGN_IN_METHOD';
   constructor(provider: string) {
-    super(`${provider} is the only way to sign in to this account. Set a password (with a password reset link) or link another provider first.`);
+    super(`${provider} is the only way to sign in to this account. Set a password (with a password reset link), add a passkey or link another provider first.`);
   }
 }
 

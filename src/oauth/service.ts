@@ -8,6 +8,7 @@ import { User } from '../accounts/entities.ts';
 import { recordAudit } from '../audit/service.ts';
 import { requireNoSecondFactor, startSession, type LoginResult } from '../auth/service.ts';
 import { OAuthAccount, type OAuthFlowMode } from './entities.ts';
+import { Passkey } from '../passkeys/entities.ts';
 import { LastSignInMethodError, OAuthFlowError } from './errors.ts';
 import { CHALLENGE_SHAPE, createFlow, openFlow, redeemLoginCode } from './flows.ts';
 import { allowedRedirect } from '../util/redirects.ts';
@@ -138,7 +139,8 @@ export async function unlinkOAuthAccount(scope: RequestScope, providerId: string
     if (!account) throw ValidationFailedError.field('provider', `No ${name} account is linked.`);
     const others = await tx.count(OAuthAccount, { user: viewer.id, id: { $ne: account.id } });
     const user = await tx.findOneOrFail(User, { id: viewer.id }, { populate: ['passwordHash'] });
-    if (!user.passwordHash && others === 0) throw new LastSignInMethodError(name);
+    // A passkey signs in on its own (passwordless), so it keeps the account reachable too.
+    if (!user.passwordHash && others === 0 && (await tx.count(Passkey, { user: viewer.id })) === 0) throw new LastSignInMethodError(name);
     await tx.nativeDelete(OAuthAccount, { id: account.id });
     await recordAudit(
       { ...scope, em: tx },

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createConfirmedUser, errorCodes, login, STRONG_PASSWORD, type TestServer } from '../helpers/server.ts';
 import { grantRoles } from '../access/access-helpers.ts';
+import { Passkey } from '../../src/passkeys/entities.ts';
 import { linkIn } from '../helpers/smtp.ts';
 import { APP_CHALLENGE, APP_VERIFIER, auditActions, Browser, signInWithBrowser, startLogin, startOAuthTest, VIEWER, viewerOf, type OAuthTest } from './oauth-helpers.ts';
 
@@ -195,6 +196,32 @@ describe('OAuth: one-time codes, linking and unlinking', () => {
     assert.deepEqual(unlinked.body.data.unlinkOAuthAccount, { __typename: 'User', linkedAccounts: [] });
     const audit = (await auditActions(server, adminToken, 'oauth.unlink')).filter((e: any) => e.targetId === olga.id);
     assert.equal(JSON.parse(audit[0].details).subject, 'olga-idp');
+  });
+
+  test('a passkey keeps an account without a password reachable, so its only provider can be unlinked', async () => {
+    t.idp.signInAs({ sub: 'pia-idp', email: 'pia@example.com', email_verified: true });
+    const browser = new Browser();
+    await signInWithBrowser(server, browser);
+    const pia = await viewerOf(server, browser);
+    const cookie = browser.cookieHeader(server.url);
+    assert.equal((await server.gql(UNLINK, { provider: 'oidc' }, { cookie })).body.data.unlinkOAuthAccount.__typename, 'LastSignInMethodError');
+    // The passkey row as registration stores it (registering one needs a browser: test/passkeys).
+    const em = server.gatehouse.services.orm.em.fork();
+    em.create(Passkey, {
+      user: pia.id,
+      credentialId: 'cGlhLXBhc3NrZXk',
+      publicKey: Buffer.from('not used here'),
+      counter: 0,
+      transports: ['internal'],
+      deviceType: 'multiDevice',
+      backedUp: true,
+      name: 'Laptop',
+      createdAt: server.clock.now(),
+      lastUsedAt: null,
+    });
+    await em.flush();
+    const unlinked = await server.gql(UNLINK, { provider: 'oidc' }, { cookie });
+    assert.deepEqual(unlinked.body.data.unlinkOAuthAccount, { __typename: 'User', linkedAccounts: [] });
   });
 
   test('an admin with users:read sees a user’s linked accounts; another user does not', async () => {
