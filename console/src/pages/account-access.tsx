@@ -53,7 +53,7 @@ export function SessionsSection({ sessions, onChange }: { sessions: Account['ses
           {[...sessions].sort((a, b) => Number(b.current) - Number(a.current)).map((s) => (
             <li key={s.id}>
               <strong>{deviceOf(s.userAgent)}</strong>
-              {s.current && <span class="badge">This session</span>}
+              {s.current && <span class="badge current">This session</span>}
               {s.impersonatedBy && (
                 <span class="meta">
                   Opened by {s.impersonatedBy.email} to act as you: “{s.impersonatedBy.reason}”

@@ -441,7 +441,7 @@ function Sessions({ user }: { user: User }) {
           {user.sessions.map((s) => (
             <li key={s.id}>
               <strong>{s.userAgent ? browserName(s.userAgent) : 'Unknown client'}</strong>
-              {s.current && <span class="badge">This session</span>}
+              {s.current && <span class="badge current">This session</span>}
               {s.impersonatedBy && (
                 <span class="meta">
                   Impersonation by {s.impersonatedBy.email}: “{s.impersonatedBy.reason}”
