@@ -4,7 +4,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Transform, type TransformCallback } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 
@@ -60,7 +59,11 @@ export interface FileDigest {
 
 /** The records of a user file in order; throws UserFileError where it cannot go on. */
 export async function* readUserFile(path: string, format: UserFileFormat, digest: FileDigest = { sha256: null }): AsyncGenerator<FileRecord> {
-  const text = createReadStream(path).pipe(new StrictUtf8());
+  const source = createReadStream(path);
+  const text = new StrictUtf8();
+  // pipe() does not pass errors on: a missing or unreadable file must fail the read, not the process.
+  source.on('error', (error) => text.destroy(error));
+  source.pipe(text);
   text.on('end', () => (digest.sha256 = text.digest()));
   yield* format === 'csv' ? csvRecords(text) : jsonLinesRecords(text);
 }
@@ -107,10 +110,8 @@ function csvProblem(error: CsvError): UserFileError {
 }
 
 async function* jsonLinesRecords(text: StrictUtf8): AsyncGenerator<FileRecord> {
-  const lines = createInterface({ input: text, crlfDelay: Infinity });
-  text.on('error', (error) => lines.emit('error', error));
   let line = 0;
-  for await (const raw of lines) {
+  for await (const raw of linesOf(text)) {
     line++;
     const content = (line === 1 ? raw.replace(/^\uFEFF/, '') : raw).trim();
     if (!content) continue;
@@ -130,6 +131,17 @@ async function* jsonLinesRecords(text: StrictUtf8): AsyncGenerator<FileRecord> {
     }
     yield { line, values, unknownKeys };
   }
+}
+
+/** The lines of a text stream (\n or \r\n), the last one also when it has no newline; errors of the stream pass through. */
+async function* linesOf(text: AsyncIterable<string>): AsyncGenerator<string> {
+  let rest = '';
+  for await (const chunk of text) {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop()!;
+    yield* lines;
+  }
+  if (rest) yield rest;
 }
 
 function countNewlines(value: string): number {

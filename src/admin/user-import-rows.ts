@@ -89,9 +89,11 @@ class FieldReader {
   boolean(column: UserFileColumn): boolean | null {
     const value = this.values[column];
     if (typeof value === 'boolean') return value;
-    if (typeof value === 'string' && /^(true|false)$/i.test(value.trim())) return value.trim().toLowerCase() === 'true';
-    if (value === undefined || value === null || value === '') return null;
-    return this.wrong(column, 'expected true or false');
+    const text = typeof value === 'string' ? value.trim().toLowerCase() : null;
+    if (text === 'true' || text === '1') return true;
+    if (text === 'false' || text === '0') return false;
+    if (value === undefined || value === null || text === '') return null;
+    return this.wrong(column, 'expected true or false (or 1 or 0)');
   }
 
   time(column: UserFileColumn, now: Date): Date | null {
