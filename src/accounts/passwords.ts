@@ -23,24 +23,30 @@ let dummyHash: Promise<string> | undefined;
 
 /**
  * Verifies a password against a stored hash, or against a dummy hash when there is none,
- * so callers never take a shortcut that reveals whether the account exists.
+ * so callers never take a shortcut that reveals whether the account exists. A hash other than
+ * today's argon2id (an imported one, until its first sign-in) is checked alongside the dummy, so
+ * a cheap old hash never answers faster than an unknown email does.
  */
 export async function verifyPassword(hash: string | null | undefined, password: string): Promise<boolean> {
-  if (!hash) {
-    dummyHash ??= hashPassword('gatehouse-dummy-password-for-timing');
-    await argon2.verify(await dummyHash, password).catch(() => false);
+  const parsed = hash ? readStoredHash(hash) : null;
+  if (!parsed) {
+    await verifyDummy(password);
     return false;
   }
-  const parsed = readStoredHash(hash);
-  if (!parsed) return false;
   try {
-    return await verifyParsedHash(parsed, password);
+    const [verified] = await Promise.all([verifyParsedHash(parsed, password), needsRehash(hash!) ? verifyDummy(password) : null]);
+    return verified;
   } catch {
     // A malformed stored hash never verifies; treating it as a mismatch keeps login answers uniform.
     return false;
   } finally {
     deprioritizeThreadPool();
   }
+}
+
+async function verifyDummy(password: string): Promise<void> {
+  dummyHash ??= hashPassword('gatehouse-dummy-password-for-timing');
+  await argon2.verify(await dummyHash, password).catch(() => false);
 }
 
 /** A malformed stored hash is null: it never verifies, like a mismatch. */
