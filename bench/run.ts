@@ -24,6 +24,7 @@ import { BACKEND_NAMES, startBackend, type BackendName } from './lib/backends.ts
 import { idleScenario } from './scenarios/idle.ts';
 import { mfaScenario } from './scenarios/mfa.ts';
 import { consoleScenario } from './scenarios/console.ts';
+import { importScenario } from './scenarios/import.ts';
 
 interface Scenario {
   description: string;
@@ -46,6 +47,7 @@ const SCENARIOS: Record<string, Scenario> = {
   mfa: { description: 'login + verifySecondFactor(totp) vs plain login, 4 concurrent', run: mfaScenario, postgres: true },
   idle: { description: 'idle RSS after one request vs bare yoga; validatePassword first answer (logged)', run: idleScenario },
   console: { description: 'admin console budgets in Chromium: JS gzipped, first render, users page at 1M users', run: consoleScenario },
+  import: { description: 'user import --apply of 1M bcrypt-hashed users vs raw better-sqlite3 inserts of the same file', run: importScenario },
 };
 
 const { values: opts } = parseArgs({

@@ -8,6 +8,7 @@ import type { User } from '../accounts/entities.ts';
 import { createUser, deleteUser, resetUserSecondFactors, setUserPassword, updateUser } from './users.ts';
 import { listUsers, USER_STATUSES, userCursor, userStatus, type UserFilter, type UserStatus } from './user-list.ts';
 import { ensureAdmin } from './setup.ts';
+import { exportCommand, importCommand, TRANSFER_USAGE } from './transfer-cli.ts';
 
 export const USER_USAGE = `  user add <email> [--role <name>]… [--confirmed]   create an account (password from prompt or stdin)
   user delete <email>                               delete an account
@@ -15,6 +16,7 @@ export const USER_USAGE = `  user add <email> [--role <name>]… [--confirmed]  
   user set-password <email>                         set a new password (ends its sessions)
   user disable <email> | user enable <email>        disabling ends every session at once
   user mfa-reset <email>                            remove its second factors (authenticator app, passkeys, recovery codes)
+${TRANSFER_USAGE}
   admin ensure <email>                              make the account an admin (creates it if missing)`;
 
 export async function userCommand(command: CliCommand): Promise<number> {
@@ -38,6 +40,10 @@ export async function userCommand(command: CliCommand): Promise<number> {
     }
     case 'list':
       return listCommand({ ...command, args: rest });
+    case 'import':
+      return importCommand({ ...command, args: rest });
+    case 'export':
+      return exportCommand({ ...command, args: rest });
     case 'set-password': {
       const { positionals } = parseCommandArgs(rest, {}, 1);
       const password = await readNewPassword(io);

@@ -16,16 +16,18 @@ export interface CliCommand {
   entities: EntityList;
 }
 
-/** node:util parseArgs, with its errors turned into usage errors (exit code 2). */
-export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, positionals: number) {
+/** node:util parseArgs, with its errors turned into usage errors (exit code 2); `positionals` is a count or a [min, max] range. */
+export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, positionals: number | [number, number]) {
   let parsed;
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  if (parsed.positionals.length !== positionals) {
-    throw new UsageError(`Expected ${positionals} argument${positionals === 1 ? '' : 's'}, got ${parsed.positionals.length}.`);
+  const [min, max] = typeof positionals === 'number' ? [positionals, positionals] : positionals;
+  if (parsed.positionals.length < min || parsed.positionals.length > max) {
+    const expected = min === max ? `${min} argument${min === 1 ? '' : 's'}` : `${min} to ${max} arguments`;
+    throw new UsageError(`Expected ${expected}, got ${parsed.positionals.length}.`);
   }
   return parsed;
 }
