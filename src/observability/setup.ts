@@ -1,0 +1,40 @@
+// What observability adds to a running server: with METRICS_TOKEN, the metrics plugin and the
+// metrics read at scrape time. The plugin goes first in yoga's list (src/graphql-server.ts).
+import type { Plugin } from 'graphql-yoga';
+import { parse } from 'graphql';
+import type { Services } from '../context.ts';
+import type { TrustedDocuments } from '../config/trusted-documents.ts';
+import { graphqlMetricsPlugin } from './graphql-metrics.ts';
+import { operationNamesIn } from './operation.ts';
+import { registerRuntimeMetrics } from './runtime-metrics.ts';
+
+export interface ObservabilityParts {
+  /** The documents of TRUSTED_DOCUMENTS and the console: their operation names are counted apart. */
+  trustedDocuments: TrustedDocuments | null;
+  /** Whether an operation's context came over graphql-ws (else HTTP: SSE for a subscription). */
+  isWebSocket(context: object): boolean;
+  /** How many live connections are watched for revocation (src/realtime/connections.ts). */
+  liveConnections(): number;
+}
+
+export interface Observability {
+  plugins: Plugin[];
+  /** Exports the spans still buffered. */
+  close(): Promise<void>;
+}
+
+export async function startObservability(services: Services, parts: ObservabilityParts): Promise<Observability> {
+  const { config, metrics } = services;
+  const plugins: Plugin[] = [];
+  if (config.metrics.token !== null) {
+    metrics.knowOperationNames(operationNamesIn([...(parts.trustedDocuments?.documents ?? [])].map((text) => parse(text))));
+    registerRuntimeMetrics(metrics, {
+      orm: () => services.orm,
+      sqliteFile: config.databaseDialect === 'sqlite' ? config.databasePath : null,
+      poolSize: config.databasePoolSize,
+      liveConnections: parts.liveConnections,
+    });
+    plugins.push(graphqlMetricsPlugin(metrics, { transportOf: (context) => (parts.isWebSocket(context) ? 'websocket' : 'sse') }));
+  }
+  return { plugins, close: async () => {} };
+}
