@@ -1,5 +1,6 @@
 // What observability adds to a running server: with METRICS_TOKEN, the metrics plugin and the
-// metrics read at scrape time. The plugin goes first in yoga's list (src/graphql-server.ts).
+// metrics read at scrape time; with OTEL_EXPORTER_OTLP_ENDPOINT, the tracing plugin. Both plugins
+// go first in yoga's list (src/graphql-server.ts).
 import type { Plugin } from 'graphql-yoga';
 import { parse } from 'graphql';
 import type { Services } from '../context.ts';
@@ -7,6 +8,7 @@ import type { TrustedDocuments } from '../config/trusted-documents.ts';
 import { graphqlMetricsPlugin } from './graphql-metrics.ts';
 import { operationNamesIn } from './operation.ts';
 import { registerRuntimeMetrics } from './runtime-metrics.ts';
+import { startTracing } from './tracing.ts';
 
 export interface ObservabilityParts {
   /** The documents of TRUSTED_DOCUMENTS and the console: their operation names are counted apart. */
@@ -36,5 +38,12 @@ export async function startObservability(services: Services, parts: Observabilit
     });
     plugins.push(graphqlMetricsPlugin(metrics, { transportOf: (context) => (parts.isWebSocket(context) ? 'websocket' : 'sse') }));
   }
-  return { plugins, close: async () => {} };
+  const tracing = await startTracing(config.tracing, services.logger);
+  if (tracing) plugins.unshift(tracing.plugin);
+  return {
+    plugins,
+    close: async () => {
+      await tracing?.shutdown();
+    },
+  };
 }
