@@ -16,13 +16,17 @@ export class BoundedLabelValues {
     this.#pattern = pattern;
   }
 
-  /** Values admitted whatever the limit (e.g. the operation names of the trusted documents). */
-  know(values: Iterable<string>): void {
+  /**
+   * Values admitted whatever the limit (e.g. the operation names of the trusted documents).
+   * `only`: these and none other (the ones admitted so far stay).
+   */
+  know(values: Iterable<string>, only = false): void {
     for (const value of values) {
       if (!this.#pattern.test(value) || this.#admitted.has(value)) continue;
       this.#admitted.add(value);
       this.#limit++;
     }
+    if (only) this.#limit = this.#admitted.size;
   }
 
   /** The value itself while admitted (or admissible), else `other`. */

@@ -41,8 +41,11 @@ export interface GatehouseMetrics {
   recordThrottled(limit: 'ip_budget' | 'login'): void;
   /** A GraphQL operation ended: `outcome` is `success` or an error code; duration in seconds (null: not timed). */
   recordOperation(operationName: string | null, type: OperationType, outcome: string, seconds: number | null): void;
-  /** Operation names always counted apart (the trusted documents'), beyond OPERATION_NAME_LIMIT. */
-  knowOperationNames(names: Iterable<string>): void;
+  /**
+   * Operation names always counted apart (the trusted documents'), beyond OPERATION_NAME_LIMIT;
+   * `only`: no other name is (with TRUSTED_DOCUMENTS, another document is an admin's or refused).
+   */
+  knowOperationNames(names: Iterable<string>, only?: boolean): void;
   /** A subscription started (+1) or ended (-1). */
   trackSubscription(transport: SubscriptionTransport, delta: 1 | -1): void;
   /** The registry hook: a metric of another domain, registered here (names must start with `gatehouse_`). */
@@ -120,8 +123,8 @@ export function createMetrics(): GatehouseMetrics {
       else operations.inc({ operation, type, outcome: ERROR_CODE.test(outcome) ? outcomes.value(outcome) : 'other' });
       if (seconds !== null) child.duration.observe(seconds);
     },
-    knowOperationNames(names) {
-      operationNames.know(names);
+    knowOperationNames(names, only = false) {
+      operationNames.know(names, only);
     },
     trackSubscription(transport, delta) {
       subscriptions.inc({ transport }, delta);

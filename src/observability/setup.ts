@@ -29,7 +29,8 @@ export async function startObservability(services: Services, parts: Observabilit
   const { config, metrics } = services;
   const plugins: Plugin[] = [];
   if (config.metrics.token !== null) {
-    metrics.knowOperationNames(operationNamesIn([...(parts.trustedDocuments?.documents ?? [])].map((text) => parse(text))));
+    // With TRUSTED_DOCUMENTS, their names only: anyone may send other documents to be refused.
+    if (parts.trustedDocuments) metrics.knowOperationNames(operationNamesIn([...parts.trustedDocuments.documents].map((text) => parse(text))), true);
     registerRuntimeMetrics(metrics, {
       orm: () => services.orm,
       sqliteFile: config.databaseDialect === 'sqlite' ? config.databasePath : null,

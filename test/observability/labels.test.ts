@@ -31,3 +31,12 @@ test('known values are admitted beyond the limit, and do not take the room of ot
   assert.equal(labels.value('Known1'), 'Known1');
   assert.equal(labels.value('not a name'), OVERFLOW_LABEL);
 });
+
+test('`only`: the known values and none other (with trusted documents)', () => {
+  const labels = new BoundedLabelValues(100, GRAPHQL_NAME);
+  assert.equal(labels.value('SeenBefore'), 'SeenBefore');
+  labels.know(['Trusted'], true);
+  assert.equal(labels.value('Trusted'), 'Trusted');
+  assert.equal(labels.value('SeenBefore'), 'SeenBefore');
+  assert.equal(labels.value('Random1'), OVERFLOW_LABEL);
+});

@@ -5,6 +5,10 @@
 // event loop — with operation names capped and no email in any label.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Client } from 'graphql-ws';
 import { createConfirmedUser, startTestServer, STRONG_PASSWORD, LOGIN, type TestServer } from '../helpers/server.ts';
 import { TEST_DIALECT } from '../helpers/backends.ts';
@@ -194,5 +198,31 @@ describe('/metrics with METRICS_TOKEN', () => {
     backlog = 3;
     assert.equal((await scrape(server, TOKEN)).value('gatehouse_test_backlog'), 3);
     assert.throws(() => metrics.counter({ name: 'webhook_deliveries_total', help: 'x' }), /start with gatehouse_/);
+  });
+});
+
+describe('/metrics with TRUSTED_DOCUMENTS', () => {
+  const TRUSTED = 'query TrustedMaintenance { maintenance { enabled } }';
+  let server: TestServer;
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gatehouse-metrics-trusted-'));
+    const manifest = join(dir, 'persisted-documents.json');
+    writeFileSync(manifest, JSON.stringify({ [`sha256:${createHash('sha256').update(TRUSTED).digest('hex')}`]: TRUSTED }));
+    server = await startTestServer({ METRICS_TOKEN: TOKEN, TRUSTED_DOCUMENTS: manifest });
+  });
+  after(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("names the trusted documents' operations only; a refused stranger counts as `other`", async () => {
+    assert.equal((await server.gql(TRUSTED)).body.data?.maintenance.enabled, false);
+    const stranger = await server.gql('query StrangerOperation { maintenance { enabled } }');
+    assert.equal(stranger.body.errors?.[0]?.extensions?.code, 'TRUSTED_DOCUMENT_REQUIRED');
+    const result = await scrape(server, TOKEN);
+    assert.equal(result.value(OPERATIONS, { operation: 'TrustedMaintenance', type: 'query', outcome: 'success' }), 1);
+    assert.equal(result.value(OPERATIONS, { operation: 'other', type: 'query', outcome: 'TRUSTED_DOCUMENT_REQUIRED' }), 1);
+    assert.doesNotMatch(result.text, /StrangerOperation/);
   });
 });
