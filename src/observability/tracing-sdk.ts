@@ -16,10 +16,11 @@ const INSTRUMENTATION = 'gatehouse-graphql';
 export function createTracing(settings: TracingSettings, logger: Logger): Tracing {
   // The SDK reports export failures (collector down) through its diagnostic logger: into ours, at warn.
   diag.setLogger(diagLogger(logger), { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
-  const exporter = new OTLPTraceExporter({ url: settings.tracesUrl, headers: settings.headers });
+  // Short timeouts: a collector that does not answer must not hold up a shutdown (the last flush) for long.
+  const exporter = new OTLPTraceExporter({ url: settings.tracesUrl, headers: settings.headers, timeoutMillis: 5_000 });
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': settings.serviceName }),
-    spanProcessors: [new BatchSpanProcessor({ exporter })],
+    spanProcessors: [new BatchSpanProcessor({ exporter, exportTimeoutMillis: 5_000 })],
   });
   return {
     plugin: tracingPlugin(provider.getTracer(INSTRUMENTATION), new W3CTraceContextPropagator()),

@@ -220,3 +220,19 @@ describe('tracing on: spans exported over OTLP/HTTP', () => {
     assert.doesNotMatch(raw, new RegExp(userId));
   });
 });
+
+describe('tracing on, collector unreachable', () => {
+  test('operations are answered as usual and the server still closes', async () => {
+    // A port that was just free: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const server = await startTestServer({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` });
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await server.gql('query StillServed { maintenance { enabled } }')).body.data?.maintenance.enabled, false);
+    } finally {
+      await server.close();
+    }
+  });
+});
