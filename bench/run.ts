@@ -7,6 +7,7 @@
 //   npm run bench -- --only requests --viewer-only --rounds 16
 //                                                  only the session `viewer` against bare yoga,
 //                                                  the measure of the `viewer` goal
+//   npm run bench -- --only metrics --rounds 6     the cost of the metrics plugin on `viewer`
 //   npm run bench -- --backend postgres            the request and login scenarios on a throw-away
 //                                                  PostgreSQL + Redis (scripts/test-backends.sh)
 //
@@ -25,6 +26,7 @@ import { idleScenario } from './scenarios/idle.ts';
 import { mfaScenario } from './scenarios/mfa.ts';
 import { consoleScenario } from './scenarios/console.ts';
 import { importScenario } from './scenarios/import.ts';
+import { metricsScenario } from './scenarios/metrics.ts';
 
 interface Scenario {
   description: string;
@@ -40,6 +42,7 @@ const SCENARIOS: Record<string, Scenario> = {
     postgres: true,
   },
   login: { description: 'login throughput vs raw argon2; viewer p99 while logins run', run: loginScenarios, postgres: true },
+  metrics: { description: 'viewer with METRICS_TOKEN set (and /metrics scraped every second) vs the same server without', run: metricsScenario, postgres: true },
   'subscriptions-2k': { description: 'maintenance toggle to 2,000 graphql-ws subscribers; RSS per subscriber', run: subscriptionScenario(2_000, true) },
   'subscriptions-10k': { description: 'maintenance toggle to 10,000 graphql-ws subscribers', run: subscriptionScenario(10_000, false) },
   backup: { description: 'createBackup of a 200 MB database vs better-sqlite3 db.backup(); event-loop stalls', run: backupScenario },

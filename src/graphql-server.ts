@@ -1,7 +1,7 @@
 // The GraphQL server (yoga): the schema, the per-operation context and the plugins every
 // operation passes, over HTTP, SSE and WebSocket alike, in the order they must run.
 import type { AsyncLocalStorage } from 'node:async_hooks';
-import { createYoga, type GraphiQLOptions, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type GraphiQLOptions, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Context, Services } from './context.ts';
 import { schema } from './schema.ts';
 import type { ContextBuilder } from './auth/request-context.ts';
@@ -42,9 +42,12 @@ export interface GraphQLServerParts {
   requestIds: AsyncLocalStorage<string>;
   /** The documents non-admins may send (TRUSTED_DOCUMENTS and the console's); null: any. */
   trustedDocuments: TrustedDocuments | null;
+  /** Metrics and tracing plugins (src/observability/setup.ts), first: they see refused operations too. */
+  observabilityPlugins: Plugin[];
 }
 
-export function createGraphQLServer({ services, buildContext, connections, wsContexts, sharedSubscriptions, requestIds, trustedDocuments }: GraphQLServerParts): GatehouseYoga {
+export function createGraphQLServer(parts: GraphQLServerParts): GatehouseYoga {
+  const { services, buildContext, connections, wsContexts, sharedSubscriptions, requestIds, trustedDocuments } = parts;
   return createYoga<ServerContext, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -69,6 +72,8 @@ export function createGraphQLServer({ services, buildContext, connections, wsCon
     renderGraphiQL,
     maskedErrors: { maskError: createErrorMasker(services.logger, () => requestIds.getStore()) },
     plugins: [
+      // First: a gate below that refuses an operation stops the execute hooks of the plugins after it.
+      ...parts.observabilityPlugins,
       corsPlugin(services.config),
       csrfPlugin(services.config),
       multipartParamsPlugin(),

@@ -18,6 +18,7 @@ import { handleOAuthRoute } from './oauth/http.ts';
 import { handleDatabaseDownload, receiveUpload } from './database/http.ts';
 import { DOWNLOAD_PATH } from './database/service.ts';
 import { handleConsole, type ConsoleBuild } from './console/http.ts';
+import { createMetricsHandler, METRICS_PATH } from './observability/http.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
@@ -41,6 +42,7 @@ export function createHttpServer({ services, yoga, buildContext, requestIds, con
       else res.destroy();
     });
   });
+  const handleMetrics = createMetricsHandler(config.metrics.token, services.metrics);
   http.requestTimeout = 30_000;
   http.headersTimeout = 15_000;
 
@@ -65,6 +67,8 @@ export function createHttpServer({ services, yoga, buildContext, requestIds, con
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/health') return sendJson(res, 200, { status: 'ok' });
     if (path === '/graphql') return handleGraphQL(req, res, requestId);
+    // Not through the database gate: a scrape during a restore still answers.
+    if (path === METRICS_PATH) return handleMetrics(req, res);
     const ip = clientIp(req, config.trustProxyHops);
     if (path === DOWNLOAD_PATH) {
       const authenticate = (headers: Headers) => buildContext(new Request('http://localhost/', { headers }), { requestId, ip, responseCookies: [] });

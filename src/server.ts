@@ -24,6 +24,7 @@ import { watchOutsideChanges } from './realtime/outside-changes.ts';
 import { createSharedSubscriptions } from './realtime/shared-subscriptions.ts';
 import { attachGraphQLWebSocket } from './realtime/websocket.ts';
 import { CONSOLE_PATH, loadConsoleBuild, withConsoleDocuments } from './console/http.ts';
+import { startObservability, type Observability } from './observability/setup.ts';
 
 export interface GatehouseOptions extends ServiceOptions {
   /** Extra authenticators (e.g. LDAP), each at a position in the chain (default: after the built-ins). */
@@ -63,8 +64,11 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   // The admin console's built files, read once (CONSOLE=false: none); its documents join TRUSTED_DOCUMENTS.
   const consoleBuild = config.console ? loadConsoleBuild() : null;
   let trustedDocuments: TrustedDocuments | null;
+  const wsContexts = new WeakSet<object>();
+  let observability: Observability;
   try {
     trustedDocuments = withConsoleDocuments(config.trustedDocuments, consoleBuild, (message) => services.logger.warn(message));
+    observability = await startObservability(services, { trustedDocuments, isWebSocket: (context) => wsContexts.has(context), liveConnections: () => connections.size });
     tasks = await startServerTasks(services, connections);
   } catch (error) {
     // A start that fails must not leave the database open.
@@ -73,10 +77,18 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   }
   const authenticators = createAuthenticatorRegistry(config, options.authenticators);
   const buildContext = createContextBuilder(services, authenticators);
-  const wsContexts = new WeakSet<object>();
   const sharedSubscriptions = createSharedSubscriptions();
   const requestIds = new AsyncLocalStorage<string>();
-  const yoga = createGraphQLServer({ services, buildContext, connections, wsContexts, sharedSubscriptions, requestIds, trustedDocuments });
+  const yoga = createGraphQLServer({
+    services,
+    buildContext,
+    connections,
+    wsContexts,
+    sharedSubscriptions,
+    requestIds,
+    trustedDocuments,
+    observabilityPlugins: observability.plugins,
+  });
   const http = createHttpServer({ services, yoga, buildContext, requestIds, consoleBuild });
   const webSocket = attachGraphQLWebSocket({
     http,
@@ -107,6 +119,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
         http.close(() => resolve());
         http.closeAllConnections();
       });
+      await observability.close();
       await closeServices(services);
     },
   };

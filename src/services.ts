@@ -12,6 +12,7 @@ import { openDatabase } from './db/orm.ts';
 import { entities } from './entities.ts';
 import { createMailer } from './mail/mailer.ts';
 import { createAuthThrottle } from './auth/throttle.ts';
+import { createMetrics } from './observability/metrics.ts';
 import { createValidatorRegistry } from './validation/rules.ts';
 import type { Validator } from './validation/registry.ts';
 import { syncAccessDeclarations } from './access/sync.ts';
@@ -114,6 +115,8 @@ function assemble(
 ): Services {
   // Before the throttle: its Redis keys are named by a keyed hash under SECRETS_KEY.
   const secrets = new SecretBox(loadSecretsKey(config.secrets, logger));
+  const metrics = createMetrics();
+  const throttleRedis = redis && config.redis ? { client: redis.client, keyPrefix: config.redis.keyPrefix, secrets } : null;
   const services: Services = {
     config,
     clock,
@@ -121,7 +124,8 @@ function assemble(
     logger,
     redis,
     mailer: createMailer(config, logger),
-    throttle: createAuthThrottle(config.throttle, clock, redis && config.redis ? { client: redis.client, keyPrefix: config.redis.keyPrefix, secrets } : null),
+    metrics,
+    throttle: createAuthThrottle(config.throttle, clock, throttleRedis, (limit) => metrics.recordThrottled(limit)),
     validators: createValidatorRegistry(options.validators),
     background: new BackgroundTasks(logger),
     setup: new SetupGate(config.setupToken, logger),

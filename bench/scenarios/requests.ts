@@ -13,7 +13,8 @@ import { createSignedInUser, createTotpAccount, signInWithTotp } from '../lib/to
 
 const CONNECTIONS = 50;
 
-const viewerAt = (server: BenchProcess, token: string): GraphQLLoad => ({
+/** The session (or access token) `viewer` query against `server` (bench/scenarios/metrics.ts runs it too). */
+export const viewerAt = (server: BenchProcess, token: string): GraphQLLoad => ({
   url: `${server.origin}/graphql`,
   serverPid: server.child.pid!,
   query: '{ viewer { id email } }',

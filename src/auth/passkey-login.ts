@@ -24,6 +24,7 @@ export async function loginWithPasskey(scope: RequestScope, challengeId: string,
   } catch (error) {
     if (error instanceof DomainError && AUDITED_FAILURES.has(error.code)) {
       services.logger.info({ requestId: scope.requestId, ip: scope.ip, reason: error.code }, 'passkey login failed');
+      services.metrics.recordLogin('failure', 'passkey', error.code.toLowerCase());
       await recordAudit({ ...scope, viewer: null }, { action: AUDIT_ACTIONS.loginFailed, details: { method: 'passkey', reason: error.code.toLowerCase() } });
     }
     throw error;

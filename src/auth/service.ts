@@ -110,6 +110,7 @@ export async function startSession(scope: RequestScope, user: User, how: SignInH
     { ip: scope.ip, userAgent: scope.userAgent },
   );
   scope.services.logger.info({ requestId: scope.requestId, userId: user.id, method: how.method }, 'login succeeded');
+  scope.services.metrics.recordLogin('success', how.method);
   const details = how.details ?? (how.secondFactor ? { method: how.method, secondFactor: how.secondFactor } : null);
   await recordAudit({ ...scope, viewer: user }, { action: AUDIT_ACTIONS.login, targetType: 'user', targetId: user.id, ...(details ? { details } : {}) });
   await noteSignInDevice(scope, user);
@@ -130,6 +131,7 @@ export async function logout(scope: RequestScope): Promise<boolean> {
 
 /** The actor is anonymous (nobody proved who they are); the email tried is kept, the password never. */
 async function auditLoginFailure(scope: RequestScope, email: string, user: User | null, reason: string): Promise<void> {
+  scope.services.metrics.recordLogin('failure', 'password', reason);
   // A token pasted as the email (or sent as the Basic user name) is not kept readable.
   const tried = redactAccessTokens(email).slice(0, 320);
   await recordAudit(

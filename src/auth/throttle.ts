@@ -22,23 +22,29 @@ declare module '../context.ts' {
 
 export type { ThrottleSettings, ThrottleStore };
 
+/** Which limit refused an attempt: the per-IP budget of auth requests, or the backoff after login failures. */
+export type ThrottleLimit = 'ip_budget' | 'login';
+
 export class AuthThrottle {
   readonly #clock: Clock;
   readonly #store: ThrottleStore;
+  readonly #onRefused: (limit: ThrottleLimit) => void;
 
-  constructor(settings: ThrottleSettings, clock: Clock, store: ThrottleStore = new MemoryThrottleStore(settings)) {
+  /** `onRefused` hears of every attempt refused with RATE_LIMITED (the server counts them). */
+  constructor(settings: ThrottleSettings, clock: Clock, store: ThrottleStore = new MemoryThrottleStore(settings), onRefused: (limit: ThrottleLimit) => void = () => {}) {
     this.#clock = clock;
     this.#store = store;
+    this.#onRefused = onRefused;
   }
 
   /** Spends one auth request from the client IP's per-minute budget, or rejects with RATE_LIMITED. */
   async consumeIpBudget(ip: string): Promise<void> {
-    refuseIfWaiting(await this.#store.spendIpBudget(ip, this.#now()));
+    this.#refuseIfWaiting(await this.#store.spendIpBudget(ip, this.#now()), 'ip_budget');
   }
 
   /** Rejects with RATE_LIMITED when this login attempt must not be checked now. */
   async assertLoginAllowed(account: string, ip: string): Promise<void> {
-    refuseIfWaiting(await this.#store.checkLogin(account, ip, this.#now()));
+    this.#refuseIfWaiting(await this.#store.checkLogin(account, ip, this.#now()), 'login');
   }
 
   async recordLoginFailure(account: string, ip: string): Promise<void> {
@@ -52,6 +58,12 @@ export class AuthThrottle {
   #now(): number {
     return this.#clock.now().getTime();
   }
+
+  #refuseIfWaiting(waitMs: number, limit: ThrottleLimit): void {
+    if (waitMs <= 0) return;
+    this.#onRefused(limit);
+    throw new RateLimitedError(waitMs / 1000);
+  }
 }
 
 /**
@@ -62,11 +74,8 @@ export function createAuthThrottle(
   settings: ThrottleSettings,
   clock: Clock,
   redis: { client: Redis; keyPrefix: string; secrets: KeyedHash } | null,
+  onRefused?: (limit: ThrottleLimit) => void,
 ): AuthThrottle {
   const store = redis ? new RedisThrottleStore(settings, redis.client, redis.keyPrefix, redis.secrets) : new MemoryThrottleStore(settings);
-  return new AuthThrottle(settings, clock, store);
-}
-
-function refuseIfWaiting(waitMs: number): void {
-  if (waitMs > 0) throw new RateLimitedError(waitMs / 1000);
+  return new AuthThrottle(settings, clock, store, onRefused);
 }

@@ -8,6 +8,7 @@ import { checkEmail, normalizeEmail } from '../util/email.ts';
 import { isLoopbackUrl, OAUTH_PROVIDER_IDS, PROVIDERS, type OAuthProviderSettings } from './oauth-providers.ts';
 import { parseAllowlistEntry } from '../util/redirects.ts';
 import { readTrustedDocuments, type TrustedDocuments } from './trusted-documents.ts';
+import { metricsSettings, OBSERVABILITY_ENV, tracingSettings, type MetricsSettings, type TracingSettings } from './observability.ts';
 
 const bool = z
   .string()
@@ -238,6 +239,7 @@ const EnvSchema = z.object({
   /** Passkeys: the origins a passkey may be used on; default the origin of PUBLIC_URL. */
   WEBAUTHN_ORIGINS: list.pipe(z.array(origin)).optional(),
   WEBAUTHN_RP_NAME: z.string().trim().min(1).max(100).default('Gatehouse'),
+  ...OBSERVABILITY_ENV,
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -312,6 +314,10 @@ export interface Config {
    * PUBLIC_URL its port is known only once the server listens): see `relyingParty`.
    */
   webauthn: { rpId: string | null; origins: string[]; rpName: string };
+  /** METRICS_TOKEN: the bearer token of /metrics (src/observability/http.ts); null: no /metrics. */
+  metrics: MetricsSettings;
+  /** OTEL_EXPORTER_OTLP_*: where traces are exported; null: OpenTelemetry is not even loaded. */
+  tracing: TracingSettings | null;
 }
 
 /** The WebAuthn relying party: its id (a domain), the origins passkeys may be used on, its name. */
@@ -445,5 +451,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     signInNotices: e.SIGN_IN_NOTICES,
     webauthn: { rpId: e.WEBAUTHN_RP_ID ?? null, origins: e.WEBAUTHN_ORIGINS ?? [], rpName: e.WEBAUTHN_RP_NAME },
+    metrics: metricsSettings(e),
+    tracing: tracingSettings(e),
   };
 }

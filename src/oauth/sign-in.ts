@@ -241,6 +241,7 @@ async function auditFailure(scope: RequestScope, provider: string, flow: OAuthFl
     await recordAudit({ ...scope, viewer: flow.linkUser }, { action: OAUTH_AUDIT_ACTIONS.linkFailed, targetType: 'user', targetId: flow.linkUser.id, details });
     return;
   }
+  scope.services.metrics.recordLogin('failure', `oauth:${provider}`, reason);
   const actorEmail = identity?.email?.slice(0, 320);
   await recordAudit({ ...scope, viewer: null }, { action: AUDIT_ACTIONS.loginFailed, ...(actorEmail ? { actorEmail } : {}), details });
 }
