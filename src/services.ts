@@ -25,6 +25,7 @@ import { DatabaseRuntime } from './database/runtime.ts';
 import { userSessions } from './sessions/service.ts';
 import { createOAuthProviders } from './oauth/providers/index.ts';
 import type { OAuthEndpointOverrides } from './config/oauth-providers.ts';
+import { webhookOutbox } from './webhooks/outbox.ts';
 
 export interface ServiceOptions {
   clock?: Clock;
@@ -132,6 +133,8 @@ function assemble(
     database: new DatabaseRuntime(config),
     userSessions,
     secrets,
+    // Webhooks write their outbox rows in the transaction of each audited change.
+    auditListeners: [webhookOutbox({ config })],
   };
   return services;
 }

@@ -36,6 +36,26 @@ export interface AuditEntry {
   actorEmail?: string;
 }
 
+/**
+ * What a listener is told about an event just recorded. It runs with the same EntityManager as the
+ * change (inside its transaction when there is one), so what it writes commits or rolls back with it.
+ */
+export interface RecordedAudit extends AuditEntry {
+  at: Date;
+  actorType: ActorType;
+  actorId: string | null;
+}
+
+/** A port for domains above audit/ (webhooks/): called for every recorded event, in order. */
+export type AuditListener = (em: EntityManager, event: RecordedAudit) => Promise<void>;
+
+declare module '../context.ts' {
+  interface Services {
+    /** Told of every audit event, with the change's EntityManager (src/services.ts fills it). */
+    auditListeners: AuditListener[];
+  }
+}
+
 export type AuditScope = Pick<RequestScope, 'em' | 'services' | 'viewer' | 'ip' | 'userAgent'> & {
   /** Who acts when there is no viewer: the command line or the server itself. */
   actorType?: ActorType;
@@ -52,9 +72,11 @@ export async function recordAudit(scope: AuditScope, entry: AuditEntry): Promise
   // the account they act as is recorded beside them.
   const impersonator = viewer && scope.impersonator?.userId === viewer.id ? scope.impersonator : null;
   const actor = impersonator ?? viewer;
+  const at = scope.services.clock.now();
+  const actorType: ActorType = actor ? 'user' : (scope.actorType ?? 'anonymous');
   await scope.em.insert(AuditEvent, {
-    at: scope.services.clock.now(),
-    actorType: actor ? 'user' : (scope.actorType ?? 'anonymous'),
+    at,
+    actorType,
     actorId: actor?.id ?? null,
     actorEmail: cut(entry.actorEmail ?? actor?.email, 320),
     impersonatedUserId: impersonator ? viewer!.id : null,
@@ -66,6 +88,7 @@ export async function recordAudit(scope: AuditScope, entry: AuditEntry): Promise
     userAgent: cut(scope.userAgent, 512),
     details: entry.details ?? null,
   });
+  for (const listener of scope.services.auditListeners) await listener(scope.em, { ...entry, at, actorType, actorId: actor?.id ?? null });
 }
 
 /** The scope of work the server does on its own (at start, on a timer): no request, no viewer. */

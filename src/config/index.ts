@@ -238,6 +238,15 @@ const EnvSchema = z.object({
   /** Passkeys: the origins a passkey may be used on; default the origin of PUBLIC_URL. */
   WEBAUTHN_ORIGINS: list.pipe(z.array(origin)).optional(),
   WEBAUTHN_RP_NAME: z.string().trim().min(1).max(100).default('Gatehouse'),
+  /** Webhooks: how long one delivery attempt may take before it counts as failed. */
+  WEBHOOK_TIMEOUT: duration.default(10_000),
+  /** Webhooks: how long a delivery is retried (exponential backoff with jitter) before it is marked failed. */
+  WEBHOOK_RETRY_PERIOD: duration.default(24 * 3600_000),
+  /** Webhooks: how often the dispatcher looks for due deliveries. */
+  WEBHOOK_POLL_INTERVAL: duration.default(1000),
+  /** Webhooks: attempts in flight at once per instance, and per endpoint. */
+  WEBHOOK_CONCURRENCY: integer(1, 1000).default(16),
+  WEBHOOK_ENDPOINT_CONCURRENCY: integer(1, 1000).default(4),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -312,6 +321,8 @@ export interface Config {
    * PUBLIC_URL its port is known only once the server listens): see `relyingParty`.
    */
   webauthn: { rpId: string | null; origins: string[]; rpName: string };
+  /** Outgoing webhooks (src/webhooks/): attempt timeout, retry period, dispatcher poll and concurrency. */
+  webhooks: { timeoutMs: number; retryPeriodMs: number; pollIntervalMs: number; concurrency: number; endpointConcurrency: number };
 }
 
 /** The WebAuthn relying party: its id (a domain), the origins passkeys may be used on, its name. */
@@ -445,5 +456,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     signInNotices: e.SIGN_IN_NOTICES,
     webauthn: { rpId: e.WEBAUTHN_RP_ID ?? null, origins: e.WEBAUTHN_ORIGINS ?? [], rpName: e.WEBAUTHN_RP_NAME },
+    webhooks: {
+      timeoutMs: e.WEBHOOK_TIMEOUT,
+      retryPeriodMs: e.WEBHOOK_RETRY_PERIOD,
+      pollIntervalMs: e.WEBHOOK_POLL_INTERVAL,
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      endpointConcurrency: e.WEBHOOK_ENDPOINT_CONCURRENCY,
+    },
   };
 }
