@@ -63,7 +63,7 @@ export function startWebhookDispatcher(services: Services, transport: WebhookTra
     if (room <= 0) return [];
     const now = clock.now();
     // Long enough for an attempt and its record; a crashed instance's claims run out after it.
-    const lease = new Date(now.getTime() + settings.timeoutMs * 2 + 30_000);
+    const lease = new Date(now.getTime() + settings.timeoutMs * 2 + 5_000);
     const busy = new Map<string, number>();
     for (const { endpointId } of inFlight.values()) busy.set(endpointId, (busy.get(endpointId) ?? 0) + 1);
     return services.orm.em.fork().transactional(async (tx) => {
