@@ -44,10 +44,15 @@ export interface RecordedAudit extends AuditEntry {
   at: Date;
   actorType: ActorType;
   actorId: string | null;
+  ip: string | null;
 }
 
-/** A port for domains above audit/ (webhooks/): called for every recorded event, in order. */
-export type AuditListener = (em: EntityManager, event: RecordedAudit) => Promise<void>;
+/** A port for domains above audit/ (webhooks/): told of the recorded events it wants, in order. */
+export interface AuditListener {
+  /** Whether `onRecorded` must run for this action (asked first, so the others cost nothing). */
+  wants(action: string): boolean;
+  onRecorded(em: EntityManager, event: RecordedAudit): Promise<void>;
+}
 
 declare module '../context.ts' {
   interface Services {
@@ -74,7 +79,7 @@ export async function recordAudit(scope: AuditScope, entry: AuditEntry): Promise
   const actor = impersonator ?? viewer;
   const at = scope.services.clock.now();
   const actorType: ActorType = actor ? 'user' : (scope.actorType ?? 'anonymous');
-  await scope.em.insert(AuditEvent, {
+  const row = {
     at,
     actorType,
     actorId: actor?.id ?? null,
@@ -87,8 +92,20 @@ export async function recordAudit(scope: AuditScope, entry: AuditEntry): Promise
     ip: cut(scope.ip, 64),
     userAgent: cut(scope.userAgent, 512),
     details: entry.details ?? null,
-  });
-  for (const listener of scope.services.auditListeners) await listener(scope.em, { ...entry, at, actorType, actorId: actor?.id ?? null });
+  };
+  const listeners = scope.services.auditListeners.filter((listener) => listener.wants(entry.action));
+  if (!listeners.length) {
+    await scope.em.insert(AuditEvent, row);
+    return;
+  }
+  const event: RecordedAudit = { ...entry, at, actorType, actorId: actor?.id ?? null, ip: row.ip };
+  const write = async (em: EntityManager) => {
+    await em.insert(AuditEvent, row);
+    for (const listener of listeners) await listener.onRecorded(em, event);
+  };
+  // What listeners write commits with the event: in the change's transaction, or in one of their own.
+  if (scope.em.isInTransaction()) await write(scope.em);
+  else await scope.em.transactional(write);
 }
 
 /** The scope of work the server does on its own (at start, on a timer): no request, no viewer. */

@@ -11,6 +11,7 @@ export const WEBHOOK_EVENT_TYPES = {
   'user.enabled': 'An admin enabled a disabled account again.',
   'user.banned': 'An admin banned an account until a time.',
   'user.deleted': 'An account was deleted, by its owner or by an admin.',
+  'auth.sign_in_throttled': 'Wrong passwords for an existing account reached the throttle: further sign-ins from that address (or, past the hourly cap, from new ones) must wait.',
 } as const;
 export type WebhookEventType = keyof typeof WEBHOOK_EVENT_TYPES;
 
@@ -44,9 +45,19 @@ const MAPPINGS: Record<string, Mapping> = {
   'user.delete': { type: 'user.deleted', data: via('admin') },
 };
 
-/** The public event an audit event stands for, or null. `setup.ensure_admin` counts only when it created the account. */
+/** Actions whose event depends on their details: `setup.ensure_admin` counts only when it created the account, a failed sign-in only when it tripped the throttle. */
+const CONDITIONAL: Record<string, (event: RecordedAudit) => { type: WebhookEventType; data: Record<string, unknown> } | null> = {
+  'setup.ensure_admin': (e) => (e.details?.created === true ? { type: 'user.created', data: { via: 'admin_email' } } : null),
+  'auth.login_failed': (e) => (e.details?.throttled === true && e.targetType === 'user' && e.targetId ? { type: 'auth.sign_in_throttled', data: { ip: e.ip } } : null),
+};
+
+/** Cheap first test (audit/service.ts asks before calling the outbox): could this action send anything? */
+export const mayBecomeWebhookEvent = (action: string): boolean => Object.hasOwn(MAPPINGS, action) || Object.hasOwn(CONDITIONAL, action);
+
+/** The public event an audit event stands for, or null. */
 export function webhookEventOf(event: RecordedAudit): { type: WebhookEventType; data: Record<string, unknown> } | null {
-  if (event.action === 'setup.ensure_admin') return event.details?.created === true ? { type: 'user.created', data: { via: 'admin_email' } } : null;
+  const conditional = CONDITIONAL[event.action];
+  if (conditional) return conditional(event);
   const mapping = MAPPINGS[event.action];
   if (!mapping || event.targetType !== 'user' || !event.targetId) return null;
   return { type: mapping.type, data: mapping.data?.(event) ?? {} };

@@ -2,7 +2,7 @@
 // request with the standardwebhooks library. Time for retries is the server's ManualClock.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createConfirmedUser, REGISTER, STRONG_PASSWORD, startTestServer, type TestServer } from '../helpers/server.ts';
+import { createConfirmedUser, LOGIN, REGISTER, STRONG_PASSWORD, startTestServer, type TestServer } from '../helpers/server.ts';
 import { addEndpoint, OPS, signedInAdmin, startReceiver, storedDeliveries, waitForDeliveries, WEBHOOK_ENV, type Receiver } from './webhook-helpers.ts';
 import { auditEvents } from '../admin/users-helpers.ts';
 
@@ -63,6 +63,22 @@ describe('webhook deliveries', () => {
     assert.equal(received[2]!.verified!.data.via, 'change');
     assert.equal(received[3]!.verified!.data.via, 'admin');
     assert.equal(new Set(received.map((r) => r.headers['webhook-id'])).size, 4, 'each event has its own id');
+  });
+
+  test('wrong passwords that reach the sign-in throttle send auth.sign_in_throttled; an unknown email sends nothing', async () => {
+    await createConfirmedUser(server, 'guessed@example.com');
+    await receiver.waitFor(2);
+    const wrong = async (email: string) => server.gql(LOGIN, { email, password: 'not the password at all' });
+    for (let attempt = 1; attempt <= 4; attempt++) assert.equal((await wrong('guessed@example.com')).body.data.login.__typename, 'InvalidCredentialsError');
+    for (let attempt = 1; attempt <= 6; attempt++) await wrong('nobody-here@example.com');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.equal(receiver.received.length, 2, 'four failures are below the throttle; failures for no account send nothing');
+    await wrong('guessed@example.com');
+    const [, , throttled] = await receiver.waitFor(3);
+    assert.equal(throttled!.verified?.type, 'auth.sign_in_throttled');
+    assert.equal(throttled!.verified!.data.user.email, 'guessed@example.com');
+    assert.equal(throttled!.verified!.data.ip, '127.0.0.1');
+    assert.ok(!throttled!.body.includes('not the password at all'));
   });
 
   test('a 500 is retried with backoff when the clock reaches the next attempt, with the same webhook-id', async () => {

@@ -31,8 +31,11 @@ describe('transactional outbox', () => {
   /** Fails the change whose audit action is `action`, after the webhook outbox wrote its rows. */
   async function failingAfterOutbox<T>(action: string, change: () => Promise<T>): Promise<T> {
     const listeners = server.gatehouse.services.auditListeners;
-    const fault: AuditListener = async (_em, event) => {
-      if (event.action === action) throw new Error('injected fault after the outbox write');
+    const fault: AuditListener = {
+      wants: (name) => name === action,
+      onRecorded: async () => {
+        throw new Error('injected fault after the outbox write');
+      },
     };
     listeners.push(fault);
     try {
