@@ -20,6 +20,7 @@ import { startAuditRetention } from './audit/retention.ts';
 import { maintenanceFollower } from './maintenance/service.ts';
 import { startDatabaseAdministration } from './database/server-tasks.ts';
 import { startWebhookDispatcher } from './webhooks/dispatcher.ts';
+import { startWebhookRetention } from './webhooks/retention.ts';
 import { createConnectionRegistry, type ConnectionRegistry } from './realtime/connections.ts';
 import { watchOutsideChanges } from './realtime/outside-changes.ts';
 import { createSharedSubscriptions } from './realtime/shared-subscriptions.ts';
@@ -130,6 +131,7 @@ async function startServerTasks(services: Services, connections: ConnectionRegis
     stopped.push(startSessionExpiry(services, connections));
     stopped.push(startDatabaseAdministration(services));
     stopped.push(startWebhookDispatcher(services));
+    stopped.push(await startWebhookRetention(services));
     // A restored database may lack sessions that live connections use: they end at once.
     services.database.onReplaced(() => credentials.run());
   } catch (error) {

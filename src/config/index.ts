@@ -247,6 +247,8 @@ const EnvSchema = z.object({
   /** Webhooks: attempts in flight at once per instance, and per endpoint. */
   WEBHOOK_CONCURRENCY: integer(1, 1000).default(16),
   WEBHOOK_ENDPOINT_CONCURRENCY: integer(1, 1000).default(4),
+  /** Webhooks: how long events and their finished deliveries are kept. */
+  WEBHOOK_RETENTION: duration.default(30 * 24 * 3600_000),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -322,7 +324,7 @@ export interface Config {
    */
   webauthn: { rpId: string | null; origins: string[]; rpName: string };
   /** Outgoing webhooks (src/webhooks/): attempt timeout, retry period, dispatcher poll and concurrency. */
-  webhooks: { timeoutMs: number; retryPeriodMs: number; pollIntervalMs: number; concurrency: number; endpointConcurrency: number };
+  webhooks: { timeoutMs: number; retryPeriodMs: number; pollIntervalMs: number; concurrency: number; endpointConcurrency: number; retentionMs: number };
 }
 
 /** The WebAuthn relying party: its id (a domain), the origins passkeys may be used on, its name. */
@@ -462,6 +464,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pollIntervalMs: e.WEBHOOK_POLL_INTERVAL,
       concurrency: e.WEBHOOK_CONCURRENCY,
       endpointConcurrency: e.WEBHOOK_ENDPOINT_CONCURRENCY,
+      retentionMs: e.WEBHOOK_RETENTION,
     },
   };
 }
