@@ -99,8 +99,16 @@ export function startWebhookDispatcher(services: Services, transport: WebhookTra
     const delivery = await em.findOne(WebhookDelivery, { id: claimed.id }, { populate: ['event', 'endpoint'] });
     if (!delivery) return;
     const { event, endpoint } = delivery;
+    let secrets: string[];
+    try {
+      secrets = signingSecrets(services, endpoint, clock.now());
+    } catch {
+      // Sealed under another SECRETS_KEY: a failed attempt like any other (retried, then failed), not a stuck claim.
+      await record(em, delivery, claimed.lease, { ok: false, status: null, error: 'signing secret unreadable: was SECRETS_KEY changed?' });
+      return;
+    }
     // The receiver checks the timestamp against its own clock: the real time, whatever services.clock says.
-    const headers = webhookHeaders(signingSecrets(services, endpoint, clock.now()), event.id, systemClock.now(), event.payload);
+    const headers = webhookHeaders(secrets, event.id, systemClock.now(), event.payload);
     const outcome = await transport.post(endpoint.url, headers, event.payload, settings.timeoutMs, signal);
     if (signal.aborted && !outcome.ok) {
       // Shutting down: give the claim back untouched (it is due again at once, here or elsewhere).

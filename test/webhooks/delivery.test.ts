@@ -5,6 +5,10 @@ import assert from 'node:assert/strict';
 import { createConfirmedUser, LOGIN, REGISTER, STRONG_PASSWORD, startTestServer, type TestServer } from '../helpers/server.ts';
 import { addEndpoint, OPS, signedInAdmin, startReceiver, storedDeliveries, waitForDeliveries, WEBHOOK_ENV, type Receiver } from './webhook-helpers.ts';
 import { auditEvents } from '../admin/users-helpers.ts';
+import { randomBytes } from 'node:crypto';
+import { SecretBox } from '../../src/util/secret-box.ts';
+import { WebhookEndpoint } from '../../src/webhooks/entities.ts';
+import { newSigningSecret } from '../../src/webhooks/service.ts';
 
 const HOUR = 3_600_000;
 
@@ -204,6 +208,16 @@ describe('webhook deliveries', () => {
     const [, afterOverlap] = await receiver.waitFor(2);
     assert.deepEqual(afterOverlap!.verifiedWith, [result.secret], 'after the overlap only the new secret signs');
     assert.equal((await auditEvents(server, 'webhook.rotate_secret', endpoint.id)).length, 1);
+  });
+
+  test('a secret sealed under another SECRETS_KEY fails the attempt (and says why) instead of sending unsigned', async () => {
+    const em = server.gatehouse.services.orm.em.fork();
+    await em.nativeUpdate(WebhookEndpoint, { id: endpoint.id }, { secret: new SecretBox(randomBytes(32)).seal(newSigningSecret()) });
+    await register();
+    const [row] = await waitForDeliveries(server, endpoint.id, (rows) => rows[0]?.lastError != null, 'the failed attempt');
+    assert.match(row!.lastError!, /signing secret unreadable/);
+    assert.equal(row!.status, 'pending');
+    assert.equal(receiver.received.length, 0);
   });
 
   test('a hanging endpoint holds up neither requests nor another endpoint', async () => {
