@@ -27,6 +27,7 @@ import { mfaScenario } from './scenarios/mfa.ts';
 import { consoleScenario } from './scenarios/console.ts';
 import { importScenario } from './scenarios/import.ts';
 import { metricsScenario } from './scenarios/metrics.ts';
+import { webhooksScenario } from './scenarios/webhooks.ts';
 
 interface Scenario {
   description: string;
@@ -49,6 +50,7 @@ const SCENARIOS: Record<string, Scenario> = {
   users: { description: 'users page deep in 1M users vs the first page', run: usersScenario },
   mfa: { description: 'login + verifySecondFactor(totp) vs plain login, 4 concurrent', run: mfaScenario, postgres: true },
   idle: { description: 'idle RSS after one request vs bare yoga; validatePassword first answer (logged)', run: idleScenario },
+  webhooks: { description: 'register and login throughput with one webhook endpoint (every event) vs without webhooks', run: webhooksScenario, postgres: true },
   console: { description: 'admin console budgets in Chromium: JS gzipped, first render, users page at 1M users', run: consoleScenario },
   import: { description: 'user import --apply of 1M bcrypt-hashed users vs raw better-sqlite3 inserts of the same file', run: importScenario },
 };

@@ -1,4 +1,4 @@
-// The `gatehouse` command: serve, schema, and the operator commands each domain adds (user, admin, role, maintenance, db).
+// The `gatehouse` command: serve, schema, and the operator commands each domain adds (user, admin, role, maintenance, db, webhook).
 import { flushCompileCache } from 'node:module';
 import { loadConfig, ConfigError } from './config/index.ts';
 import { AccessError, DomainError, ValidationFailedError } from './errors.ts';
@@ -10,6 +10,7 @@ import { adminCommand, USER_USAGE, userCommand } from './admin/cli.ts';
 import { ROLE_USAGE, roleCommand } from './access/cli.ts';
 import { MAINTENANCE_USAGE, maintenanceCommand } from './maintenance/cli.ts';
 import { DB_USAGE, dbCommand } from './database/cli.ts';
+import { WEBHOOK_USAGE, webhookCommand } from './webhooks/cli.ts';
 import { passwordEstimator } from './validation/password.ts';
 import { collectStartupGarbage } from './util/heap.ts';
 
@@ -26,6 +27,7 @@ ${USER_USAGE}
 ${ROLE_USAGE}
 ${MAINTENANCE_USAGE}
 ${DB_USAGE}
+${WEBHOOK_USAGE}
 
 Configuration comes from the environment (and .env), as for the server: DATABASE_URL selects the database.
 Exit codes: 0 done, 1 failed, 2 wrong usage.
@@ -56,6 +58,7 @@ const COMMANDS: Record<string, (command: CliCommand) => Promise<number>> = {
   role: roleCommand,
   maintenance: maintenanceCommand,
   db: dbCommand,
+  webhook: webhookCommand,
 };
 
 /** Prints an expected failure the way an operator wants to read it; returns the exit code. */

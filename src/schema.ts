@@ -23,6 +23,7 @@ import './passkeys/graphql.ts';
 import './auth/passkey-graphql.ts';
 import './database/graphql.ts';
 import './privacy/graphql.ts';
+import './webhooks/graphql.ts';
 
 export const schema = annotateAccessRules(builder.toSchema());
 

@@ -19,6 +19,8 @@ import { prepareFirstRun } from './admin/setup.ts';
 import { startAuditRetention } from './audit/retention.ts';
 import { maintenanceFollower } from './maintenance/service.ts';
 import { startDatabaseAdministration } from './database/server-tasks.ts';
+import { startWebhookDispatcher } from './webhooks/dispatcher.ts';
+import { startWebhookRetention } from './webhooks/retention.ts';
 import { createConnectionRegistry, type ConnectionRegistry } from './realtime/connections.ts';
 import { watchOutsideChanges } from './realtime/outside-changes.ts';
 import { createSharedSubscriptions } from './realtime/shared-subscriptions.ts';
@@ -125,7 +127,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   };
 }
 
-/** What runs beside requests: audit retention, following outside writes, scheduled backups. */
+/** What runs beside requests: audit retention, following outside writes, scheduled backups, webhook delivery. */
 async function startServerTasks(services: Services, connections: ConnectionRegistry): Promise<{ stop(): Promise<void> }> {
   const auditRetention = await startAuditRetention(services);
   const stopped: Array<{ stop(): unknown }> = [auditRetention];
@@ -141,6 +143,8 @@ async function startServerTasks(services: Services, connections: ConnectionRegis
     // Sessions that reach their end (SESSION_TTL, SESSION_IDLE_TTL) end their live connections.
     stopped.push(startSessionExpiry(services, connections));
     stopped.push(startDatabaseAdministration(services));
+    stopped.push(startWebhookDispatcher(services));
+    stopped.push(await startWebhookRetention(services));
     // A restored database may lack sessions that live connections use: they end at once.
     services.database.onReplaced(() => credentials.run());
   } catch (error) {

@@ -26,6 +26,7 @@ import { DatabaseRuntime } from './database/runtime.ts';
 import { userSessions } from './sessions/service.ts';
 import { createOAuthProviders } from './oauth/providers/index.ts';
 import type { OAuthEndpointOverrides } from './config/oauth-providers.ts';
+import { webhookOutbox } from './webhooks/outbox.ts';
 
 export interface ServiceOptions {
   clock?: Clock;
@@ -136,6 +137,8 @@ function assemble(
     database: new DatabaseRuntime(config),
     userSessions,
     secrets,
+    // Webhooks write their outbox rows in the transaction of each audited change.
+    auditListeners: [webhookOutbox({ config })],
   };
   return services;
 }

@@ -22,6 +22,8 @@ export interface GraphQLLoad {
   expect: (body: any) => void;
   /** The answering server's process id: its CPU share over the run is reported too. */
   serverPid?: number;
+  /** autocannon replaces each `[<id>]` in the body with a fresh id per request (e.g. a new email per `register`). */
+  idReplacement?: boolean;
 }
 
 export interface LoadOptions {
@@ -136,6 +138,7 @@ export async function runLoad(load: GraphQLLoad, options: LoadOptions): Promise<
       connections: options.connections,
       duration: options.durationSeconds,
       ...(options.overallRate ? { overallRate: options.overallRate } : {}),
+      ...(load.idReplacement ? { idReplacement: true } : {}),
       timeout: 30,
     },
     () => serverSample(0),

@@ -33,6 +33,8 @@ export const PERMISSIONS = {
   maintenanceWrite: 'maintenance:write',
   databaseRead: 'database:read',
   databaseWrite: 'database:write',
+  webhooksRead: 'webhooks:read',
+  webhooksWrite: 'webhooks:write',
 } as const;
 
 export const BUILT_IN_PERMISSIONS: PermissionDeclaration[] = [
@@ -45,6 +47,8 @@ export const BUILT_IN_PERMISSIONS: PermissionDeclaration[] = [
   { name: PERMISSIONS.maintenanceWrite, description: 'Turn maintenance mode on and off; keep full access while it is on.' },
   { name: PERMISSIONS.databaseRead, description: 'List database backups and download a copy of the whole database.' },
   { name: PERMISSIONS.databaseWrite, description: 'Create, delete and restore database backups; replace the database with an uploaded file.' },
+  { name: PERMISSIONS.webhooksRead, description: 'List webhook endpoints and their deliveries (never a signing secret).' },
+  { name: PERMISSIONS.webhooksWrite, description: 'Add, edit, disable and delete webhook endpoints, rotate their signing secrets, replay deliveries.' },
 ];
 
 export const BUILT_IN_ROLES: RoleDeclaration[] = [

@@ -65,18 +65,25 @@ export async function register(scope: RequestScope, input: RegisterInput): Promi
   if (!services.config.allowRegistrationBeforeSetup && !(await adminExists(em))) throw new SetupRequiredError();
   if (await em.findOne(User, { emailKey: emailKey(email) })) throw new EmailTakenError();
   const now = services.clock.now();
-  const user = em.create(User, {
-    email,
-    emailKey: emailKey(email),
-    passwordHash: await hashPassword(input.password),
-    emailConfirmedAt: null,
-    ...profile,
-    roles: [await defaultRole(em)],
-    createdAt: now,
-    updatedAt: now,
-  });
+  const passwordHash = await hashPassword(input.password);
+  let user: User;
   try {
-    await em.flush();
+    // The account and its audit event (and what listens to it: the webhook outbox) commit together.
+    user = await em.transactional(async (tx) => {
+      const created = tx.create(User, {
+        email,
+        emailKey: emailKey(email),
+        passwordHash,
+        emailConfirmedAt: null,
+        ...profile,
+        roles: [await defaultRole(tx)],
+        createdAt: now,
+        updatedAt: now,
+      });
+      await tx.flush();
+      await recordAudit({ ...scope, em: tx, viewer: created }, { action: AUDIT_ACTIONS.register, targetType: 'user', targetId: created.id });
+      return created;
+    });
   } catch (error) {
     // Two registrations of one email raced past the check above; the unique index decides.
     if (error instanceof UniqueConstraintViolationException) throw new EmailTakenError();
@@ -84,7 +91,6 @@ export async function register(scope: RequestScope, input: RegisterInput): Promi
   }
   await sendConfirmation(scope, user);
   scope.services.logger.info({ userId: user.id, requestId: scope.requestId }, 'user registered');
-  await recordAudit({ ...scope, viewer: user }, { action: AUDIT_ACTIONS.register, targetType: 'user', targetId: user.id });
   return user;
 }
 
@@ -106,14 +112,15 @@ export async function confirmEmail(scope: RequestScope, token: string): Promise<
   const { em, services } = scope;
   await services.throttle.consumeIpBudget(scope.ip);
   const record = await findUsableToken(em, services.clock, token, 'confirm-email');
-  await consumeToken(em, services.clock, record);
   const user = record.user;
-  if (!user.emailConfirmedAt) {
-    user.emailConfirmedAt = services.clock.now();
-    await em.flush();
-  }
-  // The token proves control of the mailbox: the account acts.
-  await recordAudit({ ...scope, viewer: user }, { action: AUDIT_ACTIONS.confirmEmail, targetType: 'user', targetId: user.id, details: { email: record.email } });
+  await em.transactional(async (tx) => {
+    await consumeToken(tx, services.clock, record);
+    if (!user.emailConfirmedAt) await tx.nativeUpdate(User, { id: user.id }, { emailConfirmedAt: services.clock.now() });
+    // The token proves control of the mailbox: the account acts.
+    await recordAudit({ ...scope, em: tx, viewer: user }, { action: AUDIT_ACTIONS.confirmEmail, targetType: 'user', targetId: user.id, details: { email: record.email } });
+  });
+  // nativeUpdate bypasses the loaded entity: reload it so the User returned shows what is stored.
+  await em.refresh(user);
   return user;
 }
 

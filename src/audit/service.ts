@@ -36,6 +36,31 @@ export interface AuditEntry {
   actorEmail?: string;
 }
 
+/**
+ * What a listener is told about an event just recorded. It runs with the same EntityManager as the
+ * change (inside its transaction when there is one), so what it writes commits or rolls back with it.
+ */
+export interface RecordedAudit extends AuditEntry {
+  at: Date;
+  actorType: ActorType;
+  actorId: string | null;
+  ip: string | null;
+}
+
+/** A port for domains above audit/ (webhooks/): told of the recorded events it wants, in order. */
+export interface AuditListener {
+  /** Whether `onRecorded` must run for this action (asked first, so the others cost nothing). */
+  wants(action: string): boolean;
+  onRecorded(em: EntityManager, event: RecordedAudit): Promise<void>;
+}
+
+declare module '../context.ts' {
+  interface Services {
+    /** Told of every audit event, with the change's EntityManager (src/services.ts fills it). */
+    auditListeners: AuditListener[];
+  }
+}
+
 export type AuditScope = Pick<RequestScope, 'em' | 'services' | 'viewer' | 'ip' | 'userAgent'> & {
   /** Who acts when there is no viewer: the command line or the server itself. */
   actorType?: ActorType;
@@ -52,9 +77,11 @@ export async function recordAudit(scope: AuditScope, entry: AuditEntry): Promise
   // the account they act as is recorded beside them.
   const impersonator = viewer && scope.impersonator?.userId === viewer.id ? scope.impersonator : null;
   const actor = impersonator ?? viewer;
-  await scope.em.insert(AuditEvent, {
-    at: scope.services.clock.now(),
-    actorType: actor ? 'user' : (scope.actorType ?? 'anonymous'),
+  const at = scope.services.clock.now();
+  const actorType: ActorType = actor ? 'user' : (scope.actorType ?? 'anonymous');
+  const row = {
+    at,
+    actorType,
     actorId: actor?.id ?? null,
     actorEmail: cut(entry.actorEmail ?? actor?.email, 320),
     impersonatedUserId: impersonator ? viewer!.id : null,
@@ -65,7 +92,20 @@ export async function recordAudit(scope: AuditScope, entry: AuditEntry): Promise
     ip: cut(scope.ip, 64),
     userAgent: cut(scope.userAgent, 512),
     details: entry.details ?? null,
-  });
+  };
+  const listeners = scope.services.auditListeners.filter((listener) => listener.wants(entry.action));
+  if (!listeners.length) {
+    await scope.em.insert(AuditEvent, row);
+    return;
+  }
+  const event: RecordedAudit = { ...entry, at, actorType, actorId: actor?.id ?? null, ip: row.ip };
+  const write = async (em: EntityManager) => {
+    await em.insert(AuditEvent, row);
+    for (const listener of listeners) await listener.onRecorded(em, event);
+  };
+  // What listeners write commits with the event: in the change's transaction, or in one of their own.
+  if (scope.em.isInTransaction()) await write(scope.em);
+  else await scope.em.transactional(write);
 }
 
 /** The scope of work the server does on its own (at start, on a timer): no request, no viewer. */

@@ -42,10 +42,10 @@ export async function verifyCredentials(scope: RequestScope, email: string, pass
   await services.throttle.assertLoginAllowed(key, scope.ip);
   const user = await findUserByEmail(scope, email);
   if (!(await verifyPassword(user?.passwordHash, password)) || !user) {
-    await services.throttle.recordLoginFailure(key, scope.ip);
+    const throttled = await services.throttle.recordLoginFailure(key, scope.ip);
     services.logger.info({ requestId: scope.requestId, ip: scope.ip }, 'login failed');
     // Recorded whether or not the account exists, so the answer takes the same time either way.
-    await auditLoginFailure(scope, email, user, 'invalid_credentials');
+    await auditLoginFailure(scope, email, user, 'invalid_credentials', throttled);
     throw new InvalidCredentialsError();
   }
   await services.throttle.recordLoginSuccess(key, scope.ip);
@@ -130,12 +130,12 @@ export async function logout(scope: RequestScope): Promise<boolean> {
 }
 
 /** The actor is anonymous (nobody proved who they are); the email tried is kept, the password never. */
-async function auditLoginFailure(scope: RequestScope, email: string, user: User | null, reason: string): Promise<void> {
+async function auditLoginFailure(scope: RequestScope, email: string, user: User | null, reason: string, throttled = false): Promise<void> {
   scope.services.metrics.recordLogin('failure', 'password', reason);
   // A token pasted as the email (or sent as the Basic user name) is not kept readable.
   const tried = redactAccessTokens(email).slice(0, 320);
   await recordAudit(
     { ...scope, viewer: null },
-    { action: AUDIT_ACTIONS.loginFailed, actorEmail: tried, targetType: user ? 'user' : undefined, targetId: user?.id, details: { email: tried, reason } },
+    { action: AUDIT_ACTIONS.loginFailed, actorEmail: tried, targetType: user ? 'user' : undefined, targetId: user?.id, details: { email: tried, reason, ...(throttled ? { throttled } : {}) } },
   );
 }

@@ -47,8 +47,11 @@ export class AuthThrottle {
     this.#refuseIfWaiting(await this.#store.checkLogin(account, ip, this.#now()), 'login');
   }
 
-  async recordLoginFailure(account: string, ip: string): Promise<void> {
-    await this.#store.recordFailure(account, ip, this.#now());
+  /** Counts a failed attempt; true when it leaves the account throttled (the next attempt from this IP must wait). */
+  async recordLoginFailure(account: string, ip: string): Promise<boolean> {
+    const now = this.#now();
+    await this.#store.recordFailure(account, ip, now);
+    return (await this.#store.checkLogin(account, ip, now)) > 0;
   }
 
   async recordLoginSuccess(account: string, ip: string): Promise<void> {

@@ -240,6 +240,17 @@ const EnvSchema = z.object({
   WEBAUTHN_ORIGINS: list.pipe(z.array(origin)).optional(),
   WEBAUTHN_RP_NAME: z.string().trim().min(1).max(100).default('Gatehouse'),
   ...OBSERVABILITY_ENV,
+  /** Webhooks: how long one delivery attempt may take before it counts as failed. */
+  WEBHOOK_TIMEOUT: duration.default(10_000),
+  /** Webhooks: how long a delivery is retried (exponential backoff with jitter) before it is marked failed. */
+  WEBHOOK_RETRY_PERIOD: duration.default(24 * 3600_000),
+  /** Webhooks: how often the dispatcher looks for due deliveries. */
+  WEBHOOK_POLL_INTERVAL: duration.default(1000),
+  /** Webhooks: attempts in flight at once per instance, and per endpoint. */
+  WEBHOOK_CONCURRENCY: integer(1, 1000).default(16),
+  WEBHOOK_ENDPOINT_CONCURRENCY: integer(1, 1000).default(4),
+  /** Webhooks: how long events and their finished deliveries are kept. */
+  WEBHOOK_RETENTION: duration.default(30 * 24 * 3600_000),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -318,6 +329,8 @@ export interface Config {
   metrics: MetricsSettings;
   /** OTEL_EXPORTER_OTLP_*: where traces are exported; null: OpenTelemetry is not even loaded. */
   tracing: TracingSettings | null;
+  /** Outgoing webhooks (src/webhooks/): attempt timeout, retry period, dispatcher poll and concurrency. */
+  webhooks: { timeoutMs: number; retryPeriodMs: number; pollIntervalMs: number; concurrency: number; endpointConcurrency: number; retentionMs: number };
 }
 
 /** The WebAuthn relying party: its id (a domain), the origins passkeys may be used on, its name. */
@@ -453,5 +466,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webauthn: { rpId: e.WEBAUTHN_RP_ID ?? null, origins: e.WEBAUTHN_ORIGINS ?? [], rpName: e.WEBAUTHN_RP_NAME },
     metrics: metricsSettings(e),
     tracing: tracingSettings(e),
+    webhooks: {
+      timeoutMs: e.WEBHOOK_TIMEOUT,
+      retryPeriodMs: e.WEBHOOK_RETRY_PERIOD,
+      pollIntervalMs: e.WEBHOOK_POLL_INTERVAL,
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      endpointConcurrency: e.WEBHOOK_ENDPOINT_CONCURRENCY,
+      retentionMs: e.WEBHOOK_RETENTION,
+    },
   };
 }

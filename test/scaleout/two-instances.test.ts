@@ -3,13 +3,10 @@
 // by polling every SYNC_INTERVAL). Runs in the PostgreSQL + Redis pass (scripts/test-backends.sh).
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { createClient, type Client } from 'graphql-ws';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
@@ -18,14 +15,10 @@ import { POSTGRES_ADMIN_URL, REDIS_URL } from '../helpers/backends.ts';
 import { STRONG_PASSWORD } from '../helpers/server.ts';
 import { CHANGED, EventQueue, SET_MAINTENANCE, wsSubscribe, type LiveResult } from '../maintenance/maintenance-helpers.ts';
 import { dropDatabase, ensureDatabase } from '../../src/db/postgresql-admin.ts';
+import { gql, startInstance as startGatehouseInstance, stopInstance, type Instance } from '../helpers/instances.ts';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const NODE = join(ROOT, 'node_modules', '.bin', 'node');
-const LAUNCHER = join(ROOT, 'bin', 'gatehouse.js');
 /** Every wait for something to happen is bounded by this; nothing here asserts how fast it was. */
 const WAIT_MS = 5000;
-/** Loading the sources takes a few seconds of CPU per process; four start at once on a busy machine. */
-const START_TIMEOUT_MS = 30_000;
 const ADMIN_EMAIL = 'scaleout.admin@example.com';
 const VIEWER = '{ viewer { email } }';
 const ENDED = 'subscription { viewerSessionEnded { reason } }';
@@ -42,81 +35,9 @@ const LOGIN = `mutation($email: String!, $password: String!) {
 const skipRedis = POSTGRES_ADMIN_URL && REDIS_URL ? false : 'needs TEST_DATABASE_URL and TEST_REDIS_URL (scripts/test-backends.sh start)';
 const skipPolling = POSTGRES_ADMIN_URL ? false : 'needs TEST_DATABASE_URL (scripts/test-backends.sh start)';
 
-interface Instance {
-  name: string;
-  url: string;
-  wsUrl: string;
-  child: ChildProcess;
-}
-
-/** Starts `gatehouse serve` as its own process; resolves with its URL once it listens. */
-async function startInstance(name: string, cwd: string, vars: Record<string, string>): Promise<Instance> {
-  const child = spawn(NODE, [LAUNCHER, 'serve'], {
-    cwd, // a folder of its own: no .env of the checkout is read
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      NODE_ENV: 'test',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      ADMIN_EMAIL,
-      ADMIN_PASSWORD: STRONG_PASSWORD,
-      // Only the per-(account, IP) failure delay is under test: the per-IP request budget stays out of the way.
-      AUTH_RATE_LIMIT_PER_MINUTE: '10000',
-      ...vars,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  // Even if this test process dies without running its `after` hooks, no server outlives it.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  child.once('exit', () => process.off('exit', killOnExit));
-  // Kept for the message of a failed start; read on afterwards so the pipes never fill up.
-  let output = '';
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
-  const lines = createInterface({ input: child.stdout! });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL'); // never returned to the caller: nobody else would stop it
-      reject(new Error(`${name} did not listen within ${START_TIMEOUT_MS} ms:\n${output}`));
-    }, START_TIMEOUT_MS);
-    lines.on('line', (line) => {
-      output += `${line}\n`;
-      const found = /"url":"([^"]+)"/.exec(line)?.[1];
-      if (found) {
-        clearTimeout(timer);
-        resolve(found);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited with ${code} before listening:\n${output}`));
-    });
-  });
-  return { name, url, wsUrl: url.replace(/^http/, 'ws'), child };
-}
-
-/** SIGTERM, then SIGKILL if the process is still there after a while. */
-async function stopInstance(instance: Instance | undefined): Promise<void> {
-  if (!instance || instance.child.exitCode !== null || instance.child.signalCode !== null) return;
-  const exited = once(instance.child, 'exit');
-  instance.child.kill('SIGTERM');
-  const timer = setTimeout(() => instance.child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function gql(instance: Instance, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<any> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(instance.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-  const text = await res.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new Error(`${instance.name}: non-JSON answer ${res.status}: ${text.slice(0, 200)}`);
-  }
-}
+/** An instance with the suite's admin; only the per-(account, IP) failure delay is under test, so the per-IP request budget stays out of the way. */
+const startInstance = (name: string, cwd: string, vars: Record<string, string>): Promise<Instance> =>
+  startGatehouseInstance(name, cwd, { ADMIN_EMAIL, ADMIN_PASSWORD: STRONG_PASSWORD, AUTH_RATE_LIMIT_PER_MINUTE: '10000', ...vars });
 
 /** 'CreatedSession', an error __typename, or the extensions.code of a GraphQL error. */
 async function loginOutcome(instance: Instance, email: string, password: string): Promise<{ outcome: string; token?: string }> {
