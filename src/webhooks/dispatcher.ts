@@ -10,6 +10,7 @@ import type { Services } from '../context.ts';
 import { systemClock } from '../util/clock.ts';
 import { WebhookDelivery, WebhookEndpoint } from './entities.ts';
 import { createWebhookTransport, type AttemptOutcome, type WebhookTransport } from './transport.ts';
+import { webhookMetrics } from './metrics.ts';
 
 const FIRST_RETRY_MS = 5_000;
 const MAX_RETRY_DELAY_MS = 3_600_000;
@@ -53,6 +54,7 @@ export interface WebhookDispatcher {
 export function startWebhookDispatcher(services: Services, transport: WebhookTransport = createWebhookTransport({ refusePrivateAddresses: services.config.env === 'production' })): WebhookDispatcher {
   const { config, clock, logger } = services;
   const settings = config.webhooks;
+  const metrics = webhookMetrics(services);
   const inFlight = new Map<number, { endpointId: string; done: Promise<void>; abort: AbortController }>();
   let ticking: Promise<void> | null = null;
   let stopped = false;
@@ -104,21 +106,28 @@ export function startWebhookDispatcher(services: Services, transport: WebhookTra
       secrets = signingSecrets(services, endpoint, clock.now());
     } catch {
       // Sealed under another SECRETS_KEY: a failed attempt like any other (retried, then failed), not a stuck claim.
-      await record(em, delivery, claimed.lease, { ok: false, status: null, error: 'signing secret unreadable: was SECRETS_KEY changed?' });
+      const status = await record(em, delivery, claimed.lease, { ok: false, status: null, error: 'signing secret unreadable: was SECRETS_KEY changed?' });
+      metrics.attempts.inc({ outcome: status === 'failed' ? 'failed' : 'retrying' });
       return;
     }
     // The receiver checks the timestamp against its own clock: the real time, whatever services.clock says.
     const headers = webhookHeaders(secrets, event.id, systemClock.now(), event.payload);
+    const started = performance.now();
     const outcome = await transport.post(endpoint.url, headers, event.payload, settings.timeoutMs, signal);
+    const seconds = (performance.now() - started) / 1000;
     if (signal.aborted && !outcome.ok) {
       // Shutting down: give the claim back untouched (it is due again at once, here or elsewhere).
       await em.nativeUpdate(WebhookDelivery, { id: claimed.id, leaseUntil: claimed.lease }, { leaseUntil: null });
       return;
     }
-    await record(em, delivery, claimed.lease, outcome);
+    const status = await record(em, delivery, claimed.lease, outcome);
+    const label = status === 'succeeded' ? 'succeeded' : status === 'failed' ? 'failed' : 'retrying';
+    metrics.attempts.inc({ outcome: label });
+    metrics.durations.observe({ outcome: label }, seconds);
   }
 
-  async function record(em: EntityManager, delivery: WebhookDelivery, lease: Date, outcome: AttemptOutcome): Promise<void> {
+  /** Stores the attempt's outcome; answers the delivery's status after it. */
+  async function record(em: EntityManager, delivery: WebhookDelivery, lease: Date, outcome: AttemptOutcome): Promise<'succeeded' | 'failed' | 'pending'> {
     const now = clock.now();
     const common = { leaseUntil: null, lastResponseStatus: outcome.status };
     const changes = outcome.ok
@@ -129,6 +138,7 @@ export function startWebhookDispatcher(services: Services, transport: WebhookTra
     // Only while the claim is ours: an instance that lost it (lease run out) does not overwrite.
     await em.nativeUpdate(WebhookDelivery, { id: delivery.id, leaseUntil: lease }, changes);
     if (!outcome.ok) logger.warn({ deliveryId: delivery.id, endpointId: delivery.endpoint.id, attempts: delivery.attempts, error: outcome.error, final: changes.status === 'failed' }, 'webhook delivery failed');
+    return changes.status;
   }
 
   function launch(claimed: Claimed): void {
