@@ -12,6 +12,7 @@
 // a client can vary at will without it being capped.
 import { Counter, Gauge, Histogram, Registry, type CounterConfiguration, type GaugeConfiguration, type HistogramConfiguration } from 'prom-client';
 import { BoundedLabelValues, CODE_WORD, ERROR_CODE, GRAPHQL_NAME } from './labels.ts';
+import { OperationSeriesSet } from './operation-series.ts';
 
 declare module '../context.ts' {
   interface Services {
@@ -41,6 +42,8 @@ export interface GatehouseMetrics {
   recordThrottled(limit: 'ip_budget' | 'login'): void;
   /** A GraphQL operation ended: `outcome` is `success` or an error code; duration in seconds (null: not timed). */
   recordOperation(operationName: string | null, type: OperationType, outcome: string, seconds: number | null): void;
+  /** The same, for one operation name and type: the plugin keeps it per parsed document, so a request only adds numbers. */
+  operation(operationName: string | null, type: OperationType): OperationRecorder;
   /**
    * Operation names always counted apart (the trusted documents'), beyond OPERATION_NAME_LIMIT;
    * `only`: no other name is (with TRUSTED_DOCUMENTS, another document is an admin's or refused).
@@ -52,6 +55,10 @@ export interface GatehouseMetrics {
   counter<T extends string>(config: Omit<CounterConfiguration<T>, 'registers'>): Counter<T>;
   gauge<T extends string>(config: Omit<GaugeConfiguration<T>, 'registers'>): Gauge<T>;
   histogram<T extends string>(config: Omit<HistogramConfiguration<T>, 'registers'>): Histogram<T>;
+}
+
+export interface OperationRecorder {
+  record(outcome: string, seconds: number | null): void;
 }
 
 function checkName(name: string): void {
@@ -73,19 +80,22 @@ export function createMetrics(): GatehouseMetrics {
     labelNames: ['limit'] as const,
     registers,
   });
-  const operations = new Counter({
+  // Successes and durations are counted in plain numbers and handed over at scrape time (operation-series.ts).
+  const series = new OperationSeriesSet(DURATION_BUCKETS);
+  const operations: Counter<'operation' | 'type' | 'outcome'> = new Counter({
     name: 'gatehouse_graphql_operations_total',
     help: 'GraphQL operations by operation name, type and outcome (success, or the code of the first error).',
     labelNames: ['operation', 'type', 'outcome'] as const,
     registers,
+    collect() {
+      series.flushSuccesses(operations);
+    },
   });
-  const durations = new Histogram({
-    name: 'gatehouse_graphql_operation_duration_seconds',
-    help: 'Time from receiving a GraphQL query or mutation to its result (parse, context, execution), by operation name and type.',
-    labelNames: ['operation', 'type'] as const,
-    buckets: DURATION_BUCKETS,
-    registers,
-  });
+  series.registerHistogram(
+    registry,
+    'gatehouse_graphql_operation_duration_seconds',
+    'Time from receiving a GraphQL query or mutation to its result (parse, context, execution), by operation name and type.',
+  );
   const subscriptions = new Gauge({
     name: 'gatehouse_active_subscriptions',
     help: 'GraphQL subscriptions running now, by transport (websocket: graphql-ws, sse: GraphQL over server-sent events).',
@@ -98,13 +108,24 @@ export function createMetrics(): GatehouseMetrics {
   const operationNames = new BoundedLabelValues(OPERATION_NAME_LIMIT, GRAPHQL_NAME);
   const outcomes = new BoundedLabelValues(64, /^(success|[A-Z][A-Z0-9_]{0,47})$/);
   const codeWords = new BoundedLabelValues(64, CODE_WORD);
-  // prom-client hashes the label object on every call: the children of each label combination are kept.
-  const operationChildren = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<'operation' | 'type'> }>();
-  const operationChild = (operation: string, type: OperationType) => {
-    const key = `${operation}\u0000${type}`;
-    let child = operationChildren.get(key);
-    if (!child) operationChildren.set(key, (child = { count: operations.labels(operation, type, 'success'), duration: durations.labels(operation, type) }));
-    return child;
+  const recorders = new Map<string, Map<OperationType, OperationRecorder>>();
+  const recorderOf = (operationName: string | null, type: OperationType): OperationRecorder => {
+    const operation = operationName === null ? 'anonymous' : operationNames.value(operationName);
+    let byType = recorders.get(operation);
+    if (!byType) recorders.set(operation, (byType = new Map()));
+    let recorder = byType.get(type);
+    if (!recorder) {
+      const one = series.get(operation, type);
+      recorder = {
+        record(outcome, seconds) {
+          if (outcome === 'success') one.pendingSuccesses++;
+          else operations.inc({ operation, type, outcome: ERROR_CODE.test(outcome) ? outcomes.value(outcome) : 'other' });
+          if (seconds !== null) one.observe(seconds);
+        },
+      };
+      byType.set(type, recorder);
+    }
+    return recorder;
   };
 
   return {
@@ -117,12 +138,9 @@ export function createMetrics(): GatehouseMetrics {
       throttled.inc({ limit });
     },
     recordOperation(operationName, type, outcome, seconds) {
-      const operation = operationName === null ? 'anonymous' : operationNames.value(operationName);
-      const child = operationChild(operation, type);
-      if (outcome === 'success') child.count.inc();
-      else operations.inc({ operation, type, outcome: ERROR_CODE.test(outcome) ? outcomes.value(outcome) : 'other' });
-      if (seconds !== null) child.duration.observe(seconds);
+      recorderOf(operationName, type).record(outcome, seconds);
     },
+    operation: recorderOf,
     knowOperationNames(names, only = false) {
       operationNames.know(names, only);
     },
