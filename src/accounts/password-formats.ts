@@ -3,7 +3,6 @@
 // in with their old password and get an argon2id hash on that first sign-in (auth/service.ts).
 // Work factors are capped: a hostile import file must not make one login run for minutes.
 import argon2 from 'argon2';
-import bcrypt from 'bcryptjs';
 import { createHash, pbkdf2, scrypt, timingSafeEqual, type BinaryLike, type ScryptOptions } from 'node:crypto';
 import { promisify } from 'node:util';
 
@@ -77,7 +76,8 @@ export async function verifyParsedHash(parsed: ParsedHash, password: string): Pr
       return argon2.verify(parsed.phc, password);
     case 'bcrypt':
       // bcryptjs compares the result in constant time; Django's bcrypt_sha256 hashes the password to hex first.
-      return bcrypt.compare(parsed.prehashSha256 ? createHash('sha256').update(password).digest('hex') : password, parsed.bcrypt);
+      // Loaded with the first imported bcrypt hash checked: most servers never see one.
+      return (await import('bcryptjs')).default.compare(parsed.prehashSha256 ? createHash('sha256').update(password).digest('hex') : password, parsed.bcrypt);
     case 'pbkdf2':
       return sameBytes(await pbkdf2Async(password, parsed.salt, parsed.iterations, parsed.expected.length, parsed.digest), parsed.expected);
     case 'scrypt': {

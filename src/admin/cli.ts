@@ -8,7 +8,7 @@ import type { User } from '../accounts/entities.ts';
 import { createUser, deleteUser, resetUserSecondFactors, setUserPassword, updateUser } from './users.ts';
 import { listUsers, USER_STATUSES, userCursor, userStatus, type UserFilter, type UserStatus } from './user-list.ts';
 import { ensureAdmin } from './setup.ts';
-import { exportCommand, importCommand, TRANSFER_USAGE } from './transfer-cli.ts';
+import { TRANSFER_USAGE } from './transfer-usage.ts';
 
 export const USER_USAGE = `  user add <email> [--role <name>]… [--confirmed]   create an account (password from prompt or stdin)
   user delete <email>                               delete an account
@@ -41,9 +41,9 @@ export async function userCommand(command: CliCommand): Promise<number> {
     case 'list':
       return listCommand({ ...command, args: rest });
     case 'import':
-      return importCommand({ ...command, args: rest });
+      return (await import('./transfer-cli.ts')).importCommand({ ...command, args: rest });
     case 'export':
-      return exportCommand({ ...command, args: rest });
+      return (await import('./transfer-cli.ts')).exportCommand({ ...command, args: rest });
     case 'set-password': {
       const { positionals } = parseCommandArgs(rest, {}, 1);
       const password = await readNewPassword(io);

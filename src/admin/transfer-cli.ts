@@ -10,11 +10,6 @@ import { formatOfPath, USER_FILE_FORMATS, type UserFileFormat } from './user-fil
 import { importUsers, MAX_BATCH_SIZE, UserImportError } from './user-import.ts';
 import { exportUsers } from './user-export.ts';
 
-export const TRANSFER_USAGE = `  user import <file> [--format csv|jsonl] [--apply] [--batch-size N] [--skip-existing]
-                                                    create accounts from a file, password hashes kept (a dry run without --apply)
-  user export [<file>|-] [--format csv|jsonl] [--with-password-hashes]
-                                                    write every account to a new file (or stdout) in the format import reads`;
-
 function formatOption(value: string | undefined, path: string | null): UserFileFormat {
   if (value !== undefined) {
     if (!(USER_FILE_FORMATS as readonly string[]).includes(value)) throw new UsageError(`--format must be one of ${USER_FILE_FORMATS.join(', ')}.`);

@@ -1,9 +1,10 @@
 // Sends one webhook request. In production it refuses private, loopback and link-local addresses
 // (checked on the address actually connected to, so a DNS answer cannot smuggle one in) and never
-// follows a redirect (a 3xx counts as a failed attempt). undici does the HTTP.
+// follows a redirect (a 3xx counts as a failed attempt). undici does the HTTP, loaded with the first
+// attempt (about a hundred modules a server without webhook endpoints never needs).
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
-import { Agent, fetch } from 'undici';
+import type { Agent } from 'undici';
 
 const PRIVATE = new BlockList();
 for (const [network, prefix] of [
@@ -53,7 +54,12 @@ const literalAddress = (url: URL): string | null => {
 };
 
 export function createWebhookTransport(options: { refusePrivateAddresses: boolean }): WebhookTransport {
-  const agent = new Agent({ connect: options.refusePrivateAddresses ? { lookup: publicOnlyLookup as never } : {}, keepAliveTimeout: 10_000 });
+  let client: Promise<{ agent: Agent; fetch: typeof import('undici').fetch }> | null = null;
+  const connect = () =>
+    (client ??= import('undici').then(({ Agent, fetch }) => ({
+      agent: new Agent({ connect: options.refusePrivateAddresses ? { lookup: publicOnlyLookup as never } : {}, keepAliveTimeout: 10_000 }),
+      fetch,
+    })));
   return {
     async post(target, headers, body, timeoutMs, signal) {
       const url = new URL(target);
@@ -61,6 +67,7 @@ export function createWebhookTransport(options: { refusePrivateAddresses: boolea
       const literal = literalAddress(url);
       if (options.refusePrivateAddresses && literal !== null && !isPublicAddress(literal)) return { ok: false, status: null, error: 'address refused: not a public address' };
       try {
+        const { agent, fetch } = await connect();
         const response = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', dispatcher: agent, signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs) });
         // Only the status matters; the body is not read (nor kept: it is the receiver's, not ours).
         await response.body?.cancel();
@@ -71,7 +78,9 @@ export function createWebhookTransport(options: { refusePrivateAddresses: boolea
         return { ok: false, status: null, error: describeFailure(error) };
       }
     },
-    close: () => agent.close(),
+    close: async () => {
+      if (client) await (await client).agent.close();
+    },
   };
 }
 
