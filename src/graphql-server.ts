@@ -13,6 +13,7 @@ import { multipartParamsPlugin } from './http/multipart.ts';
 import { requestParsingPlugin } from './http/request-parsing.ts';
 import { responseCookiesPlugin, type ServerContext } from './http/responses.ts';
 import { trustedDocumentsPlugin } from './http/trusted-documents.ts';
+import { validationCachePlugin } from './http/validation-cache.ts';
 import { maintenanceGatePlugin } from './maintenance/gate.ts';
 import { mfaEnrollmentGatePlugin } from './mfa/policy.ts';
 import { endRevokedSubscriptionsPlugin, type ConnectionRegistry } from './realtime/connections.ts';
@@ -68,6 +69,8 @@ export function createGraphQLServer(parts: GraphQLServerParts): GatehouseYoga {
     maxRequestBodySize: false,
     // Multipart bodies are streamed to disk by readMultipart (handleGraphQL); multipartParamsPlugin hands yoga the result.
     multipart: false,
+    // Parsed documents are cached by yoga; validation results by validationCachePlugin below.
+    parserAndValidationCache: { validationCache: false },
     graphiql: services.config.graphiql ? { title: 'Gatehouse', defaultQuery: '{ viewer { id email } }' } : false,
     renderGraphiQL,
     maskedErrors: { maskError: createErrorMasker(services.logger, () => requestIds.getStore()) },
@@ -90,6 +93,8 @@ export function createGraphQLServer(parts: GraphQLServerParts): GatehouseYoga {
       mfaEnrollmentGatePlugin(),
       endRevokedSubscriptionsPlugin(connections, wsContexts),
       responseCookiesPlugin(),
+      // Where yoga's own validation cache would be: after the plugins that add rules or change results.
+      validationCachePlugin(),
       // Last: subscribers join a shared execution only after every plugin above let them through.
       sharedSubscriptions.plugin,
     ],

@@ -304,6 +304,16 @@ describe('HTTP hardening', () => {
       assert.equal(ok.status, 200, ok.body);
     });
 
+    test('a document refused by a limit is refused again from the validation cache, and a fine one still runs', async () => {
+      const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: validationRules`).join(' ')} }`;
+      for (let i = 0; i < 3; i++) {
+        assertRefused(await post(JSON.stringify({ query: aliases(31) })), 400, /Aliases limit of 30 exceeded/, 'GRAPHQL_VALIDATION_FAILED');
+        const unknown = await post(JSON.stringify({ query: '{ validationRulez }' }));
+        assertRefused(unknown, 400, /Cannot query field "validationRulez"/, 'GRAPHQL_VALIDATION_FAILED');
+        assert.equal((await post(JSON.stringify({ query: aliases(30) }))).status, 200);
+      }
+    });
+
     test('a selection deeper than the maximum depth → 400', async () => {
       const deep = `{ viewer ${'{ sessions '.repeat(12)}{ id }${'}'.repeat(13)}`;
       assertRefused(await post(JSON.stringify({ query: deep })), 400, /depth limit of 10 exceeded/, 'GRAPHQL_VALIDATION_FAILED');
