@@ -21,6 +21,7 @@ export class DatabaseRuntime {
   readonly catalog: BackupCatalog;
   readonly #replacedHooks = new Set<() => Promise<void>>();
   #tail: Promise<unknown> = Promise.resolve();
+  #queued = 0;
 
   constructor(config: Pick<Config, 'backup'>) {
     this.catalog = new BackupCatalog(config.backup.dir);
@@ -32,10 +33,16 @@ export class DatabaseRuntime {
    */
   exclusive<T>(task: () => Promise<T>): Promise<T> {
     return this.gate.outside(() => {
-      const run = this.#tail.then(task);
+      this.#queued++;
+      const run = this.#tail.then(task).finally(() => this.#queued--);
       this.#tail = run.catch(() => undefined);
       return run;
     });
+  }
+
+  /** Tasks queued or running (`exclusive`). */
+  get queued(): number {
+    return this.#queued;
   }
 
   /** `hook` runs after every replacement of the database (e.g. to end live connections). */

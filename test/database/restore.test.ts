@@ -136,21 +136,19 @@ describe('restoring a backup', () => {
     // Hold the queue, so the restore is queued first and the others behind it.
     let release!: () => void;
     const blocker = database.exclusive(() => new Promise<void>((resolve) => (release = resolve)));
-    /** Until every request has reached the queue (waiting there, a request is outside the gate). */
-    const queued = async () => {
+    /** Until `count` tasks are in the queue and every request has reached it (waiting there, a request is outside the gate). */
+    const queued = async (count: number) => {
       const deadline = Date.now() + 10_000;
-      while (database.gate.inside > 0) {
-        assert.ok(Date.now() < deadline, 'requests waiting for the queue must step out of the gate');
-        await new Promise((resolve) => setImmediate(resolve));
+      while (database.queued < count || database.gate.inside > 0) {
+        assert.ok(Date.now() < deadline, `${count} tasks queued, none inside the gate (queued ${database.queued}, inside ${database.gate.inside})`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
       }
     };
     const restoring = server.gql(RESTORE_BACKUP, { name: backup.name }, { token: admin.token });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    await queued();
+    await queued(2);
     const backingUp = server.gql(CREATE_BACKUP, { label: 'queued' }, { token: admin.token });
     const downloading = fetch(`${server.origin}/admin/database/download`, { headers: { authorization: `Bearer ${admin.token}` } });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    await queued();
+    await queued(4);
     release();
     await blocker;
     assert.equal(dataOf(await restoring).restoreBackup.__typename, 'DatabaseReplaced');

@@ -34,7 +34,7 @@ describe('webhooks across crashes', () => {
     AUTH_RATE_LIMIT_PER_MINUTE: '100000',
     ALLOW_REGISTRATION_BEFORE_SETUP: 'true',
     WEBHOOK_POLL_INTERVAL: '20ms',
-    WEBHOOK_TIMEOUT: '500ms',
+    WEBHOOK_TIMEOUT: '2s',
     // The instance helper reads the URL from the `listening` info line.
     LOG_LEVEL: 'info',
   });
