@@ -99,7 +99,9 @@ function jsonLinesSink(output: Writable, columns: UserFileColumn[]): Sink {
 }
 
 function csvSink(output: Writable, columns: UserFileColumn[]): Sink {
-  const csv = stringify({ header: true, columns: [...columns], cast: { boolean: (value) => String(value) } });
+  // escape_formulas: a cell starting with = + - @ tab or CR gets a leading ' so a spreadsheet opening
+  // the file shows it as text instead of running it (CSV injection); import takes the ' off again.
+  const csv = stringify({ header: true, columns: [...columns], escape_formulas: true, cast: { boolean: (value) => String(value) } });
   csv.pipe(output, { end: false });
   return {
     write: async (record) => {

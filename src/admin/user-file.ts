@@ -82,7 +82,7 @@ async function* csvRecords(text: StrictUtf8): AsyncGenerator<FileRecord> {
         continue;
       }
       const values: FileRecord['values'] = {};
-      header.forEach((column, i) => (values[column] = record[i]));
+      header.forEach((column, i) => (values[column] = unescapeFormula(record[i])));
       yield { line, values, unknownKeys: [] };
     }
   } catch (error) {
@@ -90,6 +90,14 @@ async function* csvRecords(text: StrictUtf8): AsyncGenerator<FileRecord> {
     throw error;
   }
   if (!header) throw new UserFileError(1, 'the file is empty; a CSV file starts with a header row naming its columns (email, …).');
+}
+
+/**
+ * A cell that export protected from spreadsheets (`'` before = + - @ tab or CR, csv-stringify's
+ * escape_formulas) is read as it was: a value really starting with `'=` cannot be told from one.
+ */
+export function unescapeFormula(value: string | undefined): string | undefined {
+  return value !== undefined && /^'[=+\-@\t\r]/.test(value) ? value.slice(1) : value;
 }
 
 function csvHeader(names: string[], line: number): UserFileColumn[] {

@@ -45,8 +45,11 @@ describe('gatehouse user export', () => {
       email_confirmed_at: i === 3 ? null : `2021-0${i + 1}-02T03:04:05.678Z`,
       created_at: `2020-0${i + 1}-01T00:00:00Z`,
       disabled: i === 4,
-      display_name: `Person "${i}", the ${['first', 'second', 'third'][i % 3]}`,
-      bio: i === 1 ? 'two\nlines, and a "quote"' : null,
+      // Values a spreadsheet would run as formulas (i 2–5): export escapes them, import reads them back as they were.
+      display_name: i === 5 ? '=HYPERLINK("https://evil.example/","click")' : `Person "${i}", the ${['first', 'second', 'third'][i % 3]}`,
+      phone: i === 2 ? '+1 555 0100' : null,
+      last_name: i === 4 ? '-2+3' : null,
+      bio: i === 1 ? 'two\nlines, and a "quote"' : i === 3 ? '@SUM(1,2)' : null,
       avatar_url: i === 2 ? 'https://example.com/a.png' : null,
     }));
     rows.push({ email: 'no-password@export.example' } as (typeof rows)[number]);
@@ -113,6 +116,20 @@ describe('gatehouse user export', () => {
     const unknown = await source.gatehouse(['user', 'export', join(dir, 'users.xml')]);
     assert.equal(unknown.code, 2);
     assert.ok(!existsSync(join(dir, 'users.xml')));
+  });
+
+  test('CSV cells a spreadsheet would run as formulas start with a quote mark', async () => {
+    const out = join(dir, 'formulas.csv');
+    assert.equal((await source.gatehouse(['user', 'export', out])).code, 0);
+    const records = parse(readFileSync(out, 'utf8'), { columns: true }) as Record<string, string>[];
+    rmSync(out);
+    const byEmail = new Map(records.map((r) => [r.email!.toLowerCase(), r]));
+    assert.equal(byEmail.get('person5@export.example')?.display_name, `'=HYPERLINK("https://evil.example/","click")`);
+    assert.equal(byEmail.get('person2@export.example')?.phone, "'+1 555 0100");
+    assert.equal(byEmail.get('person4@export.example')?.last_name, "'-2+3");
+    assert.equal(byEmail.get('person3@export.example')?.bio, "'@SUM(1,2)");
+    assert.equal(byEmail.get('person0@export.example')?.display_name, 'Person "0", the first', 'other cells untouched');
+    for (const record of records) for (const value of Object.values(record)) assert.doesNotMatch(value, /^[=+\-@\t\r]/);
   });
 
   for (const format of ['csv', 'jsonl'] as const) {
