@@ -3,7 +3,8 @@
 // against the database and every one that no longer holds is announced as revoked, exactly as
 // if a service here had ended it.
 // Sessions also end by themselves (SESSION_TTL, SESSION_IDLE_TTL): a timer ends the live
-// connections of a session once it is past its `expiresAt`, with the reason SESSION_EXPIRED.
+// connections of a session once it is past its `expiresAt`, with the reason SESSION_EXPIRED, and
+// those of an access token past its fixed `expiresAt` with TOKEN_EXPIRED.
 import type { EntityManager } from '@mikro-orm/sql';
 import { User } from '../accounts/entities.ts';
 import { Session } from '../sessions/entities.ts';
@@ -59,9 +60,13 @@ export function liveCredentialsChecker(services: Pick<Services, 'orm' | 'pubsub'
 export async function endExpiredSessions(
   em: EntityManager,
   deps: { pubsub: PubSub; clock: Clock },
-  connections: Pick<ConnectionRegistry, 'dueSessions' | 'extendSession'>,
+  connections: Pick<ConnectionRegistry, 'dueSessions' | 'dueTokens' | 'extendSession'>,
 ): Promise<void> {
   const now = deps.clock.now().getTime();
+  // An access token's end is fixed when it is made: past it, its connections end without a read.
+  const tokens = new Map<string, string[]>();
+  for (const { userId, tokenId } of connections.dueTokens(now)) tokens.set(userId, [...(tokens.get(userId) ?? []), tokenId]);
+  for (const [userId, tokenIds] of tokens) deps.pubsub.publishLocal('credentials:revoked', { userId, reason: 'TOKEN_EXPIRED', tokenIds });
   const due = connections.dueSessions(now);
   if (due.length === 0) return;
   const rows = await em.find(Session, { id: { $in: due.map((d) => d.sessionId) } }, { fields: ['id', 'expiresAt'] });
@@ -83,13 +88,14 @@ export async function endExpiredSessions(
 /** Checks every SESSION_EXPIRY_CHECK_MS (by `services.clock`) whether a live connection's session has ended. */
 export function startSessionExpiry(
   services: Pick<Services, 'orm' | 'pubsub' | 'clock' | 'logger' | 'database'>,
-  connections: Pick<ConnectionRegistry, 'dueSessions' | 'extendSession'>,
+  connections: Pick<ConnectionRegistry, 'dueSessions' | 'dueTokens' | 'extendSession'>,
   intervalMs = SESSION_EXPIRY_CHECK_MS,
 ): { stop(): Promise<void> } {
   let inFlight: Promise<void> | null = null;
   const check = async () => {
     // Nothing due (the usual case): no database read at all.
-    if (connections.dueSessions(services.clock.now().getTime()).length === 0) return;
+    const now = services.clock.now().getTime();
+    if (connections.dueSessions(now).length === 0 && connections.dueTokens(now).length === 0) return;
     try {
       await services.database.gate.run(() => endExpiredSessions(services.orm.em.fork(), services, connections));
     } catch (error) {

@@ -3,7 +3,8 @@
 // ended credentials are ended: a socket is closed with 4403, an SSE subscription completes. The
 // end comes a moment after the event, so a `viewerSessionEnded` subscriber on the same connection
 // receives its event first. The registry also knows when each connection's session ends (its
-// `expiresAt`): `dueSessions` names those past it, for the expiry check (auth/revalidate.ts).
+// `expiresAt`) and access token expires: `dueSessions` and `dueTokens` name those past it, for the
+// expiry check (auth/revalidate.ts).
 import { isAsyncIterable, Repeater, type Plugin } from 'graphql-yoga';
 import type { Credential, RequestScope } from '../context.ts';
 import { isRevokedBy, type CredentialsRevoked, type LiveCredential, type PubSub, type RevocationReason } from './pubsub.ts';
@@ -18,7 +19,10 @@ export function liveCredentialOf(viewer: { id: string } | null, credential: Cred
     const { session } = credential;
     return { userId: viewer.id, sessionId: session.id, sessionExpiresAt: session.expiresAt.getTime(), impersonatorId: session.impersonation?.by.id ?? null };
   }
-  if (credential?.kind === 'token') return { userId: viewer.id, tokenId: credential.token.id };
+  if (credential?.kind === 'token') {
+    const { token } = credential;
+    return { userId: viewer.id, tokenId: token.id, ...(token.expiresAt ? { tokenExpiresAt: token.expiresAt.getTime() } : {}) };
+  }
   // HTTP Basic or a deployer's authenticator: only disabling or deleting the user ends it.
   return { userId: viewer.id };
 }
@@ -37,6 +41,8 @@ export interface ConnectionRegistry {
   credentials(): LiveCredential[];
   /** The sessions of tracked connections whose known end (`sessionExpiresAt`) is at or before `now` (ms). */
   dueSessions(now: number): Array<{ userId: string; sessionId: string }>;
+  /** The access tokens of tracked connections that expired at or before `now` (ms). */
+  dueTokens(now: number): Array<{ userId: string; tokenId: string }>;
   /** The session was used since: its connections' known end moves to `expiresAt` (ms). */
   extendSession(sessionId: string, expiresAt: number): void;
   close(): void;
@@ -106,6 +112,17 @@ export function createConnectionRegistry(pubsub: PubSub, delayMs = REVOCATION_EN
         for (const { credential } of entries) {
           if (credential.sessionId && credential.sessionExpiresAt !== undefined && credential.sessionExpiresAt <= now) {
             due.set(credential.sessionId, { userId: credential.userId, sessionId: credential.sessionId });
+          }
+        }
+      }
+      return [...due.values()];
+    },
+    dueTokens(now) {
+      const due = new Map<string, { userId: string; tokenId: string }>();
+      for (const entries of byUser.values()) {
+        for (const { credential } of entries) {
+          if (credential.tokenId && credential.tokenExpiresAt !== undefined && credential.tokenExpiresAt <= now) {
+            due.set(credential.tokenId, { userId: credential.userId, tokenId: credential.tokenId });
           }
         }
       }

@@ -13,6 +13,7 @@ const SessionEndReason = builder.enumType('SessionEndReason', {
     },
     PASSWORD_CHANGED: { description: 'The password was changed or reset, which ends sessions.' },
     TOKEN_REVOKED: { description: 'The access token was revoked.' },
+    TOKEN_EXPIRED: { description: 'The access token reached the end it was created with (expiresInDays).' },
     USER_DISABLED: { description: 'The account was disabled.' },
     USER_BANNED: { description: 'The account was suspended until a time (banUser).' },
     USER_DELETED: { description: 'The account was deleted.' },

@@ -27,6 +27,7 @@ export type RevocationReason =
   | 'SESSION_EXPIRED'
   | 'PASSWORD_CHANGED'
   | 'TOKEN_REVOKED'
+  | 'TOKEN_EXPIRED'
   | 'USER_DISABLED'
   | 'USER_BANNED'
   | 'USER_DELETED';
@@ -56,6 +57,8 @@ export interface LiveCredential {
    * sign-in and SESSION_IDLE_TTL after its last use), as this instance last read it, in ms.
    */
   sessionExpiresAt?: number;
+  /** When the access token stops working (its fixed `expiresAt`, in ms); absent: it does not expire. */
+  tokenExpiresAt?: number;
   /** The admin acting as the user when the session is an impersonation (it ends with them). */
   impersonatorId?: string | null;
 }

@@ -8,6 +8,7 @@ import type { Client } from 'graphql-ws';
 import { createConfirmedUser, login, startTestServer, type TestServer } from '../helpers/server.ts';
 import { sseSubscribe, wsSubscribe, type SseStream } from '../maintenance/maintenance-helpers.ts';
 import { openLiveSocket, socketQuery, type LiveSocket } from './live-socket.ts';
+import { CREATE_TOKEN } from '../tokens/token-helpers.ts';
 
 /** Generous: the check runs every second; nothing here measures time. */
 const TIMEOUT_MS = 10_000;
@@ -113,5 +114,38 @@ describe('live connections of sessions that expire', () => {
     await assert.rejects(stream.events.next(TIMEOUT_MS), /completed|stream ended/);
     // The other session, used 31 minutes ago, keeps its stream.
     await assert.rejects(otherStream.events.next(2_500), /no event/);
+  });
+
+  test('an access token past its expiry ends its socket with TOKEN_EXPIRED; a token without one keeps its socket', async () => {
+    const email = 'expiry.token@example.com';
+    const { token: session } = await createConfirmedUser(server, email);
+    const make = async (input: Record<string, unknown>) => {
+      const res = await server.gql(CREATE_TOKEN, { input }, { token: session });
+      assert.equal(res.body.data?.createAccessToken.__typename, 'CreatedAccessToken', JSON.stringify(res.body));
+      return res.body.data.createAccessToken.token as string;
+    };
+    const expiring = await make({ name: 'one day', expiresInDays: 1 });
+    const lasting = await make({ name: 'no end' });
+    const expiringSocket = open(expiring);
+    const lastingSocket = open(lasting);
+    await Promise.all([expiringSocket.connected, lastingSocket.connected]);
+    const ended = wsSubscribe(expiringSocket.client, ENDED);
+    const lastingEnded = wsSubscribe(lastingSocket.client, ENDED);
+    assert.deepEqual(await query(expiringSocket, VIEWER), { data: { viewer: { email } } });
+    assert.deepEqual(await query(lastingSocket, VIEWER), { data: { viewer: { email } } });
+
+    // Both sockets are used all along; only the token's own end counts.
+    server.clock.advance(23 * 60 * MINUTE);
+    await assert.rejects(ended.events.next(1_500), /no event/, 'not before its end');
+    assert.deepEqual(await query(expiringSocket, VIEWER), { data: { viewer: { email } } });
+    server.clock.advance(61 * MINUTE);
+
+    const event = (await ended.events.next(TIMEOUT_MS)) as { data: { viewerSessionEnded: { reason: string } } };
+    assert.equal(event.data.viewerSessionEnded.reason, 'TOKEN_EXPIRED');
+    assert.equal(await expiringSocket.closes.next(TIMEOUT_MS), 4403);
+    assert.equal((await server.gql(VIEWER, {}, { token: expiring })).status, 401);
+    await assert.rejects(lastingSocket.closes.next(2_500), /no event/);
+    await assert.rejects(lastingEnded.events.next(100), /no event/);
+    assert.deepEqual(await query(lastingSocket, VIEWER), { data: { viewer: { email } } });
   });
 });
