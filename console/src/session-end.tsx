@@ -13,6 +13,7 @@ const REASONS: Record<SessionEndReason, string> = {
   SESSION_EXPIRED: 'Your session expired.',
   PASSWORD_CHANGED: 'Your password was changed, which ends every session.',
   TOKEN_REVOKED: 'The access token you signed in with was revoked.',
+  TOKEN_EXPIRED: 'The access token you signed in with expired.',
   USER_DISABLED: 'Your account was disabled by an administrator.',
   USER_BANNED: 'Your account was suspended by an administrator for a while.',
   USER_DELETED: 'Your account was deleted.',
