@@ -46,7 +46,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
   const clock = new ManualClock();
   // A test naming its own DATABASE_URL (to restart a server on it) keeps that database afterwards.
   const database = await testDatabase(env.DATABASE_URL ?? join(dir, 'gatehouse.db'), { fresh: env.DATABASE_URL === undefined, keepSqlite: harness.keepSqlite });
-  const config = loadConfig({
+  const settings = {
     NODE_ENV: 'test',
     PORT: '0',
     HOST: '127.0.0.1',
@@ -63,10 +63,11 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     ...database.env,
     // On PostgreSQL there is no database file to keep a generated key beside: this test's own folder.
     ...(database.env.DATABASE_URL?.startsWith('postgres') && !env.SECRETS_KEY_FILE ? { SECRETS_KEY_FILE: join(dir, 'secrets.key') } : {}),
-  });
+  };
   let gatehouse: Gatehouse;
   try {
-    gatehouse = await createGatehouse(config, { clock, ...options });
+    // A setting the server refuses (tests of bad configuration) leaves neither the mail server nor the database behind.
+    gatehouse = await createGatehouse(loadConfig(settings), { clock, ...options });
   } catch (error) {
     await mail.close();
     await database.release();
