@@ -9,5 +9,6 @@ import { OAuthAccount, OAuthFlow, OAuthLoginCode } from './oauth/entities.ts';
 import { LoginChallenge, RecoveryCode, TotpFactor } from './mfa/entities.ts';
 import { Passkey, PasskeyChallenge } from './passkeys/entities.ts';
 import { KnownDevice } from './auth/entities.ts';
+import { ActiveOrganization, Organization, OrganizationInvitation, OrganizationMember } from './organizations/entities.ts';
 
-export const entities = [User, EmailToken, Session, Permission, Role, AuditEvent, AccessToken, SystemSetting, OAuthAccount, OAuthFlow, OAuthLoginCode, Passkey, PasskeyChallenge, TotpFactor, RecoveryCode, LoginChallenge, KnownDevice];
+export const entities = [User, EmailToken, Session, Permission, Role, AuditEvent, AccessToken, SystemSetting, OAuthAccount, OAuthFlow, OAuthLoginCode, Passkey, PasskeyChallenge, TotpFactor, RecoveryCode, LoginChallenge, KnownDevice, Organization, OrganizationMember, OrganizationInvitation, ActiveOrganization];

@@ -47,6 +47,10 @@ export const ERROR_CODES = [
   // Passkeys (src/passkeys/errors.ts).
   'PASSKEY_REJECTED',
   'PASSKEY_LIMIT_REACHED',
+  // Organizations (src/organizations/errors.ts).
+  'OWNER_REQUIRED',
+  'ALREADY_MEMBER',
+  'INVITATION_EMAIL_MISMATCH',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -23,6 +23,8 @@ import './passkeys/graphql.ts';
 import './auth/passkey-graphql.ts';
 import './database/graphql.ts';
 import './privacy/graphql.ts';
+import './organizations/graphql.ts';
+import './organizations/mutations-graphql.ts';
 
 export const schema = annotateAccessRules(builder.toSchema());
 

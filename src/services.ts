@@ -16,6 +16,7 @@ import { createValidatorRegistry } from './validation/rules.ts';
 import type { Validator } from './validation/registry.ts';
 import { syncAccessDeclarations } from './access/sync.ts';
 import type { AccessDeclarations } from './access/declarations.ts';
+import { organizationRoleCatalog, type OrganizationAccessDeclarations } from './organizations/declarations.ts';
 import { SetupGate } from './admin/setup.ts';
 import { createInProcessPubSub, createRedisPubSub, type PubSub } from './realtime/pubsub.ts';
 import { closeRedis, openRedis, type Redis } from './db/redis.ts';
@@ -33,6 +34,8 @@ export interface ServiceOptions {
   validators?: Validator[];
   /** Permissions and roles declared in code, synced into the database at start. */
   access?: AccessDeclarations;
+  /** Organization roles and permissions declared in code (beside `owner`, `admin`, `member`). */
+  organizations?: OrganizationAccessDeclarations;
   /** Where OAuth providers' endpoints are (tests point them at local stand-in servers). */
   oauthEndpoints?: OAuthEndpointOverrides;
 }
@@ -132,6 +135,7 @@ function assemble(
     database: new DatabaseRuntime(config),
     userSessions,
     secrets,
+    organizationRoles: organizationRoleCatalog(options.organizations),
   };
   return services;
 }

@@ -33,6 +33,9 @@ export const PERMISSIONS = {
   maintenanceWrite: 'maintenance:write',
   databaseRead: 'database:read',
   databaseWrite: 'database:write',
+  organizationsRead: 'organizations:read',
+  organizationsWrite: 'organizations:write',
+  organizationsCreate: 'organizations:create',
 } as const;
 
 export const BUILT_IN_PERMISSIONS: PermissionDeclaration[] = [
@@ -45,6 +48,12 @@ export const BUILT_IN_PERMISSIONS: PermissionDeclaration[] = [
   { name: PERMISSIONS.maintenanceWrite, description: 'Turn maintenance mode on and off; keep full access while it is on.' },
   { name: PERMISSIONS.databaseRead, description: 'List database backups and download a copy of the whole database.' },
   { name: PERMISSIONS.databaseWrite, description: 'Create, delete and restore database backups; replace the database with an uploaded file.' },
+  { name: PERMISSIONS.organizationsRead, description: 'List every organization and read any of them as a member with every `…:read` organization permission would.' },
+  { name: PERMISSIONS.organizationsWrite, description: 'Act in any organization with every organization permission (members, invitations, settings, deletion).' },
+  {
+    name: PERMISSIONS.organizationsCreate,
+    description: 'Create organizations when ORGANIZATION_CREATION=permission (with the default, anyone signed in may).',
+  },
 ];
 
 export const BUILT_IN_ROLES: RoleDeclaration[] = [

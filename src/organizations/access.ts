@@ -1,0 +1,71 @@
+// What the viewer may do in one organization: their member role's permissions there, or (admin view)
+// the global `organizations:read` (every `…:read`) and `organizations:write` (everything). Read once per
+// request and organization, and only when a rule asks. A personal access token limited to one
+// organization sees no other (not even through the global permissions).
+import type { Context, RequestScope } from '../context.ts';
+import { PERMISSIONS } from '../access/declarations.ts';
+import { findRow } from '../db/hot-queries.ts';
+import type { OrganizationRoleCatalog } from './declarations.ts';
+
+export interface OrganizationAccess {
+  /** The viewer's role name there, or null when not a member. */
+  role: string | null;
+  /** Member, or a holder of `organizations:read` (who may read it). */
+  canSee: boolean;
+  can(permission: string): boolean;
+}
+
+const NO_ORGANIZATION_ACCESS: OrganizationAccess = { role: null, canSee: false, can: () => false };
+
+export interface OrganizationAccessLoader {
+  (organizationId: string): Promise<OrganizationAccess>;
+}
+
+declare module '../context.ts' {
+  interface Context {
+    /** The viewer's access in an organization, read once per request and organization (scope-auth's `organizationPermission`). */
+    loadOrganizationAccess: OrganizationAccessLoader;
+  }
+}
+
+/** The organization a token credential is limited to, or null (a session, a password, an unlimited token). */
+export function credentialOrganizationId(scope: Pick<RequestScope, 'credential'>): string | null {
+  const credential = scope.credential;
+  return credential?.kind === 'token' ? (credential.token.organizationId ?? null) : null;
+}
+
+const MEMBER_ROLE_SQL = 'select role from organization_members where organization_id = ? and user_id = ?';
+
+/** The role of `userId` in the organization (one indexed lookup), or null. */
+export async function memberRole(scope: Pick<RequestScope, 'em'>, organizationId: string, userId: string): Promise<string | null> {
+  const row = await findRow(scope.em, MEMBER_ROLE_SQL, [organizationId, userId]);
+  return (row?.['role'] as string | undefined) ?? null;
+}
+
+/** A per-request loader over the context (whose viewer login or logout may change mid-operation). */
+export function organizationAccessLoader(ctx: Pick<Context, 'viewer' | 'credential' | 'em' | 'loadAccess'>, catalog: OrganizationRoleCatalog): OrganizationAccessLoader {
+  const loaded = new Map<string, Promise<OrganizationAccess>>();
+  return (organizationId) => {
+    const viewer = ctx.viewer;
+    if (!viewer || typeof organizationId !== 'string') return Promise.resolve(NO_ORGANIZATION_ACCESS);
+    const limitedTo = credentialOrganizationId(ctx);
+    if (limitedTo !== null && limitedTo !== organizationId) return Promise.resolve(NO_ORGANIZATION_ACCESS);
+    const key = `${viewer.id}:${organizationId}`;
+    let access = loaded.get(key);
+    if (!access) {
+      access = (async () => {
+        const [role, global] = await Promise.all([memberRole(ctx, organizationId, viewer.id), ctx.loadAccess(viewer)]);
+        const held = role === null ? null : (catalog.role(role)?.permissions ?? new Set<string>());
+        const writesAll = global.can(PERMISSIONS.organizationsWrite);
+        const readsAll = writesAll || global.can(PERMISSIONS.organizationsRead);
+        return {
+          role,
+          canSee: role !== null || readsAll,
+          can: (permission: string) => writesAll || (readsAll && permission.endsWith(':read')) || (held?.has(permission) ?? false),
+        };
+      })();
+      loaded.set(key, access);
+    }
+    return access;
+  };
+}
