@@ -19,6 +19,8 @@ const NO_ORGANIZATION_ACCESS: OrganizationAccess = { role: null, canSee: false, 
 
 export interface OrganizationAccessLoader {
   (organizationId: string): Promise<OrganizationAccess>;
+  /** Drops what was read of an organization (a mutation changed a role there): the next read is fresh. */
+  forget(organizationId: string): void;
 }
 
 declare module '../context.ts' {
@@ -45,7 +47,7 @@ export async function memberRole(scope: Pick<RequestScope, 'em'>, organizationId
 /** A per-request loader over the context (whose viewer login or logout may change mid-operation). */
 export function organizationAccessLoader(ctx: Pick<Context, 'viewer' | 'credential' | 'em' | 'loadAccess'>, catalog: OrganizationRoleCatalog): OrganizationAccessLoader {
   const loaded = new Map<string, Promise<OrganizationAccess>>();
-  return (organizationId) => {
+  const load = (organizationId: string): Promise<OrganizationAccess> => {
     const viewer = ctx.viewer;
     if (!viewer || typeof organizationId !== 'string') return Promise.resolve(NO_ORGANIZATION_ACCESS);
     const limitedTo = credentialOrganizationId(ctx);
@@ -68,4 +70,8 @@ export function organizationAccessLoader(ctx: Pick<Context, 'viewer' | 'credenti
     }
     return access;
   };
+  const forget = (organizationId: string) => {
+    for (const key of loaded.keys()) if (key.endsWith(`:${organizationId}`)) loaded.delete(key);
+  };
+  return Object.assign(load, { forget });
 }

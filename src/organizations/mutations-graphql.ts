@@ -74,6 +74,13 @@ const ActiveOrganizationChoiceRef = builder.objectRef<{ organization: unknown }>
   }),
 });
 
+/** Runs a change of roles in an organization; what the result shows of the viewer's role there is read afresh. */
+async function changingAccess<T>(ctx: Context, organizationId: string, change: () => Promise<T>): Promise<T> {
+  const result = await change();
+  ctx.loadOrganizationAccess.forget(organizationId);
+  return result;
+}
+
 builder.mutationFields((t) => ({
   createOrganization: t.fieldWithInput({
     type: OrganizationRef,
@@ -146,7 +153,11 @@ builder.mutationFields((t) => ({
       'there is none). Each link works once; it also confirms the address.',
     errors: { types: [InvalidTokenError, TokenExpiredError, InvitationEmailMismatchError, AlreadyMemberError] },
     input: { token: t.input.string({ required: true }) },
-    resolve: (_root, { input }, ctx) => acceptInvitation(ctx, input.token),
+    resolve: async (_root, { input }, ctx) => {
+      const member = await acceptInvitation(ctx, input.token);
+      ctx.loadOrganizationAccess.forget(member.organization.id);
+      return member;
+    },
   }),
   joinOrganization: t.fieldWithInput({
     type: OrganizationMemberRef,
@@ -157,7 +168,7 @@ builder.mutationFields((t) => ({
       'FORBIDDEN otherwise, the same for an unknown id.',
     errors: { types: [AlreadyMemberError] },
     input: { organizationId: t.input.id({ required: true }) },
-    resolve: (_root, { input }, ctx) => organizations.joinOrganization(ctx, String(input.organizationId)),
+    resolve: (_root, { input }, ctx) => changingAccess(ctx, String(input.organizationId), () => organizations.joinOrganization(ctx, String(input.organizationId))),
   }),
   setMemberRole: t.fieldWithInput({
     type: OrganizationMemberRef,
@@ -168,7 +179,8 @@ builder.mutationFields((t) => ({
       'account is not a member.',
     errors: { types: [ValidationFailedError, OwnerRequiredError] },
     input: { organizationId: t.input.id({ required: true }), userId: t.input.id({ required: true }), role: t.input.string({ required: true }) },
-    resolve: (_root, { input }, ctx) => organizations.setMemberRole(ctx, String(input.organizationId), String(input.userId), input.role),
+    resolve: (_root, { input }, ctx) =>
+      changingAccess(ctx, String(input.organizationId), () => organizations.setMemberRole(ctx, String(input.organizationId), String(input.userId), input.role)),
   }),
   removeMember: t.fieldWithInput({
     type: RemovedMemberRef,
@@ -197,7 +209,8 @@ builder.mutationFields((t) => ({
       'an organization always has exactly one owner. Step-up.',
     errors: { types: [ValidationFailedError, OwnerRequiredError] },
     input: { organizationId: t.input.id({ required: true }), userId: t.input.id({ required: true }) },
-    resolve: (_root, { input }, ctx) => organizations.transferOwnership(ctx, String(input.organizationId), String(input.userId)),
+    resolve: (_root, { input }, ctx) =>
+      changingAccess(ctx, String(input.organizationId), () => organizations.transferOwnership(ctx, String(input.organizationId), String(input.userId))),
   }),
   setActiveOrganization: t.fieldWithInput({
     type: ActiveOrganizationChoiceRef,
