@@ -25,6 +25,7 @@ import { idleScenario } from './scenarios/idle.ts';
 import { mfaScenario } from './scenarios/mfa.ts';
 import { consoleScenario } from './scenarios/console.ts';
 import { importScenario } from './scenarios/import.ts';
+import { organizationsScenario } from './scenarios/organizations.ts';
 
 interface Scenario {
   description: string;
@@ -47,6 +48,10 @@ const SCENARIOS: Record<string, Scenario> = {
   mfa: { description: 'login + verifySecondFactor(totp) vs plain login, 4 concurrent', run: mfaScenario, postgres: true },
   idle: { description: 'idle RSS after one request vs bare yoga; validatePassword first answer (logged)', run: idleScenario },
   console: { description: 'admin console budgets in Chromium: JS gzipped, first render, users page at 1M users', run: consoleScenario },
+  organizations: {
+    description: 'viewer with activeOrganization and role vs plain viewer; organization members page deep in 100k members vs the first page',
+    run: organizationsScenario,
+  },
   import: { description: 'user import --apply of 1M bcrypt-hashed users vs raw better-sqlite3 inserts of the same file', run: importScenario },
 };
 

@@ -204,6 +204,17 @@ export class BuiltInProtectedError extends DomainError {
   }
 }
 
+/**
+ * The change would leave an organization without its one owner (organizations/): transfer
+ * ownership first. Here, not in organizations/, because deleting an account can answer it too.
+ */
+export class OwnerRequiredError extends DomainError {
+  readonly code = 'OWNER_REQUIRED';
+  constructor(message = 'An organization always has an owner: transfer ownership to another member first.') {
+    super(message);
+  }
+}
+
 /** Failures of access: surfaced as GraphQL errors with extensions.code, never as typed results. */
 export type AccessErrorCode = Extract<
   RequestErrorCode,

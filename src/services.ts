@@ -17,6 +17,7 @@ import type { Validator } from './validation/registry.ts';
 import { syncAccessDeclarations } from './access/sync.ts';
 import type { AccessDeclarations } from './access/declarations.ts';
 import { organizationRoleCatalog, type OrganizationAccessDeclarations } from './organizations/declarations.ts';
+import { assertOwnsNoOrganization } from './organizations/service.ts';
 import { SetupGate } from './admin/setup.ts';
 import { createInProcessPubSub, createRedisPubSub, type PubSub } from './realtime/pubsub.ts';
 import { closeRedis, openRedis, type Redis } from './db/redis.ts';
@@ -136,6 +137,7 @@ function assemble(
     userSessions,
     secrets,
     organizationRoles: organizationRoleCatalog(options.organizations),
+    accountDeletionGuards: [assertOwnsNoOrganization],
   };
   return services;
 }

@@ -6,21 +6,31 @@ import type { Context, RequestScope } from '../context.ts';
 import { PERMISSIONS } from '../access/declarations.ts';
 import { findRow } from '../db/hot-queries.ts';
 import type { OrganizationRoleCatalog } from './declarations.ts';
+import type { ViewerAccess } from '../access/viewer-access.ts';
 
 export interface OrganizationAccess {
   /** The viewer's role name there, or null when not a member. */
   role: string | null;
   /** Member, or a holder of `organizations:read` (who may read it). */
-  canSee: boolean;
-  can(permission: string): boolean;
+  canSee(): Promise<boolean>;
+  can(permission: string): Promise<boolean>;
+  /** Every permission of `names` the viewer holds there. */
+  held(names: readonly string[]): Promise<string[]>;
 }
 
-const NO_ORGANIZATION_ACCESS: OrganizationAccess = { role: null, canSee: false, can: () => false };
+const NO_ORGANIZATION_ACCESS: OrganizationAccess = {
+  role: null,
+  canSee: async () => false,
+  can: async () => false,
+  held: async () => [],
+};
 
 export interface OrganizationAccessLoader {
   (organizationId: string): Promise<OrganizationAccess>;
   /** Drops what was read of an organization (a mutation changed a role there): the next read is fresh. */
   forget(organizationId: string): void;
+  /** Records the viewer's role there, read by a statement that fetched it anyway (the active organization). */
+  prime(organizationId: string, role: string | null): void;
 }
 
 declare module '../context.ts' {
@@ -55,17 +65,7 @@ export function organizationAccessLoader(ctx: Pick<Context, 'viewer' | 'credenti
     const key = `${viewer.id}:${organizationId}`;
     let access = loaded.get(key);
     if (!access) {
-      access = (async () => {
-        const [role, global] = await Promise.all([memberRole(ctx, organizationId, viewer.id), ctx.loadAccess(viewer)]);
-        const held = role === null ? null : (catalog.role(role)?.permissions ?? new Set<string>());
-        const writesAll = global.can(PERMISSIONS.organizationsWrite);
-        const readsAll = writesAll || global.can(PERMISSIONS.organizationsRead);
-        return {
-          role,
-          canSee: role !== null || readsAll,
-          can: (permission: string) => writesAll || (readsAll && permission.endsWith(':read')) || (held?.has(permission) ?? false),
-        };
-      })();
+      access = memberRole(ctx, organizationId, viewer.id).then((role) => accessOf(role, () => ctx.loadAccess(viewer), catalog));
       loaded.set(key, access);
     }
     return access;
@@ -73,5 +73,38 @@ export function organizationAccessLoader(ctx: Pick<Context, 'viewer' | 'credenti
   const forget = (organizationId: string) => {
     for (const key of loaded.keys()) if (key.endsWith(`:${organizationId}`)) loaded.delete(key);
   };
-  return Object.assign(load, { forget });
+  const prime = (organizationId: string, role: string | null) => {
+    const viewer = ctx.viewer;
+    if (!viewer || (credentialOrganizationId(ctx) ?? organizationId) !== organizationId) return;
+    loaded.set(`${viewer.id}:${organizationId}`, Promise.resolve(accessOf(role, () => ctx.loadAccess(viewer), catalog)));
+  };
+  return Object.assign(load, { forget, prime });
+}
+
+/**
+ * Access from a member role; the global permissions (organizations:read/write, the admin view) are
+ * read only when the role does not answer, so a member's checks cost one indexed lookup.
+ */
+function accessOf(role: string | null, loadGlobal: () => Promise<ViewerAccess>, catalog: OrganizationRoleCatalog): OrganizationAccess {
+  const own = role === null ? new Set<string>() : (catalog.role(role)?.permissions ?? new Set<string>());
+  let global: Promise<{ writesAll: boolean; readsAll: boolean }> | null = null;
+  const standing = () =>
+    (global ??= loadGlobal().then((access) => {
+      const writesAll = access.can(PERMISSIONS.organizationsWrite);
+      return { writesAll, readsAll: writesAll || access.can(PERMISSIONS.organizationsRead) };
+    }));
+  const can = async (permission: string) => {
+    if (own.has(permission)) return true;
+    const { writesAll, readsAll } = await standing();
+    return writesAll || (readsAll && permission.endsWith(':read'));
+  };
+  return {
+    role,
+    canSee: async () => role !== null || (await standing()).readsAll,
+    can,
+    held: async (names) => {
+      const results = await Promise.all(names.map(can));
+      return names.filter((_, i) => results[i]);
+    },
+  };
 }

@@ -1,13 +1,7 @@
 // Organization failures a form shows (typed results).
-import { DomainError } from '../errors.ts';
+import { DomainError, OwnerRequiredError } from '../errors.ts';
 
-/** The change would leave the organization without its owner: transfer ownership first. */
-export class OwnerRequiredError extends DomainError {
-  readonly code = 'OWNER_REQUIRED';
-  constructor(message = 'An organization always has an owner: transfer ownership to another member first.') {
-    super(message);
-  }
-}
+export { OwnerRequiredError };
 
 export class AlreadyMemberError extends DomainError {
   readonly code = 'ALREADY_MEMBER';

@@ -13,9 +13,8 @@ import { ORG_PERMISSIONS, type OrganizationRole } from './declarations.ts';
 import { activeOrganization, getOrganization, joinableOrganizations, memberCount, userMemberships } from './service.ts';
 import { listMembers, listOrganizations, memberCursor, organizationCursor, PAGE_MAX } from './lists.ts';
 import { listInvitations } from './invitations.ts';
-import { AlreadyMemberError, InvitationEmailMismatchError, OwnerRequiredError } from './errors.ts';
+import { AlreadyMemberError, InvitationEmailMismatchError } from './errors.ts';
 
-errorType(OwnerRequiredError, 'OwnerRequiredError', 'The change would leave the organization without its one owner: transfer ownership first.');
 errorType(AlreadyMemberError, 'AlreadyMemberError', 'The account is a member of the organization already.');
 errorType(InvitationEmailMismatchError, 'InvitationEmailMismatchError', 'The invitation was sent to another address than the signed-in account’s.');
 
@@ -115,7 +114,7 @@ OrganizationRef.implement({
       description: 'The organization permissions the viewer holds here (what a front end may offer).',
       resolve: async (organization, _args, ctx) => {
         const access = await ctx.loadOrganizationAccess(organization.id);
-        return ctx.services.organizationRoles.permissions.map((p) => p.name).filter((name) => access.can(name)).sort();
+        return (await access.held(ctx.services.organizationRoles.permissions.map((p) => p.name))).sort();
       },
     }),
     memberCount: t.int({
@@ -174,7 +173,13 @@ builder.objectFields(UserRef, (t) => ({
     description:
       'The organization this session acts in (`setActiveOrganization`), while the account is a member of it; for a token limited to ' +
       'one organization, that one; else null.',
-    resolve: (user, _args, ctx) => (user.id === ctx.viewer?.id ? activeOrganization(ctx) : null),
+    resolve: async (user, _args, ctx) => {
+      const active = user.id === ctx.viewer?.id ? await activeOrganization(ctx) : null;
+      if (!active) return null;
+      // The statement read the role too: the Organization's rule and viewerRole need no other lookup.
+      ctx.loadOrganizationAccess.prime(active.organization.id, active.role);
+      return active.organization;
+    },
   }),
   joinableOrganizations: t.field({
     type: [JoinableOrganizationRef],

@@ -10,7 +10,7 @@ import { generateToken, hashToken } from '../util/secrets.ts';
 import { lockInTransaction } from '../db/locks.ts';
 import { organizationInvitationMessage } from '../mail/templates.ts';
 import { Organization, OrganizationInvitation, OrganizationMember } from './entities.ts';
-import { addMember, assertMayGrant, assignableRole, audit, getOrganization, ORGANIZATION_AUDIT, type OrganizationScope } from './service.ts';
+import { addMember, assertMayGrant, assertNotLimitedToAnother, assignableRole, audit, getOrganization, ORGANIZATION_AUDIT, type OrganizationScope } from './service.ts';
 import { memberRole } from './access.ts';
 import { AlreadyMemberError, InvitationEmailMismatchError } from './errors.ts';
 
@@ -105,6 +105,7 @@ export async function acceptInvitation(scope: OrganizationScope, token: string):
   const { em, services } = scope;
   const viewer = scope.viewer;
   if (!viewer) throw forbidden('Sign in (or sign up with the invited address) first.');
+  assertNotLimitedToAnother(scope);
   await services.throttle.consumeIpBudget(scope.ip);
   if (token.length < 20 || token.length > 200) throw new InvalidTokenError();
   const invitation = await em.findOne(OrganizationInvitation, { tokenHash: hashToken(token) }, { populate: ['organization'] });

@@ -83,6 +83,7 @@ export async function createOrganization(scope: RequestScope, input: CreateOrgan
   const { em, services } = scope;
   const owner = scope.viewer;
   if (!owner) throw forbidden('Sign in to create an organization.');
+  assertNotLimitedToAnother(scope);
   const problems: FieldProblem[] = [];
   const name = checkName(input.name, problems);
   const slug = checkSlug('slug', input.slug, problems);
@@ -241,6 +242,7 @@ export async function joinableOrganizations(scope: Pick<RequestScope, 'em'>, use
 /** Joins as a `member` by the viewer's confirmed email domain. An unknown organization and one that does not allow it answer alike. */
 export async function joinOrganization(scope: RequestScope, organizationId: string): Promise<OrganizationMember> {
   const viewer = requireViewer(scope);
+  assertNotLimitedToAnother(scope);
   const organization = await findOrganization(scope.em, organizationId);
   const domain = confirmedDomain(viewer);
   if (!organization || !organization.joinDomain || organization.joinDomain !== domain) {
@@ -265,7 +267,7 @@ export async function addMember(em: EntityManager, organization: Organization, u
 // ---- the active organization ---------------------------------------------------------------
 
 const ACTIVE_SQL =
-  'select o.* from active_organizations a join organizations o on o.id = a.organization_id ' +
+  'select o.*, m.role as "m$role" from active_organizations a join organizations o on o.id = a.organization_id ' +
   'join organization_members m on m.organization_id = a.organization_id and m.user_id = ? where a.session_id = ?';
 
 /**
@@ -273,17 +275,31 @@ const ACTIVE_SQL =
  * in the one it chose with setActiveOrganization, while the viewer is still a member. One indexed
  * statement (viewer reads it on every page).
  */
-export async function activeOrganization(scope: Pick<RequestScope, 'em' | 'viewer' | 'credential'>): Promise<Organization | null> {
+export async function activeOrganization(
+  scope: Pick<RequestScope, 'em' | 'viewer' | 'credential'>,
+): Promise<{ organization: Organization; role: string } | null> {
   const viewer = scope.viewer;
   const credential = scope.credential;
   if (!viewer || !credential) return null;
   if (credential.kind === 'token') {
     const limitedTo = credentialOrganizationId(scope);
-    return limitedTo && (await memberRole(scope, limitedTo, viewer.id)) !== null ? findOrganization(scope.em, limitedTo) : null;
+    const role = limitedTo && (await memberRole(scope, limitedTo, viewer.id));
+    const organization = role ? await findOrganization(scope.em, limitedTo) : null;
+    return organization && role ? { organization, role } : null;
   }
   if (credential.kind !== 'session') return null;
   const row = await findRow(scope.em, ACTIVE_SQL, [viewer.id, credential.session.id]);
-  return row ? scope.em.map(Organization, row) : null;
+  if (!row) return null;
+  // A plain object, not a managed entity (mapping one costs more than the statement): read-only use.
+  const organization = {
+    id: row['id'] as string,
+    name: row['name'] as string,
+    slug: row['slug'] as string,
+    joinDomain: (row['join_domain'] as string | null) ?? null,
+    createdAt: new Date(row['created_at'] as number | string),
+    updatedAt: new Date(row['updated_at'] as number | string),
+  } as Organization;
+  return { organization, role: row['m$role'] as string };
 }
 
 /** Chooses the session's active organization (a membership is required), or none with null. */
@@ -307,6 +323,19 @@ export async function setActiveOrganization(scope: RequestScope, organizationId:
 
 // ---- rules ---------------------------------------------------------------------------------
 
+/** An account deletion guard (accounts/deletion-guards.ts): an owner is deleted only after handing ownership on. */
+export async function assertOwnsNoOrganization(em: EntityManager, userId: string): Promise<void> {
+  const owned = await em.find(OrganizationMember, { user: userId, role: OWNER_ROLE }, { populate: ['organization'], limit: 5 });
+  if (owned.length === 0) return;
+  const names = owned.map((m) => `"${m.organization.name}"`).join(', ');
+  throw new OwnerRequiredError(`This account owns ${names}: transfer ownership (or delete the organization) first.`);
+}
+
+/** A token limited to one organization neither joins nor creates another. */
+export function assertNotLimitedToAnother(scope: Pick<RequestScope, 'credential'>): void {
+  if (credentialOrganizationId(scope) !== null) throw forbidden('A token limited to one organization cannot join or create another.');
+}
+
 function requireViewer(scope: RequestScope): User {
   if (!scope.viewer) throw forbidden('Sign in first.');
   return scope.viewer;
@@ -327,7 +356,8 @@ export function assignableRole(catalog: OrganizationRoleCatalog, name: string, f
 export async function assertMayGrant(scope: OrganizationScope, organizationId: string, role: OrganizationRole | undefined): Promise<void> {
   if (!role || isOperator(scope)) return;
   const access = await scope.loadOrganizationAccess(organizationId);
-  const lacking = [...role.permissions].filter((permission) => !access.can(permission)).sort();
+  const held = new Set(await access.held([...role.permissions]));
+  const lacking = [...role.permissions].filter((permission) => !held.has(permission)).sort();
   if (lacking.length) throw forbidden(`The role "${role.name}" holds organization permissions you do not: ${lacking.join(', ')}.`);
 }
 

@@ -152,6 +152,18 @@ describe('access tokens limited to one organization', () => {
     assert.deepEqual(isAdmin, { isAdmin: false, permissions: [] });
   });
 
+  test('it neither creates nor joins another organization', async () => {
+    const created = dataOf(await server.gql(CREATE, { input: { name: 'no escape', organizationId: orgA } }, { token: user.token })).createAccessToken;
+    const before = await organizationSnapshot(server);
+    const create = await server.gql(`mutation { createOrganization(input: { name: "Escape", slug: "escape" }) { __typename } }`, {}, { token: created.token });
+    assert.deepEqual(errorCodes(create), ['FORBIDDEN']);
+    const accept = await server.gql(`mutation { acceptInvitation(input: { token: "${'x'.repeat(43)}" }) { __typename } }`, {}, { token: created.token });
+    assert.deepEqual(errorCodes(accept), ['FORBIDDEN']);
+    const join = await server.gql(`mutation($id: ID!) { joinOrganization(input: { organizationId: $id }) { __typename } }`, { id: orgB }, { token: created.token });
+    assert.deepEqual(errorCodes(join), ['FORBIDDEN']);
+    assert.deepEqual(await organizationSnapshot(server), before);
+  });
+
   test('listed global permissions still work; a session sees every organization', async () => {
     const created = dataOf(await server.gql(CREATE, { input: { name: 'A reader', organizationId: orgA, permissions: ['users:read'] } }, { token: user.token })).createAccessToken;
     assert.equal(dataOf(await server.gql(`{ users(first: 1) { edges { node { id } } } }`, {}, { token: created.token })).users.edges.length, 1);

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { answeredNothing, createConfirmedUser, errorCodes, login, startTestServer, STRONG_PASSWORD, type TestServer } from '../helpers/server.ts';
 import { OrganizationMember } from '../../src/organizations/entities.ts';
+import { grantRoles } from '../access/access-helpers.ts';
 import { addMemberByInvitation, createOrg, dataOf, DELETE_ORG, organizationSnapshot, TRANSFER } from './org-helpers.ts';
 
 const owners = async (server: TestServer, organizationId: string) =>
@@ -81,5 +82,26 @@ describe('ownership', () => {
     assert.equal(reauth.body.data.reauthenticate.__typename, 'Reauthenticated');
     assert.equal(dataOf(await server.gql(TRANSFER, { id: orgId, userId: next.userId }, { token })).transferOwnership.__typename, 'Organization');
     assert.deepEqual(await owners(server, orgId), [next.email]);
+  });
+
+  test('the owner cannot be deleted (their own deleteAccount, or an admin’s deleteUser) until ownership moves', async () => {
+    const owner = { ...(await createConfirmedUser(server, 'deleted.owner@own.test')), email: 'deleted.owner@own.test' };
+    const heir = { ...(await createConfirmedUser(server, 'heir@own.test')), email: 'heir@own.test' };
+    const siteAdmin = await createConfirmedUser(server, 'site.admin@own.test');
+    await grantRoles(server, siteAdmin.userId, 'admin');
+    const kept = await createOrg(server, owner.token, 'Kept', 'kept');
+    await addMemberByInvitation(server, owner.token, kept, heir);
+    const DELETE_ACCOUNT = `mutation { deleteAccount { __typename ... on Error { code message } } }`;
+    const DELETE_USER = `mutation($id: ID!) { deleteUser(input: { id: $id }) { __typename ... on Error { code message } } }`;
+    const before = await organizationSnapshot(server);
+    const own = dataOf(await server.gql(DELETE_ACCOUNT, {}, { token: owner.token })).deleteAccount;
+    assert.equal(own.code, 'OWNER_REQUIRED', JSON.stringify(own));
+    assert.match(own.message, /"Kept"/);
+    assert.equal(dataOf(await server.gql(DELETE_USER, { id: owner.userId }, { token: siteAdmin.token })).deleteUser.code, 'OWNER_REQUIRED');
+    assert.deepEqual(await organizationSnapshot(server), before);
+    assert.equal(dataOf(await server.gql(`{ viewer { id } }`, {}, { token: owner.token })).viewer.id, owner.userId, 'the account is still there');
+    dataOf(await server.gql(TRANSFER, { id: kept, userId: heir.userId }, { token: owner.token }));
+    assert.equal(dataOf(await server.gql(DELETE_ACCOUNT, {}, { token: owner.token })).deleteAccount.__typename, 'DeletedUser');
+    assert.deepEqual(await owners(server, kept), [heir.email]);
   });
 });
