@@ -153,7 +153,9 @@ export async function setMemberRole(scope: OrganizationScope, organizationId: st
   const role = assignableRole(scope.services.organizationRoles, roleName);
   const member = await getMember(scope.em, organizationId, userId);
   if (member.role === OWNER_ROLE) throw new OwnerRequiredError('The owner keeps the role `owner`: transfer ownership to change it.');
+  // Both ways: taking a role away is as much a use of its permissions as handing it out.
   await assertMayGrant(scope, organizationId, role);
+  await assertMayGrant(scope, organizationId, scope.services.organizationRoles.role(member.role));
   const from = member.role;
   // Conditional: an owner made meanwhile (a transfer) is never demoted by a stale read.
   const updated = await scope.em.nativeUpdate(OrganizationMember, { id: member.id, role: { $ne: OWNER_ROLE } }, { role: role.name });
