@@ -6,9 +6,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { answeredNothing, createConfirmedUser, errorCodes, startTestServer, type TestServer } from '../helpers/server.ts';
 import { grantRoles } from '../access/access-helpers.ts';
+import { Organization, OrganizationInvitation, OrganizationMember } from '../../src/organizations/entities.ts';
 import {
   ACCEPT,
   addMemberByInvitation,
+  CREATE_ORG,
+  INVITE,
   createOrg,
   dataOf,
   inviteAndReadToken,
@@ -115,5 +118,34 @@ describe('organization error paths', () => {
     assert.equal(transferred.viewerRole, null, 'the site admin is not a member');
     const roles = dataOf(await server.gql(MEMBERS, { id: orgId }, { token: owner.token })).organization.members.edges.map((e: any) => [e.node.email, e.node.roleName]);
     assert.deepEqual(roles.sort(), [[admin.email, 'owner'], [owner.email, 'admin'], [payer.email, 'billing']].sort());
+  });
+
+  test('bounds: at most 200 memberships per account, 500 pending invitations per organization (field errors, nothing written)', async () => {
+    const busy = await user('busy@paths.test');
+    const em = server.gatehouse.services.orm.em.fork();
+    const now = server.clock.now();
+    // Set-up around the API: 200 organizations the account is in.
+    for (let i = 0; i < 200; i++) {
+      const organization = em.create(Organization, { name: `Bulk ${i}`, slug: `bulk-${i}`, joinDomain: null, createdAt: now, updatedAt: now });
+      em.create(OrganizationMember, { organization, user: busy.userId, role: 'member', createdAt: now });
+    }
+    await em.flush();
+    const before = await organizationSnapshot(server);
+    const refused = dataOf(await server.gql(CREATE_ORG, { name: 'One more', slug: 'one-more' }, { token: busy.token })).createOrganization;
+    assert.deepEqual([refused.code, refused.fields[0].field], ['VALIDATION_FAILED', 'name']);
+    assert.deepEqual(await organizationSnapshot(server), before);
+
+    const organization = await em.findOneOrFail(Organization, { id: orgId });
+    for (let i = 0; i < 500; i++) {
+      em.create(OrganizationInvitation, {
+        organization, email: `p${i}@paths.test`, emailKey: `p${i}@paths.test`, role: 'member', tokenHash: `${'0'.repeat(58)}${String(i).padStart(6, '0')}`,
+        invitedBy: null, createdAt: now, expiresAt: new Date(now.getTime() + 86_400_000), acceptedAt: null, revokedAt: null,
+      });
+    }
+    await em.flush();
+    const full = await organizationSnapshot(server);
+    const tooMany = dataOf(await server.gql(INVITE, { id: orgId, email: 'one.more@paths.test' }, { token: owner.token })).inviteToOrganization;
+    assert.deepEqual([tooMany.code, tooMany.fields[0].field], ['VALIDATION_FAILED', 'email']);
+    assert.deepEqual(await organizationSnapshot(server), full);
   });
 });
