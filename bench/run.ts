@@ -28,6 +28,7 @@ import { consoleScenario } from './scenarios/console.ts';
 import { importScenario } from './scenarios/import.ts';
 import { metricsScenario } from './scenarios/metrics.ts';
 import { webhooksScenario } from './scenarios/webhooks.ts';
+import { organizationsScenario } from './scenarios/organizations.ts';
 
 interface Scenario {
   description: string;
@@ -52,6 +53,10 @@ const SCENARIOS: Record<string, Scenario> = {
   idle: { description: 'idle RSS after one request vs bare yoga; validatePassword first answer (logged)', run: idleScenario },
   webhooks: { description: 'register and login throughput with one webhook endpoint (every event) vs without webhooks', run: webhooksScenario, postgres: true },
   console: { description: 'admin console budgets in Chromium: JS gzipped, first render, users page at 1M users', run: consoleScenario },
+  organizations: {
+    description: 'viewer with activeOrganization and role vs plain viewer; organization members page deep in 100k members vs the first page',
+    run: organizationsScenario,
+  },
   import: { description: 'user import --apply of 1M bcrypt-hashed users vs raw better-sqlite3 inserts of the same file', run: importScenario },
 };
 

@@ -47,6 +47,10 @@ export const ERROR_CODES = [
   // Passkeys (src/passkeys/errors.ts).
   'PASSKEY_REJECTED',
   'PASSKEY_LIMIT_REACHED',
+  // Organizations (src/organizations/errors.ts).
+  'OWNER_REQUIRED',
+  'ALREADY_MEMBER',
+  'INVITATION_EMAIL_MISMATCH',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -197,6 +201,17 @@ export class BuiltInProtectedError extends DomainError {
   readonly code = 'BUILT_IN_PROTECTED';
   constructor(what: string) {
     super(`${what} is built in and cannot be changed this way.`);
+  }
+}
+
+/**
+ * The change would leave an organization without its one owner (organizations/): transfer
+ * ownership first. Here, not in organizations/, because deleting an account can answer it too.
+ */
+export class OwnerRequiredError extends DomainError {
+  readonly code = 'OWNER_REQUIRED';
+  constructor(message = 'An organization always has an owner: transfer ownership to another member first.') {
+    super(message);
   }
 }
 

@@ -24,6 +24,8 @@ import './auth/passkey-graphql.ts';
 import './database/graphql.ts';
 import './privacy/graphql.ts';
 import './webhooks/graphql.ts';
+import './organizations/graphql.ts';
+import './organizations/mutations-graphql.ts';
 
 export const schema = annotateAccessRules(builder.toSchema());
 

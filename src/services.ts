@@ -17,6 +17,8 @@ import { createValidatorRegistry } from './validation/rules.ts';
 import type { Validator } from './validation/registry.ts';
 import { syncAccessDeclarations } from './access/sync.ts';
 import type { AccessDeclarations } from './access/declarations.ts';
+import { organizationRoleCatalog, type OrganizationAccessDeclarations } from './organizations/declarations.ts';
+import { assertOwnsNoOrganization } from './organizations/service.ts';
 import { SetupGate } from './admin/setup.ts';
 import { createInProcessPubSub, createRedisPubSub, type PubSub } from './realtime/pubsub.ts';
 import { closeRedis, openRedis, type Redis } from './db/redis.ts';
@@ -35,6 +37,8 @@ export interface ServiceOptions {
   validators?: Validator[];
   /** Permissions and roles declared in code, synced into the database at start. */
   access?: AccessDeclarations;
+  /** Organization roles and permissions declared in code (beside `owner`, `admin`, `member`). */
+  organizations?: OrganizationAccessDeclarations;
   /** Where OAuth providers' endpoints are (tests point them at local stand-in servers). */
   oauthEndpoints?: OAuthEndpointOverrides;
 }
@@ -139,6 +143,8 @@ function assemble(
     secrets,
     // Webhooks write their outbox rows in the transaction of each audited change.
     auditListeners: [webhookOutbox({ config })],
+    organizationRoles: organizationRoleCatalog(options.organizations),
+    accountDeletionGuards: [assertOwnsNoOrganization],
   };
   return services;
 }

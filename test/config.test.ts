@@ -2,7 +2,7 @@
 // message naming the variable, durations, SQLite URLs, and empty values meaning "unset".
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from '../src/config/index.ts';
+import { ConfigError, emailLink, loadConfig } from '../src/config/index.ts';
 
 /** Asserts that `env` is refused with a ConfigError naming `variable`; returns the message. */
 function refused(env: Record<string, string>, variable: string): string {
@@ -28,7 +28,8 @@ describe('loadConfig', () => {
     assert.equal(config.publicUrlConfigured, false);
     assert.equal(config.smtpUrl, undefined);
     assert.equal(config.requireEmailConfirmation, true);
-    assert.deepEqual(config.links, { confirmEmail: null, resetPassword: null, confirmEmailChange: null, cancelEmailChange: null });
+    assert.deepEqual(config.links, { confirmEmail: null, resetPassword: null, confirmEmailChange: null, cancelEmailChange: null, acceptInvitation: null });
+    assert.deepEqual(config.organizations, { creation: 'anyone', invitationTtlMs: 7 * 24 * 3600_000, invitationsPerHour: 50 });
     assert.equal(config.signInNotices, true);
     assert.deepEqual(config.ttl, {
       emailConfirmation: 24 * 3600_000,
@@ -94,6 +95,16 @@ describe('loadConfig', () => {
     assert.match(message, /^ {2}LOG_LEVEL: /m);
     assert.match(message, /^ {2}SMTP_URL: /m);
     assert.doesNotMatch(message, /hunter2/);
+  });
+
+  test('organizations: ORGANIZATION_CREATION, INVITATION_TTL, INVITATIONS_PER_HOUR, ACCEPT_INVITATION_URL; bad values refused', () => {
+    const config = loadConfig({ ORGANIZATION_CREATION: 'permission', INVITATION_TTL: '2d', INVITATIONS_PER_HOUR: '5', ACCEPT_INVITATION_URL: 'https://app.test/join?t={token}' });
+    assert.deepEqual(config.organizations, { creation: 'permission', invitationTtlMs: 2 * 86_400_000, invitationsPerHour: 5 });
+    assert.equal(emailLink(config, 'acceptInvitation', 'a b'), 'https://app.test/join?t=a%20b');
+    assert.equal(emailLink(loadConfig({}), 'acceptInvitation', 'tok'), 'http://127.0.0.1:4000/auth/accept-invitation?token=tok');
+    for (const [name, value] of [['ORGANIZATION_CREATION', 'everyone'], ['INVITATION_TTL', 'soon'], ['INVITATIONS_PER_HOUR', '0'], ['ACCEPT_INVITATION_URL', 'https://app.test/join']]) {
+      assert.throws(() => loadConfig({ [name!]: value }), (error: Error) => error instanceof ConfigError && error.message.includes(name!), `${name}=${value}`);
+    }
   });
 
   test('durations: d, h, m, s, ms and plain milliseconds', () => {

@@ -17,6 +17,8 @@ import { MaintenancePage } from './pages/maintenance.tsx';
 import { DatabasePage } from './pages/database.tsx';
 import { MaintenanceBanner } from './maintenance.tsx';
 import { AccountPage } from './pages/account.tsx';
+import { OrganizationsPage } from './pages/organizations.tsx';
+import { OrganizationPage } from './pages/organization.tsx';
 import { ErrorMessage } from './components.tsx';
 import { Link, match, navigate, usePath } from './router.tsx';
 import { StepUpDialog } from './step-up.tsx';
@@ -37,6 +39,8 @@ interface PageEntry {
 const PAGES: PageEntry[] = [
   { path: '/users', nav: 'Users', permission: 'users:read', render: () => <UsersPage /> },
   { path: '/users/:id', permission: 'users:read', render: ({ id }) => <UserPage key={id} id={id!} /> },
+  { path: '/organizations', nav: 'Organizations', permission: 'organizations:read', render: () => <OrganizationsPage /> },
+  { path: '/organizations/:id', permission: 'organizations:read', render: ({ id }) => <OrganizationPage key={id} id={id!} /> },
   { path: '/roles', nav: 'Roles', permission: 'roles:read', render: () => <RolesPage /> },
   { path: '/audit', nav: 'Audit log', permission: 'audit:read', render: () => <AuditPage /> },
   { path: '/maintenance', nav: 'Maintenance', permission: 'maintenance:write', render: () => <MaintenancePage /> },

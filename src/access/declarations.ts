@@ -35,6 +35,9 @@ export const PERMISSIONS = {
   databaseWrite: 'database:write',
   webhooksRead: 'webhooks:read',
   webhooksWrite: 'webhooks:write',
+  organizationsRead: 'organizations:read',
+  organizationsWrite: 'organizations:write',
+  organizationsCreate: 'organizations:create',
 } as const;
 
 export const BUILT_IN_PERMISSIONS: PermissionDeclaration[] = [
@@ -49,6 +52,12 @@ export const BUILT_IN_PERMISSIONS: PermissionDeclaration[] = [
   { name: PERMISSIONS.databaseWrite, description: 'Create, delete and restore database backups; replace the database with an uploaded file.' },
   { name: PERMISSIONS.webhooksRead, description: 'List webhook endpoints and their deliveries (never a signing secret).' },
   { name: PERMISSIONS.webhooksWrite, description: 'Add, edit, disable and delete webhook endpoints, rotate their signing secrets, replay deliveries.' },
+  { name: PERMISSIONS.organizationsRead, description: 'List every organization and read any of them as a member with every `…:read` organization permission would.' },
+  { name: PERMISSIONS.organizationsWrite, description: 'Act in any organization with every organization permission (members, invitations, settings, deletion).' },
+  {
+    name: PERMISSIONS.organizationsCreate,
+    description: 'Create organizations when ORGANIZATION_CREATION=permission (with the default, anyone signed in may).',
+  },
 ];
 
 export const BUILT_IN_ROLES: RoleDeclaration[] = [

@@ -6,13 +6,14 @@ import { assertNotLastAdmin } from './last-admin.ts';
 import { recordAudit } from '../audit/service.ts';
 import { User } from './entities.ts';
 import { forbidden } from '../errors.ts';
+import { assertDeletable } from './deletion-guards.ts';
 
 export const ACCOUNT_DELETE_ACTION = 'account.delete';
 
 /**
  * Deletes the user's own account: every session ends and the
  * user's sessions, emailed tokens and role links go with the row (foreign keys cascade).
- * The last active admin cannot delete themselves (LAST_ADMIN).
+ * The last active admin cannot delete themselves (LAST_ADMIN), nor the owner of an organization (OWNER_REQUIRED).
  */
 export async function deleteAccount(scope: RequestScope, user: User): Promise<{ id: string; email: string }> {
   const { em, services } = scope;
@@ -20,6 +21,7 @@ export async function deleteAccount(scope: RequestScope, user: User): Promise<{ 
   if (scope.credential?.kind === 'token') throw forbidden('Delete your account while signed in, not with an access token.');
   await em.transactional(async (tx) => {
     await assertNotLastAdmin(tx, user.id);
+    await assertDeletable(services.accountDeletionGuards, tx, user.id);
     const sessionsEnded = await services.userSessions.revoke(tx, user.id, null);
     await recordAudit(
       { ...scope, em: tx, viewer: user },

@@ -8,6 +8,7 @@ import {
   InvalidCredentialsError,
   InvalidTokenError,
   LastAdminError,
+  OwnerRequiredError,
   TokenExpiredError,
   ValidationFailedError,
 } from '../errors.ts';
@@ -249,7 +250,7 @@ builder.mutationFields((t) => ({
     authScopes: { $all: { authenticated: true, recentSignIn: true } },
     description:
       "Deletes the signed-in user's account and ends every session. Needs a recent sign-in (`reauthenticate`); not with an access token.",
-    errors: { types: [LastAdminError] },
+    errors: { types: [LastAdminError, OwnerRequiredError] },
     resolve: async (_root, _args, ctx) => {
       const deleted = await deleteAccount(ctx, ctx.viewer!);
       if (readSessionCookie(ctx.services.config, ctx.request.headers.get('cookie')) !== null) {

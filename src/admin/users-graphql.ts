@@ -4,7 +4,7 @@
 // they lack (both checked by the service, FORBIDDEN).
 import { RevokedSessionsRef } from '../sessions/graphql.ts';
 import { builder } from '../schema/builder.ts';
-import { EmailTakenError, LastAdminError, ValidationFailedError } from '../errors.ts';
+import { EmailTakenError, LastAdminError, OwnerRequiredError, ValidationFailedError } from '../errors.ts';
 import { DeletedUserRef, profileFields, UserRef } from '../accounts/graphql.ts';
 import { PERMISSIONS } from '../access/declarations.ts';
 import { listUsers, userCursor, userStatus, USER_PAGE_MAX, USER_STATUSES } from './user-list.ts';
@@ -156,7 +156,7 @@ builder.mutationFields((t) => ({
     nullable: true,
     authScopes: CHANGE,
     description: 'Deletes an account with its sessions and tokens. Refused for the last active admin.',
-    errors: { types: [LastAdminError] },
+    errors: { types: [LastAdminError, OwnerRequiredError] },
     input: { id: t.input.id({ required: true }) },
     resolve: (_root, { input: { id } }, ctx) => admin.deleteUser(ctx, id),
   }),

@@ -17,6 +17,7 @@ import { passwordProblems, profileInputs, sendConfirmation } from '../accounts/s
 import { Role } from '../access/entities.ts';
 import { PERMISSIONS, USER_ROLE } from '../access/declarations.ts';
 import { assertNotLastAdmin } from '../accounts/last-admin.ts';
+import { assertDeletable } from '../accounts/deletion-guards.ts';
 import { assertMayManage, assignRoles } from '../accounts/roles.ts';
 import { nullsRefused } from '../validation/updates.ts';
 import { revokeAllSessions } from '../sessions/service.ts';
@@ -265,6 +266,7 @@ export async function deleteUser(scope: RequestScope, id: string): Promise<{ id:
   const user = await findManagedUser(scope, id);
   await scope.em.transactional(async (tx) => {
     await assertNotLastAdmin(tx, user.id);
+    await assertDeletable(scope.services.accountDeletionGuards, tx, user.id);
     await recordAudit({ ...scope, em: tx }, { action: USER_AUDIT_ACTIONS.delete, targetType: 'user', targetId: user.id, details: { email: user.email } });
     await tx.nativeDelete(User, { id: user.id });
   });

@@ -7,7 +7,7 @@ export type ActorType = (typeof ACTOR_TYPES)[number];
 export const AuditEvent = defineEntity({
   name: 'AuditEvent',
   tableName: 'audit_events',
-  indexes: [{ properties: ['at'] }, { properties: ['actorId'] }, { properties: ['targetId'] }, { properties: ['action'] }],
+  indexes: [{ properties: ['at'] }, { properties: ['actorId'] }, { properties: ['targetId'] }, { properties: ['action'] }, { properties: ['organizationId'] }],
   properties: {
     /** Increasing: newest-first pagination goes by id alone. */
     id: p.integer().primary().autoincrement(),
@@ -26,6 +26,8 @@ export const AuditEvent = defineEntity({
     action: p.string().length(64),
     targetType: p.string().length(32).nullable(),
     targetId: p.string().length(64).nullable(),
+    /** The organization the event happened in (organizations/), when there is one; no foreign key, like actorId. */
+    organizationId: p.string().length(36).nullable(),
     ip: p.string().length(64).nullable(),
     userAgent: p.string().length(512).nullable(),
     details: p.json<Record<string, unknown>>().nullable(),

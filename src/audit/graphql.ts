@@ -36,6 +36,7 @@ const AuditEventRef = builder.objectRef<AuditEvent>('AuditEvent').implement({
     action: t.exposeString('action', { description: 'What happened, e.g. `auth.login`, `auth.login_failed`, `setup.complete`.' }),
     targetType: t.exposeString('targetType', { nullable: true }),
     targetId: t.exposeID('targetId', { nullable: true }),
+    organizationId: t.exposeID('organizationId', { nullable: true, description: 'The organization the event happened in, for organization events (`organization.*`).' }),
     ip: t.exposeString('ip', { nullable: true }),
     userAgent: t.exposeString('userAgent', { nullable: true }),
     details: t.string({
@@ -57,6 +58,7 @@ const AuditEventFilter = builder.inputType('AuditEventFilter', {
     actorId: t.id({ required: false }),
     impersonatedUserId: t.id({ required: false, description: 'Events done by an admin acting as this user.' }),
     targetId: t.id({ required: false }),
+    organizationId: t.id({ required: false, description: 'Events in this organization.' }),
     action: t.string({ required: false }),
     since: t.field({ type: 'DateTime', required: false, description: 'Events at or after this time.' }),
     until: t.field({ type: 'DateTime', required: false, description: 'Events before this time.' }),

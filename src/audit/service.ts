@@ -32,6 +32,8 @@ export interface AuditEntry {
   targetId?: string | null;
   /** Small, non-secret facts (never passwords or tokens). */
   details?: Record<string, unknown>;
+  /** The organization the event happened in (organizations/): readable as `AuditEvent.organizationId` and filterable. */
+  organizationId?: string | null;
   /** Overrides the actor taken from the scope (e.g. the email tried in a failed login). */
   actorEmail?: string;
 }
@@ -89,6 +91,7 @@ export async function recordAudit(scope: AuditScope, entry: AuditEntry): Promise
     action: entry.action,
     targetType: cut(entry.targetType, 32),
     targetId: cut(entry.targetId, 64),
+    organizationId: entry.organizationId ?? null,
     ip: cut(scope.ip, 64),
     userAgent: cut(scope.userAgent, 512),
     details: entry.details ?? null,
@@ -117,6 +120,7 @@ export interface AuditFilter {
   actorId?: string | null;
   impersonatedUserId?: string | null;
   targetId?: string | null;
+  organizationId?: string | null;
   action?: string | null;
   /** Inclusive. */
   since?: Date | null;
@@ -163,6 +167,7 @@ export async function listAuditEvents(
   if (filter.actorId != null) where.actorId = filter.actorId;
   if (filter.impersonatedUserId != null) where.impersonatedUserId = filter.impersonatedUserId;
   if (filter.targetId != null) where.targetId = filter.targetId;
+  if (filter.organizationId != null) where.organizationId = filter.organizationId;
   if (filter.action != null) where.action = filter.action;
   if (filter.since != null || filter.until != null) {
     where.at = {

@@ -9,6 +9,7 @@ import type { ServerContext } from '../http/responses.ts';
 import { clearedSessionCookie } from '../http/session-cookies.ts';
 import { accessLoader } from '../accounts/roles.ts';
 import type { AuthenticatorRegistry } from './authenticators.ts';
+import { organizationAccessLoader } from '../organizations/access.ts';
 
 export type ContextBuilder = (request: Request, server: ServerContext, target?: object) => Promise<Omit<Context, 'request'>>;
 
@@ -63,9 +64,10 @@ export function createContextBuilder(services: Services, authenticators: Authent
     if (outcome.kind === 'stale-cookie') server.responseCookies.push(clearedSessionCookie(config));
     const authenticated = outcome.kind === 'authenticated';
     const credential = authenticated ? outcome.credential : null;
+    // A token limited to an organization holds no global permission but those it lists.
     const restriction =
-      credential?.kind === 'token' && credential.token.permissions
-        ? { userId: credential.token.user.id, permissions: credential.token.permissions }
+      credential?.kind === 'token' && (credential.token.permissions || credential.token.organizationId)
+        ? { userId: credential.token.user.id, permissions: credential.token.permissions ?? [] }
         : undefined;
     // Assigned, never spread: spreading would call the `em` getter.
     context.viewer = authenticated ? outcome.user : null;
@@ -78,6 +80,7 @@ export function createContextBuilder(services: Services, authenticators: Authent
     context.requestId = server.requestId;
     context.responseCookies = server.responseCookies;
     context.loadAccess = accessLoader(() => context.em, restriction);
+    context.loadOrganizationAccess = organizationAccessLoader(context, services.organizationRoles);
     return context;
   };
 }

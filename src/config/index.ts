@@ -199,6 +199,10 @@ const EnvSchema = z.object({
   ADMIN_PASSWORD: z.string().optional(),
   AUDIT_RETENTION_DAYS: integer(1, 36_500).default(365),
   ALLOW_API_TOKENS: bool.default(true),
+  ORGANIZATION_CREATION: z.enum(['anyone', 'permission']).default('anyone'),
+  INVITATION_TTL: duration.default(7 * 24 * 3600_000),
+  INVITATIONS_PER_HOUR: integer(1, 100_000).default(50),
+  ACCEPT_INVITATION_URL: z.string().includes('{token}').optional(),
   ALLOW_REGISTRATION_BEFORE_SETUP: bool.default(false),
   /** Check new passwords against breached ones: `hibp` (the Have I Been Pwned range API, k-anonymity). */
   PASSWORD_BREACH_CHECK: z.enum(['off', 'hibp']).default('off'),
@@ -275,7 +279,13 @@ export interface Config {
   mailFrom: string;
   requireEmailConfirmation: boolean;
   /** Email link templates with a {token} placeholder; null means the server's own page. */
-  links: { confirmEmail: string | null; resetPassword: string | null; confirmEmailChange: string | null; cancelEmailChange: string | null };
+  links: {
+    confirmEmail: string | null;
+    resetPassword: string | null;
+    confirmEmailChange: string | null;
+    cancelEmailChange: string | null;
+    acceptInvitation: string | null;
+  };
   ttl: { emailConfirmation: number; passwordReset: number; session: number; sessionIdle: number };
   session: { cookieName: string; secureCookie: boolean };
   corsOrigins: string[];
@@ -298,6 +308,12 @@ export interface Config {
   /** ADMIN_EMAIL / ADMIN_PASSWORD: the admin created or ensured at start. */
   admin: { email: string; password: string | null } | null;
   audit: { retentionDays: number };
+  /**
+   * Organizations: who may create one (ORGANIZATION_CREATION: `anyone` signed in, or holders of
+   * `organizations:create`), how long an invitation link works (INVITATION_TTL), and how many
+   * invitations one user may send an hour (INVITATIONS_PER_HOUR).
+   */
+  organizations: { creation: 'anyone' | 'permission'; invitationTtlMs: number; invitationsPerHour: number };
   /** ALLOW_API_TOKENS: personal access tokens can be created and used. */
   allowApiTokens: boolean;
   /** ALLOW_REGISTRATION_BEFORE_SETUP: self-service sign-up (register, OAuth) while no admin exists. */
@@ -354,6 +370,7 @@ const EMAIL_LINK_PATHS = {
   resetPassword: '/auth/reset-password',
   confirmEmailChange: '/auth/confirm-email-change',
   cancelEmailChange: '/auth/cancel-email-change',
+  acceptInvitation: '/auth/accept-invitation',
 } as const;
 
 /** The link a user receives by email: confirming an address, resetting a password, confirming or cancelling an email change. */
@@ -415,6 +432,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       resetPassword: e.RESET_PASSWORD_URL ?? null,
       confirmEmailChange: e.CONFIRM_EMAIL_CHANGE_URL ?? null,
       cancelEmailChange: e.CANCEL_EMAIL_CHANGE_URL ?? null,
+      acceptInvitation: e.ACCEPT_INVITATION_URL ?? null,
     },
     ttl: {
       emailConfirmation: e.EMAIL_CONFIRMATION_TTL,
@@ -439,6 +457,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     setupToken: e.SETUP_TOKEN ?? null,
     admin: e.ADMIN_EMAIL === undefined ? null : { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD ?? null },
     audit: { retentionDays: e.AUDIT_RETENTION_DAYS },
+    organizations: { creation: e.ORGANIZATION_CREATION, invitationTtlMs: e.INVITATION_TTL, invitationsPerHour: e.INVITATIONS_PER_HOUR },
     allowApiTokens: e.ALLOW_API_TOKENS,
     allowRegistrationBeforeSetup: e.ALLOW_REGISTRATION_BEFORE_SETUP,
     passwordBreach: { mode: e.PASSWORD_BREACH_CHECK, url: e.PASSWORD_BREACH_URL, timeoutMs: 1500 },

@@ -111,3 +111,20 @@ export function newSignInMessage(to: string, details: SignInDetails): MailMessag
   ];
   return { to, subject: 'New sign-in to your account', text: paragraphs.join('\n\n') + '\n', html: paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('') };
 }
+
+/**
+ * An invitation to an organization. The same words whether or not the address has an account
+ * (the inviter learns nothing from it): sign in with this address, or create an account with it.
+ */
+export function organizationInvitationMessage(to: string, organizationName: string, inviterName: string, link: string, validDays: number): MailMessage {
+  return message(
+    to,
+    `You are invited to join ${organizationName}`,
+    [
+      `${inviterName} invited ${to} to join the organization "${organizationName}".`,
+      `Open the link, then sign in with this address or create an account with it, and accept. The link is valid for ${validDays} day${validDays === 1 ? '' : 's'} and works once. If you do not want to join, ignore this email.`,
+    ],
+    link,
+    'Accept the invitation',
+  );
+}

@@ -25,6 +25,11 @@ export function describeRule(rule: unknown): string | null {
     if (scope === 'recentSignIn') return 'a recent sign-in (else REAUTHENTICATION_REQUIRED: `reauthenticate`)';
     if (scope === 'notImpersonating') return 'not an impersonation session (else IMPERSONATION_RESTRICTED)';
     if (scope === 'check') return describeRule(value);
+    if (scope === 'organizationMember') return 'a member of the organization (or permission `organizations:read`)';
+    if (scope === 'organizationPermission') {
+      const permission = (value as { permission?: string } | null)?.permission;
+      return `organization permission \`${permission}\` in the organization`;
+    }
     if (typeof value === 'string') return `${scope} \`${value}\``;
     return scope;
   });

@@ -24,6 +24,13 @@ export interface AuthScopes {
   permission: string;
   /** The viewer is the user with this id, or an admin. */
   ownerOrAdmin: string;
+  /** The viewer is a member of the organization with this id, or holds `organizations:read` (organizations/access.ts). */
+  organizationMember: string;
+  /**
+   * The viewer holds this organization permission in the organization with this id (through their
+   * member role there, or globally `organizations:write`, or for a `…:read` one `organizations:read`).
+   */
+  organizationPermission: { organizationId: string; permission: string };
   /** A custom rule: any function of the request context. */
   check: (ctx: Context) => boolean | Promise<boolean>;
   /**
@@ -64,6 +71,8 @@ export const builder = new SchemaBuilder<{
       role: async (name: string) => (await viewerAccess(ctx)).roles.has(name),
       permission: async (name: string) => (await viewerAccess(ctx)).can(name),
       ownerOrAdmin: async (userId: string) => ctx.viewer?.id === userId || (await viewerAccess(ctx)).isAdmin,
+      organizationMember: async (organizationId: string) => (await ctx.loadOrganizationAccess(organizationId)).canSee(),
+      organizationPermission: async ({ organizationId, permission }) => (await ctx.loadOrganizationAccess(organizationId)).can(permission),
       check: (rule) => rule(ctx),
       // Async on purpose: scope-auth stops an `$all` at its first synchronous failure, and this one must
       // be reported beside the permission check it sits with (a caller lacking both gets FORBIDDEN).

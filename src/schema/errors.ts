@@ -19,6 +19,7 @@ import {
   NameTakenError,
   LastAdminError,
   BuiltInProtectedError,
+  OwnerRequiredError,
   type FieldProblem,
 } from '../errors.ts';
 
@@ -91,5 +92,6 @@ errorType(TokenExpiredError, 'TokenExpiredError', 'The token has expired.');
 errorType(NameTakenError, 'NameTakenError', 'The name is already used.');
 errorType(LastAdminError, 'LastAdminError', 'The change would leave no active administrator.');
 errorType(BuiltInProtectedError, 'BuiltInProtectedError', 'Built-in roles and permissions cannot be deleted or renamed.');
+errorType(OwnerRequiredError, 'OwnerRequiredError', 'The change would leave an organization without its one owner: transfer ownership first.');
 errorType(SetupAlreadyCompletedError, 'SetupAlreadyCompletedError', 'First-run setup was completed already.');
 errorType(SetupRequiredError, 'SetupRequiredError', 'No administrator has claimed the server yet (first-run setup), so self-service sign-up is closed.');

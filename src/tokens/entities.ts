@@ -3,6 +3,7 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { User } from '../accounts/entities.ts';
+import { Organization } from '../organizations/entities.ts';
 
 export const AccessToken = defineEntity({
   name: 'AccessToken',
@@ -16,6 +17,8 @@ export const AccessToken = defineEntity({
     lastFour: p.string().length(4),
     /** Permission names the token is limited to; null means everything its owner may do. */
     permissions: p.json<string[]>().nullable(),
+    /** The one organization the token acts in (no other is visible to it, nor any global permission it does not list); null: any. */
+    organization: () => p.manyToOne(Organization).nullable().deleteRule('cascade').index(),
     createdAt: p.datetime(),
     expiresAt: p.datetime().nullable(),
     lastUsedAt: p.datetime().nullable(),

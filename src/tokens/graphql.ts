@@ -25,6 +25,11 @@ const AccessTokenRef = builder.objectRef<AccessToken>('AccessToken').implement({
       description: 'The permissions the token is limited to; null means everything its owner may do.',
       resolve: (token) => token.permissions ?? null,
     }),
+    organizationId: t.id({
+      nullable: true,
+      description: 'The one organization the token acts in (it sees no other, and holds only the global permissions it lists); null: any.',
+      resolve: (token) => token.organization?.id ?? null,
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
     lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true, description: 'Updated at most once a minute.' }),
@@ -47,7 +52,10 @@ const CreateAccessTokenInput = builder.inputType('CreateAccessTokenInput', {
   fields: (t) => ({
     name: t.string({ required: true, description: 'What the token is for, e.g. "CI deploys".' }),
     expiresInDays: t.int({ description: 'Days until it stops working (1–3650); omit for no expiry.' }),
-    permissions: t.stringList({ description: 'Limit the token to these of your permissions; omit for all of them.' }),
+    permissions: t.stringList({ description: 'Limit the token to these of your permissions; omit for all of them (none, with `organizationId`).' }),
+    organizationId: t.id({
+      description: 'Limit the token to this organization (you must be a member): it sees no other, and holds no global permission beyond `permissions`.',
+    }),
   }),
 });
 
@@ -80,7 +88,7 @@ builder.mutationFields((t) => ({
       'A session needs a recent sign-in (`reauthenticate`).',
     errors: { types: [ValidationFailedError] },
     args: { input: t.arg({ type: CreateAccessTokenInput, required: true }) },
-    resolve: (_root, { input }, ctx) => createAccessToken(ctx, input),
+    resolve: (_root, { input }, ctx) => createAccessToken(ctx, { ...input, organizationId: input.organizationId == null ? null : String(input.organizationId) }),
   }),
   revokeAccessToken: t.fieldWithInput({
     type: RevokedAccessTokenRef,

@@ -16,6 +16,7 @@ import { SINGLE_LINE_MAX, singleLineProblem } from '../validation/text.ts';
 import { AccessToken } from './entities.ts';
 import { User } from '../accounts/entities.ts';
 import { findJoinedRow } from '../db/hot-queries.ts';
+import { memberRole } from '../organizations/access.ts';
 
 declare module '../context.ts' {
   interface CredentialKinds {
@@ -35,6 +36,8 @@ export interface CreateAccessTokenInput {
   expiresInDays?: number | null;
   /** Limit the token to these permissions (each held by the owner); omitted = everything the owner may do. */
   permissions?: readonly string[] | null;
+  /** Limit the token to this organization (the owner must be a member); it then holds only the global permissions it lists. */
+  organizationId?: string | null;
 }
 
 export interface CreatedAccessToken {
@@ -88,6 +91,10 @@ export async function createAccessToken(scope: RequestScope, input: CreateAccess
   }
   const permissions = input.permissions ? [...new Set(input.permissions)].sort() : null;
   if (permissions) problems.push(...(await permissionProblems(scope, permissions)));
+  const organizationId = input.organizationId ?? null;
+  if (organizationId !== null && (await memberRole(scope, organizationId, owner.id)) === null) {
+    problems.push({ field: 'organizationId', messages: ['You are not a member of this organization.'] });
+  }
   if ((await em.count(AccessToken, { user: owner.id })) >= MAX_TOKENS_PER_USER) {
     problems.push({ field: 'name', messages: [`You have ${MAX_TOKENS_PER_USER} tokens; revoke one first.`] });
   }
@@ -101,6 +108,7 @@ export async function createAccessToken(scope: RequestScope, input: CreateAccess
     tokenHash: hashToken(token),
     lastFour: token.slice(-4),
     permissions,
+    organization: organizationId,
     createdAt: now,
     expiresAt: days === null ? null : new Date(now.getTime() + days * 86_400_000),
     lastUsedAt: null,
@@ -110,7 +118,7 @@ export async function createAccessToken(scope: RequestScope, input: CreateAccess
     action: 'token.create',
     targetType: 'access_token',
     targetId: accessToken.id,
-    details: { name, permissions, expiresAt: accessToken.expiresAt?.toISOString() ?? null },
+    details: { name, permissions, organizationId, expiresAt: accessToken.expiresAt?.toISOString() ?? null },
   });
   return { token, accessToken };
 }
@@ -154,13 +162,15 @@ export interface LiveAccessToken {
   user: User;
   /** Permission names the token is limited to; null means everything its owner may do. */
   permissions: string[] | null;
+  /** The organization the token is limited to, or null. */
+  organizationId: string | null;
   expiresAt: Date | null;
   lastUsedAt: Date | null;
 }
 
 /** One statement for the token and its owner (this runs on every token-authenticated request). */
 const TOKEN_LOOKUP =
-  'select t.id as "t$id", t.permissions as "t$permissions", t.expires_at as "t$expires_at", t.last_used_at as "t$last_used_at", u.* ' +
+  'select t.id as "t$id", t.permissions as "t$permissions", t.organization_id as "t$organization_id", t.expires_at as "t$expires_at", t.last_used_at as "t$last_used_at", u.* ' +
   'from access_tokens t join users u on u.id = t.user_id where t.token_hash = ?';
 
 /**
@@ -182,6 +192,7 @@ export async function findAccessToken(em: EntityManager, services: Services, raw
     user: found.entity,
     // JSON text on SQLite; PostgreSQL's jsonb arrives parsed.
     permissions: permissions == null ? null : ((typeof permissions === 'string' ? JSON.parse(permissions) : permissions) as string[]),
+    organizationId: (found.own['organization_id'] as string | null) ?? null,
     expiresAt: found.own['expires_at'] == null ? null : new Date(found.own['expires_at'] as number),
     lastUsedAt: found.own['last_used_at'] == null ? null : new Date(found.own['last_used_at'] as number),
   };

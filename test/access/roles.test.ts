@@ -21,7 +21,7 @@ import {
   UPDATE_ROLE,
 } from './access-helpers.ts';
 
-const BUILT_IN_PERMISSIONS = ['audit:read', 'database:read', 'database:write', 'maintenance:write', 'roles:read', 'roles:write', 'users:impersonate', 'users:read', 'users:write', 'webhooks:read', 'webhooks:write'];
+const BUILT_IN_PERMISSIONS = ['audit:read', 'database:read', 'database:write', 'maintenance:write', 'organizations:create', 'organizations:read', 'organizations:write', 'roles:read', 'roles:write', 'users:impersonate', 'users:read', 'users:write', 'webhooks:read', 'webhooks:write'];
 
 describe('roles and permissions', () => {
   let server: TestServer;

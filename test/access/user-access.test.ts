@@ -33,7 +33,7 @@ describe('User.roles, User.permissions, User.isAdmin', () => {
     const viewer = dataOf(await server.gql(VIEWER_ACCESS, {}, { token: admin.token })).viewer;
     assert.deepEqual(viewer.roles, [{ name: 'admin' }, { name: 'user' }]);
     assert.equal(viewer.isAdmin, true);
-    assert.deepEqual(viewer.permissions, ['audit:read', 'billing:read', 'database:read', 'database:write', 'maintenance:write', 'roles:read', 'roles:write', 'users:impersonate', 'users:read', 'users:write', 'webhooks:read', 'webhooks:write']);
+    assert.deepEqual(viewer.permissions, ['audit:read', 'billing:read', 'database:read', 'database:write', 'maintenance:write', 'organizations:create', 'organizations:read', 'organizations:write', 'roles:read', 'roles:write', 'users:impersonate', 'users:read', 'users:write', 'webhooks:read', 'webhooks:write']);
   });
 
   test("a custom role's permissions are the account's, merged across roles", async () => {

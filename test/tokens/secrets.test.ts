@@ -83,7 +83,7 @@ describe('raw tokens are never kept or shown again (session backend)', () => {
     const events = dataOf(audit).auditEvents.edges.map((e: any) => e.node);
     const creation = events.find((e: any) => e.action === 'token.create' && e.targetId === accessToken.id);
     assert.ok(creation, 'token.create is audited');
-    assert.deepEqual(JSON.parse(creation.details), { name: 'secret', permissions: null, expiresAt: accessToken.expiresAt });
+    assert.deepEqual(JSON.parse(creation.details), { name: 'secret', permissions: null, organizationId: null, expiresAt: accessToken.expiresAt });
     assert.ok(events.some((e: any) => e.action === 'token.revoke' && e.targetId === revoked.accessToken.id));
     // The token typed as a login email is recorded cut to its prefix and last four characters.
     const failedLogin = events.find((e: any) => e.action === 'auth.login_failed');
