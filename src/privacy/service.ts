@@ -11,6 +11,8 @@ import { listLinkedAccounts } from '../oauth/service.ts';
 import { listPasskeys } from '../passkeys/service.ts';
 import { listSessions } from '../sessions/service.ts';
 import { listAccessTokens } from '../tokens/service.ts';
+import { OrganizationInvitation } from '../organizations/entities.ts';
+import { userMemberships } from '../organizations/service.ts';
 
 export const MY_DATA_FORMAT = 'gatehouse.my-data.v1';
 export const EXPORT_AUDIT_ACTION = 'account.export_data';
@@ -38,6 +40,9 @@ export async function exportUserData(scope: RequestScope, user: User): Promise<M
   const linked = await listLinkedAccounts(scope, user.id);
   const passkeys = await listPasskeys(em, user.id);
   const mfa = await mfaStatus(scope, user.id);
+  const memberships = await userMemberships(scope, user.id);
+  // Invitations to the account's address (who sent one is the sender's data, not named here).
+  const invitations = await em.find(OrganizationInvitation, { emailKey: user.emailKey }, { populate: ['organization'], orderBy: { createdAt: 'asc', id: 'asc' } });
   const audit: Array<Record<string, unknown>> = [];
   for (let afterId = 0; ; ) {
     const rows = await em.find(
@@ -119,6 +124,22 @@ export async function exportUserData(scope: RequestScope, user: User): Promise<M
       email: account.email,
       linkedAt: iso(account.linkedAt),
       lastUsedAt: iso(account.lastUsedAt),
+    })),
+    organizations: memberships.map((member) => ({
+      id: member.organization.id,
+      name: member.organization.name,
+      slug: member.organization.slug,
+      role: member.role,
+      joinedAt: iso(member.createdAt),
+    })),
+    organizationInvitations: invitations.map((invitation) => ({
+      organization: { id: invitation.organization.id, name: invitation.organization.name },
+      email: invitation.email,
+      role: invitation.role,
+      createdAt: iso(invitation.createdAt),
+      expiresAt: iso(invitation.expiresAt),
+      acceptedAt: iso(invitation.acceptedAt),
+      revokedAt: iso(invitation.revokedAt),
     })),
     auditEvents: audit,
   };

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createConfirmedUser, errorCodes, login, startTestServer, STRONG_PASSWORD, type TestServer } from '../helpers/server.ts';
 import { createAdmin } from '../maintenance/maintenance-helpers.ts';
 import { createToken } from '../tokens/token-helpers.ts';
+import { createOrg, inviteAndReadToken } from '../organizations/org-helpers.ts';
 import { AuditEvent } from '../../src/audit/entities.ts';
 import { User } from '../../src/accounts/entities.ts';
 
@@ -28,6 +29,10 @@ describe('exportMyData', () => {
     await server.gql('mutation { updateProfile(input: { displayName: "Ada L.", bio: "Engines" }) { __typename } }', {}, { token: ada.token });
     const { token: accessToken } = await createToken(server, ada.token, { name: 'laptop', permissions: null });
     const phone = await login(server, 'ada@example.com', STRONG_PASSWORD, { headers: { 'user-agent': 'AdaPhone/1.0' } });
+    // Her own organization, and an invitation to another one (its link's token is a secret).
+    const engines = await createOrg(server, ada.token, 'Analytical Engines', 'engines');
+    const bureau = await createOrg(server, admin.token, 'Bureau', 'bureau');
+    const invitationToken = await inviteAndReadToken(server, admin.token, bureau, 'ada@example.com', 'member');
     // An admin acts on her account from their own address: the row is hers, the address is not.
     const ban = await server.gql(
       `mutation($id: ID!, $until: DateTime!) { banUser(input: { id: $id, reason: "Cooling off", until: $until }) { __typename } }`,
@@ -53,6 +58,14 @@ describe('exportMyData', () => {
     assert.deepEqual(data.secondFactors, { totpEnabled: false, recoveryCodesRemaining: 0 });
     assert.deepEqual(data.passkeys, []);
     assert.deepEqual(data.linkedAccounts, []);
+    assert.deepEqual(
+      data.organizations.map((o: any) => [o.id, o.name, o.slug, o.role]),
+      [[engines, 'Analytical Engines', 'engines', 'owner']],
+    );
+    assert.deepEqual(
+      data.organizationInvitations.map((i: any) => [i.organization.id, i.organization.name, i.email, i.role, i.acceptedAt, i.revokedAt]),
+      [[bureau, 'Bureau', 'ada@example.com', 'member', null, null]],
+    );
     assert.equal(data.sessions.length, 1, 'the ban ended the earlier sessions; the one after it is listed');
     assert.equal(data.accessTokens.length, 1);
     assert.equal(data.accessTokens[0].name, 'laptop');
@@ -70,7 +83,7 @@ describe('exportMyData', () => {
 
     // No secret: not the session or access tokens, not the password hash.
     const stored = await server.gatehouse.services.orm.em.fork().findOneOrFail(User, { id: ada.userId }, { populate: ['passwordHash'] });
-    for (const secret of [session.token, phone.token, accessToken, stored.passwordHash!]) assert.ok(!result.json.includes(secret));
+    for (const secret of [session.token, phone.token, accessToken, stored.passwordHash!, invitationToken]) assert.ok(!result.json.includes(secret));
     assert.doesNotMatch(result.json, /\$argon2|tokenHash|token_hash|secret/i);
 
     const audited = await server.gatehouse.services.orm.em.fork().find(AuditEvent, { action: 'account.export_data', targetId: ada.userId });
