@@ -31,6 +31,8 @@ export interface OrganizationAccessLoader {
   forget(organizationId: string): void;
   /** Records the viewer's role there, read by a statement that fetched it anyway (the active organization). */
   prime(organizationId: string, role: string | null): void;
+  /** The viewer's role there when it is already known (primed), without waiting; undefined otherwise. */
+  knownRole(organizationId: string): string | null | undefined;
 }
 
 declare module '../context.ts' {
@@ -73,12 +75,24 @@ export function organizationAccessLoader(ctx: Pick<Context, 'viewer' | 'credenti
   const forget = (organizationId: string) => {
     for (const key of loaded.keys()) if (key.endsWith(`:${organizationId}`)) loaded.delete(key);
   };
+  // Roles known without a lookup, so the hot path (viewer.activeOrganization) answers its checks synchronously.
+  const primed = new Map<string, string | null>();
   const prime = (organizationId: string, role: string | null) => {
     const viewer = ctx.viewer;
     if (!viewer || (credentialOrganizationId(ctx) ?? organizationId) !== organizationId) return;
-    loaded.set(`${viewer.id}:${organizationId}`, Promise.resolve(accessOf(role, () => ctx.loadAccess(viewer), catalog)));
+    const key = `${viewer.id}:${organizationId}`;
+    primed.set(key, role);
+    loaded.set(key, Promise.resolve(accessOf(role, () => ctx.loadAccess(viewer), catalog)));
   };
-  return Object.assign(load, { forget, prime });
+  const knownRole = (organizationId: string) => {
+    const viewer = ctx.viewer;
+    return viewer ? primed.get(`${viewer.id}:${organizationId}`) : undefined;
+  };
+  const forgetAll = (organizationId: string) => {
+    forget(organizationId);
+    for (const key of primed.keys()) if (key.endsWith(`:${organizationId}`)) primed.delete(key);
+  };
+  return Object.assign(load, { forget: forgetAll, prime, knownRole });
 }
 
 /**

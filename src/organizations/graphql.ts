@@ -105,9 +105,10 @@ OrganizationRef.implement({
       type: OrganizationRoleRef,
       nullable: true,
       description: 'The viewer’s role here; null when they see it without being a member (`organizations:read`).',
-      resolve: async (organization, _args, ctx) => {
-        const role = (await ctx.loadOrganizationAccess(organization.id)).role;
-        return role === null ? null : (ctx.services.organizationRoles.role(role) ?? null);
+      resolve: (organization, _args, ctx) => {
+        const roleOf = (role: string | null) => (role === null ? null : (ctx.services.organizationRoles.role(role) ?? null));
+        const known = ctx.loadOrganizationAccess.knownRole(organization.id);
+        return known !== undefined ? roleOf(known) : ctx.loadOrganizationAccess(organization.id).then((access) => roleOf(access.role));
       },
     }),
     viewerPermissions: t.stringList({

@@ -71,7 +71,9 @@ export const builder = new SchemaBuilder<{
       role: async (name: string) => (await viewerAccess(ctx)).roles.has(name),
       permission: async (name: string) => (await viewerAccess(ctx)).can(name),
       ownerOrAdmin: async (userId: string) => ctx.viewer?.id === userId || (await viewerAccess(ctx)).isAdmin,
-      organizationMember: async (organizationId: string) => (await ctx.loadOrganizationAccess(organizationId)).canSee(),
+      // A member whose role is known already (the active organization) passes without waiting.
+      organizationMember: (organizationId: string) =>
+        ctx.loadOrganizationAccess.knownRole(organizationId) ? true : ctx.loadOrganizationAccess(organizationId).then((access) => access.canSee()),
       organizationPermission: async ({ organizationId, permission }) => (await ctx.loadOrganizationAccess(organizationId)).can(permission),
       check: (rule) => rule(ctx),
       // Async on purpose: scope-auth stops an `$all` at its first synchronous failure, and this one must
