@@ -60,14 +60,14 @@ export function liveCredentialsChecker(services: Pick<Services, 'orm' | 'pubsub'
 export async function endExpiredSessions(
   em: EntityManager,
   deps: { pubsub: PubSub; clock: Clock },
-  connections: Pick<ConnectionRegistry, 'dueSessions' | 'dueTokens' | 'extendSession'>,
+  connections: Pick<ConnectionRegistry, 'due' | 'extendSession'>,
 ): Promise<void> {
   const now = deps.clock.now().getTime();
+  const { sessions: due, tokens: dueTokens } = connections.due(now);
   // An access token's end is fixed when it is made: past it, its connections end without a read.
   const tokens = new Map<string, string[]>();
-  for (const { userId, tokenId } of connections.dueTokens(now)) tokens.set(userId, [...(tokens.get(userId) ?? []), tokenId]);
+  for (const { userId, tokenId } of dueTokens) tokens.set(userId, [...(tokens.get(userId) ?? []), tokenId]);
   for (const [userId, tokenIds] of tokens) deps.pubsub.publishLocal('credentials:revoked', { userId, reason: 'TOKEN_EXPIRED', tokenIds });
-  const due = connections.dueSessions(now);
   if (due.length === 0) return;
   const rows = await em.find(Session, { id: { $in: due.map((d) => d.sessionId) } }, { fields: ['id', 'expiresAt'] });
   const ends = new Map(rows.map((row) => [row.id, row.expiresAt.getTime()]));
@@ -88,14 +88,14 @@ export async function endExpiredSessions(
 /** Checks every SESSION_EXPIRY_CHECK_MS (by `services.clock`) whether a live connection's session has ended. */
 export function startSessionExpiry(
   services: Pick<Services, 'orm' | 'pubsub' | 'clock' | 'logger' | 'database'>,
-  connections: Pick<ConnectionRegistry, 'dueSessions' | 'dueTokens' | 'extendSession'>,
+  connections: Pick<ConnectionRegistry, 'due' | 'extendSession'>,
   intervalMs = SESSION_EXPIRY_CHECK_MS,
 ): { stop(): Promise<void> } {
   let inFlight: Promise<void> | null = null;
   const check = async () => {
     // Nothing due (the usual case): no database read at all.
-    const now = services.clock.now().getTime();
-    if (connections.dueSessions(now).length === 0 && connections.dueTokens(now).length === 0) return;
+    const due = connections.due(services.clock.now().getTime());
+    if (due.sessions.length === 0 && due.tokens.length === 0) return;
     try {
       await services.database.gate.run(() => endExpiredSessions(services.orm.em.fork(), services, connections));
     } catch (error) {

@@ -81,7 +81,10 @@ export function createMetrics(): GatehouseMetrics {
     registers,
   });
   // Successes and durations are counted in plain numbers and handed over at scrape time (operation-series.ts).
-  const series = new OperationSeriesSet(DURATION_BUCKETS);
+  // Failures (rare) go to the counter at once; `operations` and `outcomes` are declared below, read only when one happens.
+  const series = new OperationSeriesSet(DURATION_BUCKETS, ({ operation, type }, outcome) =>
+    operations.inc({ operation, type, outcome: ERROR_CODE.test(outcome) ? outcomes.value(outcome) : 'other' }),
+  );
   const operations: Counter<'operation' | 'type' | 'outcome'> = new Counter({
     name: 'gatehouse_graphql_operations_total',
     help: 'GraphQL operations by operation name, type and outcome (success, or the code of the first error).',
@@ -108,25 +111,9 @@ export function createMetrics(): GatehouseMetrics {
   const operationNames = new BoundedLabelValues(OPERATION_NAME_LIMIT, GRAPHQL_NAME);
   const outcomes = new BoundedLabelValues(64, /^(success|[A-Z][A-Z0-9_]{0,47})$/);
   const codeWords = new BoundedLabelValues(64, CODE_WORD);
-  const recorders = new Map<string, Map<OperationType, OperationRecorder>>();
-  const recorderOf = (operationName: string | null, type: OperationType): OperationRecorder => {
-    const operation = operationName === null ? 'anonymous' : operationNames.value(operationName);
-    let byType = recorders.get(operation);
-    if (!byType) recorders.set(operation, (byType = new Map()));
-    let recorder = byType.get(type);
-    if (!recorder) {
-      const one = series.get(operation, type);
-      recorder = {
-        record(outcome, seconds) {
-          if (outcome === 'success') one.pendingSuccesses++;
-          else operations.inc({ operation, type, outcome: ERROR_CODE.test(outcome) ? outcomes.value(outcome) : 'other' });
-          if (seconds !== null) one.observe(seconds);
-        },
-      };
-      byType.set(type, recorder);
-    }
-    return recorder;
-  };
+  /** The series of an operation (its name capped by `operationNames`): the recorder the plugin keeps. */
+  const recorderOf = (operationName: string | null, type: OperationType): OperationRecorder =>
+    series.get(operationName === null ? 'anonymous' : operationNames.value(operationName), type);
 
   return {
     registry,

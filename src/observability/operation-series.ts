@@ -13,6 +13,9 @@ interface SeriesLabels {
   type: string;
 }
 
+/** What becomes of an operation that did not succeed (rare: counted on the prom-client counter at once). */
+export type FailureCounter = (labels: SeriesLabels, outcome: string) => void;
+
 /** One operation name and type: what succeeded since the last scrape, and every duration observed. */
 export class OperationSeries {
   readonly labels: SeriesLabels;
@@ -24,12 +27,21 @@ export class OperationSeries {
   sum = 0;
   count = 0;
   readonly #bounds: readonly number[];
+  readonly #countFailure: FailureCounter;
 
-  constructor(labels: SeriesLabels, bounds: readonly number[]) {
+  constructor(labels: SeriesLabels, bounds: readonly number[], countFailure: FailureCounter) {
     this.labels = labels;
     this.successLabels = { ...labels, outcome: 'success' };
     this.#bounds = bounds;
+    this.#countFailure = countFailure;
     this.bucketCounts = new Float64Array(bounds.length + 1);
+  }
+
+  /** An operation of this name and type ended: `success` or an error code; its duration in seconds (null: not timed). */
+  record(outcome: string, seconds: number | null): void {
+    if (outcome === 'success') this.pendingSuccesses++;
+    else this.#countFailure(this.labels, outcome);
+    if (seconds !== null) this.observe(seconds);
   }
 
   observe(seconds: number): void {
@@ -53,9 +65,11 @@ interface ValuePair {
 export class OperationSeriesSet {
   readonly #series = new Map<string, Map<string, OperationSeries>>();
   readonly #bounds: readonly number[];
+  readonly #countFailure: FailureCounter;
 
-  constructor(bounds: readonly number[]) {
+  constructor(bounds: readonly number[], countFailure: FailureCounter = () => {}) {
     this.#bounds = bounds;
+    this.#countFailure = countFailure;
   }
 
   /** The series of an operation name and type (made on first use; names are bounded by the caller). */
@@ -63,7 +77,7 @@ export class OperationSeriesSet {
     let byType = this.#series.get(operation);
     if (!byType) this.#series.set(operation, (byType = new Map()));
     let series = byType.get(type);
-    if (!series) byType.set(type, (series = new OperationSeries({ operation, type }, this.#bounds)));
+    if (!series) byType.set(type, (series = new OperationSeries({ operation, type }, this.#bounds, this.#countFailure)));
     return series;
   }
 

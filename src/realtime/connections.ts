@@ -3,8 +3,8 @@
 // ended credentials are ended: a socket is closed with 4403, an SSE subscription completes. The
 // end comes a moment after the event, so a `viewerSessionEnded` subscriber on the same connection
 // receives its event first. The registry also knows when each connection's session ends (its
-// `expiresAt`) and access token expires: `dueSessions` and `dueTokens` name those past it, for the
-// expiry check (auth/revalidate.ts).
+// `expiresAt`) and access token expires: `due` names those past it, for the expiry check
+// (auth/revalidate.ts).
 import { isAsyncIterable, Repeater, type Plugin } from 'graphql-yoga';
 import type { Credential, RequestScope } from '../context.ts';
 import { isRevokedBy, type CredentialsRevoked, type LiveCredential, type PubSub, type RevocationReason } from './pubsub.ts';
@@ -27,6 +27,11 @@ export function liveCredentialOf(viewer: { id: string } | null, credential: Cred
   return { userId: viewer.id };
 }
 
+export interface DueCredentials {
+  sessions: Array<{ userId: string; sessionId: string }>;
+  tokens: Array<{ userId: string; tokenId: string }>;
+}
+
 interface Entry {
   credential: LiveCredential;
   end(): void;
@@ -39,10 +44,11 @@ export interface ConnectionRegistry {
   readonly size: number;
   /** The credentials of every tracked connection. */
   credentials(): LiveCredential[];
-  /** The sessions of tracked connections whose known end (`sessionExpiresAt`) is at or before `now` (ms). */
-  dueSessions(now: number): Array<{ userId: string; sessionId: string }>;
-  /** The access tokens of tracked connections that expired at or before `now` (ms). */
-  dueTokens(now: number): Array<{ userId: string; tokenId: string }>;
+  /**
+   * The credentials of tracked connections due at `now` (ms), one pass over them: sessions whose known
+   * end (`sessionExpiresAt`) is at or before it, and access tokens that expired by then.
+   */
+  due(now: number): DueCredentials;
   /** The session was used since: its connections' known end moves to `expiresAt` (ms). */
   extendSession(sessionId: string, expiresAt: number): void;
   close(): void;
@@ -106,27 +112,17 @@ export function createConnectionRegistry(pubsub: PubSub, delayMs = REVOCATION_EN
     credentials() {
       return [...byUser.values()].flatMap((entries) => [...entries].map((entry) => entry.credential));
     },
-    dueSessions(now) {
-      const due = new Map<string, { userId: string; sessionId: string }>();
+    due(now) {
+      const sessions = new Map<string, { userId: string; sessionId: string }>();
+      const tokens = new Map<string, { userId: string; tokenId: string }>();
       for (const entries of byUser.values()) {
         for (const { credential } of entries) {
-          if (credential.sessionId && credential.sessionExpiresAt !== undefined && credential.sessionExpiresAt <= now) {
-            due.set(credential.sessionId, { userId: credential.userId, sessionId: credential.sessionId });
-          }
+          const { userId, sessionId, tokenId } = credential;
+          if (sessionId && credential.sessionExpiresAt !== undefined && credential.sessionExpiresAt <= now) sessions.set(sessionId, { userId, sessionId });
+          if (tokenId && credential.tokenExpiresAt !== undefined && credential.tokenExpiresAt <= now) tokens.set(tokenId, { userId, tokenId });
         }
       }
-      return [...due.values()];
-    },
-    dueTokens(now) {
-      const due = new Map<string, { userId: string; tokenId: string }>();
-      for (const entries of byUser.values()) {
-        for (const { credential } of entries) {
-          if (credential.tokenId && credential.tokenExpiresAt !== undefined && credential.tokenExpiresAt <= now) {
-            due.set(credential.tokenId, { userId: credential.userId, tokenId: credential.tokenId });
-          }
-        }
-      }
-      return [...due.values()];
+      return { sessions: [...sessions.values()], tokens: [...tokens.values()] };
     },
     extendSession(sessionId, expiresAt) {
       for (const entries of byUser.values()) {
