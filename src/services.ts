@@ -18,7 +18,7 @@ import type { Validator } from './validation/registry.ts';
 import { syncAccessDeclarations } from './access/sync.ts';
 import type { AccessDeclarations } from './access/declarations.ts';
 import { organizationRoleCatalog, type OrganizationAccessDeclarations } from './organizations/declarations.ts';
-import { assertOwnsNoOrganization } from './organizations/service.ts';
+import { ACTIVE_ORGANIZATION_JOIN, assertOwnsNoOrganization } from './organizations/service.ts';
 import { SetupGate } from './admin/setup.ts';
 import { createInProcessPubSub, createRedisPubSub, type PubSub } from './realtime/pubsub.ts';
 import { closeRedis, openRedis, type Redis } from './db/redis.ts';
@@ -145,6 +145,8 @@ function assemble(
     auditListeners: [webhookOutbox({ config })],
     organizationRoles: organizationRoleCatalog(options.organizations),
     accountDeletionGuards: [assertOwnsNoOrganization],
+    // A session-authenticated request reads its active organization in the session's own statement.
+    sessionLookupJoins: [ACTIVE_ORGANIZATION_JOIN],
   };
   return services;
 }

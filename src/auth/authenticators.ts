@@ -105,7 +105,8 @@ export const bearerAuthenticator: Authenticator = {
     const header = parseAuthorization(request.headers.get('authorization'));
     if (header.scheme !== 'bearer') return header.scheme === 'malformed-bearer' ? { kind: 'invalid', message: header.message } : NOT_MINE;
     if (looksLikeAccessToken(header.token)) return accessTokenOutcome(header.token, 'bearer', deps);
-    const session = await findSessionByToken({ em: deps.em, config: deps.services.config, clock: deps.services.clock }, header.token);
+    const { config, clock, sessionLookupJoins: joins } = deps.services;
+    const session = await findSessionByToken({ em: deps.em, config, clock, joins }, header.token);
     if (!session) return { kind: 'invalid', message: 'The bearer token is invalid or has expired.' };
     return { kind: 'authenticated', user: session.user, credential: { kind: 'session', via: 'bearer', session } };
   },
@@ -130,7 +131,7 @@ export const cookieSessionAuthenticator: Authenticator = {
     const token = readSessionCookie(services.config, request.headers.get('cookie'));
     if (token === null) return NOT_MINE;
     // deps.em read only now: a request without credentials never forks an EntityManager.
-    const session = await findSessionByToken({ em: deps.em, config: services.config, clock: services.clock }, token);
+    const session = await findSessionByToken({ em: deps.em, config: services.config, clock: services.clock, joins: services.sessionLookupJoins }, token);
     if (!session) return { kind: 'stale-cookie' };
     return { kind: 'authenticated', user: session.user, credential: { kind: 'session', via: 'cookie', session } };
   },

@@ -97,14 +97,17 @@ export async function runStatement(em: EntityManager, sql: string, params: unkno
  * Splits a joined row into the columns read under `prefix` (as `<prefix>column`, prefix removed)
  * and the rest, e.g. a session's own columns and its user's row for entityFromRow.
  */
-function splitRow(row: Row, prefix: string): { own: Row; rest: Row } {
+/** The row's own columns (`prefix` stripped), the entity's (no `$` in the name), and any other prefixed ones as they are. */
+function splitRow(row: Row, prefix: string): { own: Row; rest: Row; joined: Row } {
   const own: Row = {};
   const rest: Row = {};
+  const joined: Row = {};
   for (const key in row) {
     if (key.startsWith(prefix)) own[key.slice(prefix.length)] = row[key];
+    else if (key.includes('$')) joined[key] = row[key];
     else rest[key] = row[key];
   }
-  return { own, rest };
+  return { own, rest, joined };
 }
 
 /**
@@ -119,7 +122,8 @@ export function entityFromRow<T extends object>(em: EntityManager, entityName: E
 
 /**
  * One row joined with an owning entity (`<prefix>column` for the row's own columns, the entity's
- * columns unprefixed), read with a prepared lookup: the own columns, and the entity hydrated.
+ * columns unprefixed), read with a prepared lookup: the own columns, the entity hydrated, and the
+ * columns of other prefixes (`other$column`, from further joins) as read.
  */
 export async function findJoinedRow<T extends object>(
   em: EntityManager,
@@ -127,9 +131,9 @@ export async function findJoinedRow<T extends object>(
   prefix: string,
   sql: string,
   params: unknown[],
-): Promise<{ own: Row; entity: T } | null> {
+): Promise<{ own: Row; entity: T; joined: Row } | null> {
   const row = await findRow(em, sql, params);
   if (!row) return null;
-  const { own, rest } = splitRow(row, prefix);
-  return { own, entity: entityFromRow(em, entityName, rest) };
+  const { own, rest, joined } = splitRow(row, prefix);
+  return { own, entity: entityFromRow(em, entityName, rest), joined };
 }

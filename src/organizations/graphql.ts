@@ -174,8 +174,10 @@ builder.objectFields(UserRef, (t) => ({
     description:
       'The organization this session acts in (`setActiveOrganization`), while the account is a member of it; for a token limited to ' +
       'one organization, that one; else null.',
-    resolve: async (user, _args, ctx) => {
-      const active = user.id === ctx.viewer?.id ? await activeOrganization(ctx) : null;
+    resolve: async (user, _args, ctx, info) => {
+      // A query changes nothing: the one read with the session is current. A mutation may have changed it.
+      const asAuthenticated = info.operation.operation === 'query';
+      const active = user.id === ctx.viewer?.id ? await activeOrganization(ctx, { asAuthenticated }) : null;
       if (!active) return null;
       // The statement read the role too: the Organization's rule and viewerRole need no other lookup.
       ctx.loadOrganizationAccess.prime(active.organization.id, active.role);

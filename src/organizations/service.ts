@@ -11,6 +11,7 @@ import { PERMISSIONS } from '../access/declarations.ts';
 import { User } from '../accounts/entities.ts';
 import { lockInTransaction } from '../db/locks.ts';
 import { findRow } from '../db/hot-queries.ts';
+import type { SessionLookupJoin } from '../sessions/service.ts';
 import { singleLineProblem } from '../validation/text.ts';
 import { ActiveOrganization, Organization, OrganizationMember } from './entities.ts';
 import { MEMBER_ROLE, ORG_ADMIN_ROLE, OWNER_ROLE, type OrganizationRole, type OrganizationRoleCatalog } from './declarations.ts';
@@ -273,13 +274,43 @@ const ACTIVE_SQL =
   'join organization_members m on m.organization_id = a.organization_id and m.user_id = ? where a.session_id = ?';
 
 /**
+ * The session's active organization read in the session's lookup statement (sessions' port): a
+ * request showing it makes no statement of its own. No membership there (any more): all null.
+ */
+export const ACTIVE_ORGANIZATION_JOIN: SessionLookupJoin = {
+  columns:
+    'm.role as "ao$role", o.id as "ao$id", o.name as "ao$name", o.slug as "ao$slug", o.join_domain as "ao$join_domain", ' +
+    'o.created_at as "ao$created_at", o.updated_at as "ao$updated_at"',
+  joins:
+    'left join active_organizations ao on ao.session_id = s.id ' +
+    'left join organization_members m on m.organization_id = ao.organization_id and m.user_id = s.user_id ' +
+    'left join organizations o on o.id = m.organization_id',
+};
+
+type ActiveChoice = { organization: Organization; role: string };
+
+/** A plain object, not a managed entity (mapping one costs more than the statement): read-only use. */
+function organizationOfRow(row: Readonly<Record<string, unknown>>, prefix: string): Organization {
+  return {
+    id: row[`${prefix}id`] as string,
+    name: row[`${prefix}name`] as string,
+    slug: row[`${prefix}slug`] as string,
+    joinDomain: (row[`${prefix}join_domain`] as string | null) ?? null,
+    createdAt: new Date(row[`${prefix}created_at`] as number | string),
+    updatedAt: new Date(row[`${prefix}updated_at`] as number | string),
+  } as Organization;
+}
+
+/**
  * The organization the request acts in: a token limited to one organization acts in it; a session
- * in the one it chose with setActiveOrganization, while the viewer is still a member. One indexed
- * statement (viewer reads it on every page).
+ * in the one it chose with setActiveOrganization, while the viewer is still a member. With
+ * `asAuthenticated`, a session's is the one read with the session at the request's start (a query:
+ * nothing changed it since); otherwise one indexed statement.
  */
 export async function activeOrganization(
   scope: Pick<RequestScope, 'em' | 'viewer' | 'credential'>,
-): Promise<{ organization: Organization; role: string } | null> {
+  { asAuthenticated = false } = {},
+): Promise<ActiveChoice | null> {
   const viewer = scope.viewer;
   const credential = scope.credential;
   if (!viewer || !credential) return null;
@@ -290,18 +321,13 @@ export async function activeOrganization(
     return organization && role ? { organization, role } : null;
   }
   if (credential.kind !== 'session') return null;
+  const joined = credential.session.joined;
+  if (asAuthenticated && joined && 'ao$role' in joined && credential.session.user === viewer) {
+    const role = joined['ao$role'] as string | null;
+    return role === null ? null : { organization: organizationOfRow(joined, 'ao$'), role };
+  }
   const row = await findRow(scope.em, ACTIVE_SQL, [viewer.id, credential.session.id]);
-  if (!row) return null;
-  // A plain object, not a managed entity (mapping one costs more than the statement): read-only use.
-  const organization = {
-    id: row['id'] as string,
-    name: row['name'] as string,
-    slug: row['slug'] as string,
-    joinDomain: (row['join_domain'] as string | null) ?? null,
-    createdAt: new Date(row['created_at'] as number | string),
-    updatedAt: new Date(row['updated_at'] as number | string),
-  } as Organization;
-  return { organization, role: row['m$role'] as string };
+  return row ? { organization: organizationOfRow(row, ''), role: row['m$role'] as string } : null;
 }
 
 /** Chooses the session's active organization (a membership is required), or none with null. */

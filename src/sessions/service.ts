@@ -27,6 +27,25 @@ export interface SessionDeps {
   em: EntityManager;
   config: Config;
   clock: Clock;
+  /** What domains above read in the same statement (services.sessionLookupJoins); none when absent. */
+  joins?: readonly SessionLookupJoin[];
+}
+
+/**
+ * Columns a domain above sessions reads with the session in its one lookup statement, so that a
+ * request that needs them makes one statement, not two (the organizations domain's active organization).
+ */
+export interface SessionLookupJoin {
+  /** The select list: `s` is the session and `u` its user; every column aliased `"<prefix>$<name>"`. */
+  columns: string;
+  /** Its `left join …` clauses (a session without a row there still matches). */
+  joins: string;
+}
+
+declare module '../context.ts' {
+  interface Services {
+    sessionLookupJoins: readonly SessionLookupJoin[];
+  }
 }
 
 export interface SessionOrigin {
@@ -113,23 +132,35 @@ export interface LiveSession {
   expiresAt: Date;
   /** When this is an impersonation session: the admin acting as `user`, and why. Else null. */
   impersonation: { by: User; reason: string } | null;
+  /**
+   * The columns of `SessionDeps.joins` read with the session, by their aliases, as of the request's
+   * start; null when none were read (a session created during the request).
+   */
+  joined: Readonly<Record<string, unknown>> | null;
 }
 
 /** One statement for the session and its owner (this runs on every session-authenticated request). */
-const SESSION_LOOKUP =
-  'select s.id as "s$id", s.created_at as "s$created_at", s.authenticated_at as "s$authenticated_at", s.last_seen_at as "s$last_seen_at", s.expires_at as "s$expires_at", s.impersonator_id as "s$impersonator_id", s.impersonation_reason as "s$impersonation_reason", u.* ' +
-  'from sessions s join users u on u.id = s.user_id where s.token_hash = ?';
+const SESSION_COLUMNS =
+  's.id as "s$id", s.created_at as "s$created_at", s.authenticated_at as "s$authenticated_at", s.last_seen_at as "s$last_seen_at", s.expires_at as "s$expires_at", s.impersonator_id as "s$impersonator_id", s.impersonation_reason as "s$impersonation_reason", u.*';
+const SESSION_FROM = 'from sessions s join users u on u.id = s.user_id';
+const NO_JOINS: readonly SessionLookupJoin[] = [];
+const lookups = new WeakMap<readonly SessionLookupJoin[], string>();
+
+/** The lookup statement with the joins' columns, built once per list of joins. */
+function sessionLookup(joins: readonly SessionLookupJoin[]): string {
+  let sql = lookups.get(joins);
+  if (sql === undefined) {
+    const columns = [SESSION_COLUMNS, ...joins.map((join) => join.columns)].join(', ');
+    sql = `select ${columns} ${[SESSION_FROM, ...joins.map((join) => join.joins)].join(' ')} where s.token_hash = ?`;
+    lookups.set(joins, sql);
+  }
+  return sql;
+}
 
 /** Returns the live session for a raw token (with its user), or null. Expired sessions are deleted. */
-export async function findSessionByToken({ em, config, clock }: SessionDeps, token: string): Promise<LiveSession | null> {
+export async function findSessionByToken({ em, config, clock, joins = NO_JOINS }: SessionDeps, token: string): Promise<LiveSession | null> {
   if (token.length < 20 || token.length > 200) return null;
-  const found = await findJoinedRow(
-    em,
-    User,
-    's$',
-    SESSION_LOOKUP,
-    [hashToken(token)],
-  );
+  const found = await findJoinedRow(em, User, 's$', sessionLookup(joins), [hashToken(token)]);
   if (!found) return null;
   const session: LiveSession = {
     id: found.own['id'] as string,
@@ -139,6 +170,7 @@ export async function findSessionByToken({ em, config, clock }: SessionDeps, tok
     lastSeenAt: new Date(found.own['last_seen_at'] as number),
     expiresAt: new Date(found.own['expires_at'] as number),
     impersonation: null,
+    joined: joins.length ? found.joined : null,
   };
   const now = clock.now();
   if (session.expiresAt <= now) {
@@ -169,7 +201,7 @@ export function liveSessionOf(session: Session): LiveSession {
   const { id, user, createdAt, lastSeenAt, expiresAt } = session;
   const by = (session.impersonator as User | null | undefined) ?? null;
   const impersonation = by && { by, reason: session.impersonationReason ?? '' };
-  return { id, user, createdAt, authenticatedAt: session.authenticatedAt ?? createdAt, lastSeenAt, expiresAt, impersonation };
+  return { id, user, createdAt, authenticatedAt: session.authenticatedAt ?? createdAt, lastSeenAt, expiresAt, impersonation, joined: null };
 }
 
 /** The user proved who they are again in this session (step-up): sensitive operations are open again. */

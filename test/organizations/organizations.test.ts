@@ -161,6 +161,9 @@ describe('organizations', () => {
     assert.equal(dataOf(await server.gql(VIEWER_ORGS, {}, { token: member.token })).viewer.activeOrganization.id, orgId);
     const switched = dataOf(await server.gql(VIEWER_ORGS, {}, { token: otherSession })).viewer.activeOrganization;
     assert.deepEqual([switched.id, switched.viewerRole.name], [other, 'owner']);
+    // Read with the session (one statement): a rename by another request shows on the next one.
+    dataOf(await server.gql(UPDATE_ORG, { input: { organizationId: other, name: 'Side Project Renamed' } }, { token: member.token }));
+    assert.equal(dataOf(await server.gql(VIEWER_ORGS, {}, { token: otherSession })).viewer.activeOrganization.name, 'Side Project Renamed');
     for (const id of [UNKNOWN_ID, await createOrg(server, outsider.token, 'Not Yours', 'not-yours')]) {
       const before = await organizationSnapshot(server);
       assert.deepEqual(errorCodes(await server.gql(SET_ACTIVE, { id }, { token: member.token })), ['NOT_FOUND']);
