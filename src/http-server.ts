@@ -1,5 +1,6 @@
 // The HTTP server: request ids and logging, the plain routes (health, readiness, account and
-// invitation pages, OAuth, the database download), and the checks a GraphQL request passes before yoga reads it.
+// invitation pages, OAuth, the database download), and the checks a GraphQL request passes
+// before yoga reads it.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AsyncLocalStorage } from 'node:async_hooks';
