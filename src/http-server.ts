@@ -1,5 +1,6 @@
-// The HTTP server: request ids and logging, the plain routes (health, readiness, account pages,
-// OAuth, the database download), and the checks a GraphQL request passes before yoga reads it.
+// The HTTP server: request ids and logging, the plain routes (health, readiness, account and
+// invitation pages, OAuth, the database download), and the checks a GraphQL request passes
+// before yoga reads it.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AsyncLocalStorage } from 'node:async_hooks';
@@ -14,6 +15,7 @@ import { isMultipart, removeFiles } from './http/multipart.ts';
 import { bodyRefusal, contentEncodingRefusal, encodingRefusal, hostRefusal, readBody } from './http/request-checks.ts';
 import { sendJson, sendRefusal, type ServerContext } from './http/responses.ts';
 import { handleAccountPage } from './accounts/http.ts';
+import { handleInvitationPage } from './organizations/http.ts';
 import { handleOAuthRoute } from './oauth/http.ts';
 import { handleDatabaseDownload, receiveUpload } from './database/http.ts';
 import { DOWNLOAD_PATH } from './database/service.ts';
@@ -70,10 +72,8 @@ export function createHttpServer({ services, yoga, buildContext, requestIds, con
     // Not through the database gate: a scrape during a restore still answers.
     if (path === METRICS_PATH) return handleMetrics(req, res);
     const ip = clientIp(req, config.trustProxyHops);
-    if (path === DOWNLOAD_PATH) {
-      const authenticate = (headers: Headers) => buildContext(new Request('http://localhost/', { headers }), { requestId, ip, responseCookies: [] });
-      return handleDatabaseDownload(req, res, { services, authenticate, ip, requestId });
-    }
+    const authenticate = (headers: Headers) => buildContext(new Request('http://localhost/', { headers }), { requestId, ip, responseCookies: [] });
+    if (path === DOWNLOAD_PATH) return handleDatabaseDownload(req, res, { services, authenticate, ip, requestId });
     // After the server's own routes under /admin (the database download): the rest of /admin is the console's.
     if (consoleBuild && handleConsole(req, res, consoleBuild, path)) return;
     // Through the database gate: held while a restore swaps the database file.
@@ -85,6 +85,7 @@ export function createHttpServer({ services, yoga, buildContext, requestIds, con
         return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', database, ...(redis === null ? {} : { redis }) });
       }
       if (await handleAccountPage(req, res, { services, ip, requestId })) return;
+      if (await handleInvitationPage(req, res, { services, authenticate, ip, console: consoleBuild !== null })) return;
       if (await handleOAuthRoute(req, res, { services, ip, requestId })) return;
       sendJson(res, 404, { error: 'Not found.' });
     });

@@ -4,13 +4,11 @@
 // opening links must not move an account to another address, nor cancel a change).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestScope, Services } from '../context.ts';
-import { AccessError, DomainError, ValidationFailedError } from '../errors.ts';
 import { confirmEmail, resetPassword } from './service.ts';
 import { cancelEmailChange, confirmEmailChange } from './email-change.ts';
 import { accessLoader } from './roles.ts';
 import { escapeHtml } from '../util/html.ts';
-
-const MAX_FORM_BYTES = 16 * 1024;
+import { buttonForm, failurePage, page, readForm } from '../http/pages.ts';
 
 interface PageDeps {
   services: Services;
@@ -18,39 +16,9 @@ interface PageDeps {
   requestId: string;
 }
 
-export function page(res: ServerResponse, status: number, title: string, body: string): void {
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(title)} · Gatehouse</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem;color:#222}
-input,button{font:inherit;padding:.5rem;width:100%;box-sizing:border-box;margin:.25rem 0 1rem}button{cursor:pointer}
-.error{color:#a00}</style></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>`;
-  res.writeHead(status, {
-    'content-type': 'text/html; charset=utf-8',
-    'cache-control': 'no-store',
-    // The token is in the URL: never send it on in a Referer, never let the page be framed.
-    'referrer-policy': 'no-referrer',
-    'x-frame-options': 'DENY',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-  });
-  res.end(html);
-}
-
 function scope(deps: PageDeps): RequestScope {
   const em = deps.services.orm.em.fork();
   return { ...deps, em, viewer: null, credential: null, userAgent: null, loadAccess: accessLoader(em) };
-}
-
-/** Turns an expected failure into a page; rethrows anything unexpected. */
-function failurePage(res: ServerResponse, title: string, error: unknown, retryForm = ''): void {
-  if (error instanceof ValidationFailedError) {
-    const messages = error.fields.flatMap((f) => f.messages);
-    return page(res, 400, title, `<p class="error">${messages.map(escapeHtml).join('<br>')}</p>${retryForm}`);
-  }
-  if (error instanceof DomainError) return page(res, 400, title, `<p class="error">${escapeHtml(error.message)}</p>`);
-  if (error instanceof AccessError) {
-    return page(res, error.code === 'RATE_LIMITED' ? 429 : 403, title, `<p class="error">${escapeHtml(error.message)}</p>`);
-  }
-  throw error;
 }
 
 function resetForm(token: string): string {
@@ -58,12 +26,6 @@ function resetForm(token: string): string {
 <input type="hidden" name="token" value="${escapeHtml(token)}">
 <label for="p">New password</label><input id="p" type="password" name="newPassword" autocomplete="new-password" required minlength="8" maxlength="256">
 <button type="submit">Set new password</button></form>`;
-}
-
-function buttonForm(action: string, token: string, label: string): string {
-  return `<form method="post" action="${action}">
-<input type="hidden" name="token" value="${escapeHtml(token)}">
-<button type="submit">${escapeHtml(label)}</button></form>`;
 }
 
 /** The email-change pages: GET shows one button, POST does the work with the token from the form. */
@@ -87,33 +49,6 @@ const EMAIL_CHANGE_PAGES: Record<string, { title: string; intro: string; button:
     },
   },
 };
-
-interface Refusal {
-  status: number;
-  message: string;
-}
-
-async function readForm(req: IncomingMessage): Promise<URLSearchParams | Refusal> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') return { status: 400, message: 'Send the form as application/x-www-form-urlencoded.' };
-  const body = await readBody(req, MAX_FORM_BYTES);
-  if (body === null) return { status: 413, message: `The form is larger than ${MAX_FORM_BYTES / 1024} KiB.` };
-  return new URLSearchParams(body);
-}
-
-/**
- * The body as text, or null when it is over `maxBytes`. Reads to the end either way: leaving the
- * loop early destroys the request, and the client then sees a reset connection instead of our answer.
- */
-async function readBody(req: IncomingMessage, maxBytes: number): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size <= maxBytes) chunks.push(chunk as Buffer);
-  }
-  return size <= maxBytes ? Buffer.concat(chunks).toString('utf8') : null;
-}
 
 /** Serves the account pages; false when the path is not one of them. */
 export async function handleAccountPage(req: IncomingMessage, res: ServerResponse, deps: PageDeps): Promise<boolean> {

@@ -60,6 +60,13 @@ export function maintenanceError(state: MaintenanceState): AccessError {
   );
 }
 
+/** Why a write outside GraphQL (an HTTP page) is refused now, like a gated mutation, or null. */
+export async function maintenanceRefusal(scope: Pick<Context, 'services' | 'viewer' | 'loadAccess'>): Promise<AccessError | null> {
+  const state = scope.services.maintenance.current;
+  if (!state.enabled) return null;
+  return (await viewerAccess(scope)).can(PERMISSIONS.maintenanceWrite) ? null : maintenanceError(state);
+}
+
 /** True when every root field the operation selects (through fragments too) is allow-listed. */
 export function isAllowedDuringMaintenance(args: OperationArgs): boolean {
   return onlyRootFields(args, MAINTENANCE_ALLOWED_FIELDS);

@@ -2,7 +2,8 @@
 // but every operation other than setting one up answers MFA_ENROLLMENT_REQUIRED, over HTTP, SSE and
 // WebSocket alike. Checked once the context exists, before any resolver.
 import type { Plugin } from 'graphql-yoga';
-import type { Context } from '../context.ts';
+import type { Context, RequestScope } from '../context.ts';
+import type { User } from '../accounts/entities.ts';
 import { AccessError } from '../errors.ts';
 import { onlyRootFields, operationGate, type GatedOperation } from '../http/operation-gate.ts';
 import { hasSecondFactor } from './service.ts';
@@ -41,16 +42,24 @@ export function mfaEnrollmentGatePlugin(): Plugin {
     const viewer = ctx.viewer;
     if (required.length === 0 || !viewer) return null;
     if (onlyRootFields(args, ENROLLMENT_ALLOWED_FIELDS)) return null;
-    return (async () => {
-      // The account's own roles, not a restricted token's narrowed view: the policy is about the person.
-      const roles =
-        ctx.loadAccess.restrictedUserId === viewer.id
-          ? new Set((await userAccessSummary(ctx, viewer)).roles.map((role) => role.name))
-          : (await ctx.loadAccess(viewer)).roles;
-      const held = required.filter((role) => roles.has(role));
-      if (held.length === 0 || (await hasSecondFactor(ctx, viewer.id))) return null;
-      return mfaEnrollmentError(held);
-    })();
+    return enrollmentRefusal(ctx, viewer, required);
   }
   return operationGate(refusal);
+}
+
+/** MFA_ENROLLMENT_REQUIRED for a viewer who holds a required role and has no second factor, else null (HTTP pages ask too). */
+export async function mfaEnrollmentRefusal(scope: RequestScope): Promise<AccessError | null> {
+  const required = scope.services.config.mfa.requiredRoles;
+  return required.length === 0 || !scope.viewer ? null : enrollmentRefusal(scope, scope.viewer, required);
+}
+
+async function enrollmentRefusal(scope: RequestScope, viewer: User, required: readonly string[]): Promise<AccessError | null> {
+  // The account's own roles, not a restricted token's narrowed view: the policy is about the person.
+  const roles =
+    scope.loadAccess.restrictedUserId === viewer.id
+      ? new Set((await userAccessSummary(scope, viewer)).roles.map((role) => role.name))
+      : (await scope.loadAccess(viewer)).roles;
+  const held = required.filter((role) => roles.has(role));
+  if (held.length === 0 || (await hasSecondFactor(scope, viewer.id))) return null;
+  return mfaEnrollmentError(held);
 }

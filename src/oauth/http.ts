@@ -9,7 +9,7 @@ import type { Config } from '../config/index.ts';
 import type { RequestScope, Services } from '../context.ts';
 import { AccessError } from '../errors.ts';
 import { accessLoader } from '../accounts/roles.ts';
-import { page } from '../accounts/http.ts';
+import { page } from '../http/pages.ts';
 import { readSessionCookie } from '../http/session-cookies.ts';
 import { findSessionByToken, issuedSessionCookie } from '../sessions/service.ts';
 import { generateToken } from '../util/secrets.ts';

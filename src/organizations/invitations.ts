@@ -97,6 +97,18 @@ export async function revokeInvitations(scope: OrganizationScope, organizationId
 }
 
 /**
+ * The pending invitation a link's token names (with its organization), read without using it:
+ * InvalidTokenError when unknown, used or revoked, TokenExpiredError when expired.
+ */
+export async function pendingInvitation(em: EntityManager, token: string, now: Date): Promise<OrganizationInvitation> {
+  if (token.length < 20 || token.length > 200) throw new InvalidTokenError();
+  const invitation = await em.findOne(OrganizationInvitation, { tokenHash: hashToken(token) }, { populate: ['organization'] });
+  if (!invitation || invitation.acceptedAt || invitation.revokedAt) throw new InvalidTokenError();
+  if (invitation.expiresAt <= now) throw new TokenExpiredError();
+  return invitation;
+}
+
+/**
  * Accepts an invitation for the signed-in account whose address it was sent to: a membership with
  * the invited role. The link proves the mailbox, so an unconfirmed address is confirmed too.
  * Using it is one conditional UPDATE: two acceptances at once succeed exactly once.
@@ -107,11 +119,8 @@ export async function acceptInvitation(scope: OrganizationScope, token: string):
   if (!viewer) throw forbidden('Sign in (or sign up with the invited address) first.');
   assertNotLimitedToAnother(scope);
   await services.throttle.consumeIpBudget(scope.ip);
-  if (token.length < 20 || token.length > 200) throw new InvalidTokenError();
-  const invitation = await em.findOne(OrganizationInvitation, { tokenHash: hashToken(token) }, { populate: ['organization'] });
-  if (!invitation || invitation.acceptedAt || invitation.revokedAt) throw new InvalidTokenError();
   const now = services.clock.now();
-  if (invitation.expiresAt <= now) throw new TokenExpiredError();
+  const invitation = await pendingInvitation(em, token, now);
   if (invitation.emailKey !== viewer.emailKey) throw new InvitationEmailMismatchError();
   const organizationId = invitation.organization.id;
   if ((await memberRole(scope, organizationId, viewer.id)) !== null) throw new AlreadyMemberError();
