@@ -94,10 +94,10 @@ export async function runStatement(em: EntityManager, sql: string, params: unkno
 }
 
 /**
- * Splits a joined row into the columns read under `prefix` (as `<prefix>column`, prefix removed)
- * and the rest, e.g. a session's own columns and its user's row for entityFromRow.
+ * Splits a joined row into the columns read under `prefix` (as `<prefix>column`, prefix removed),
+ * the entity's (no `$` in the name; e.g. a session's user, for entityFromRow), and the columns of
+ * other prefixes (further joins) as they are.
  */
-/** The row's own columns (`prefix` stripped), the entity's (no `$` in the name), and any other prefixed ones as they are. */
 function splitRow(row: Row, prefix: string): { own: Row; rest: Row; joined: Row } {
   const own: Row = {};
   const rest: Row = {};

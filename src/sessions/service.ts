@@ -3,6 +3,7 @@
 import { isLockedOut } from '../accounts/lockout.ts';
 import { loadViewerAccess } from '../accounts/roles.ts';
 import { PERMISSIONS } from '../access/declarations.ts';
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/sql';
 import type { Config } from '../config/index.ts';
 import type { Clock } from '../util/clock.ts';
@@ -11,7 +12,7 @@ import { Session } from './entities.ts';
 import { User } from '../accounts/entities.ts';
 import type { UserSessions } from '../accounts/user-sessions.ts';
 import type { RequestScope } from '../context.ts';
-import { findJoinedRow } from '../db/hot-queries.ts';
+import { findJoinedRow, runStatement } from '../db/hot-queries.ts';
 import { sessionCookie } from '../http/session-cookies.ts';
 
 declare module '../context.ts' {
@@ -88,6 +89,11 @@ export interface ImpersonationStart {
   reason: string;
 }
 
+/** A sign-in's one write (prepared, src/db/hot-queries.ts): MikroORM's insert builds and compiles it anew each time. */
+const INSERT_SESSION =
+  'insert into sessions (id, token_hash, user_id, created_at, authenticated_at, last_seen_at, expires_at, ip_address, user_agent, impersonator_id, impersonation_reason) ' +
+  'values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+
 export async function createSession(
   { em, config, clock }: SessionDeps,
   user: User,
@@ -99,6 +105,7 @@ export async function createSession(
   const session = em.create(
     Session,
     {
+      id: randomUUID(),
       tokenHash: hashToken(token),
       user,
       createdAt: now,
@@ -112,8 +119,19 @@ export async function createSession(
     },
     { persist: false },
   );
-  // One INSERT, without a flush computing change sets over everything the request loaded.
-  await em.insert(session);
+  await runStatement(em, INSERT_SESSION, [
+    session.id,
+    session.tokenHash,
+    user.id,
+    now,
+    now,
+    now,
+    session.expiresAt,
+    session.ipAddress ?? null,
+    session.userAgent ?? null,
+    impersonation?.impersonator.id ?? null,
+    impersonation?.reason ?? null,
+  ]);
   return { session, token };
 }
 
