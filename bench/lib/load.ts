@@ -65,7 +65,7 @@ export async function checkSample(load: GraphQLLoad): Promise<void> {
 }
 
 /** User + system CPU time of a process so far, in microseconds (Linux /proc). */
-function processCpuMicros(pid: number): number | null {
+export function processCpuMicros(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may contain spaces), from field 3 on: utime is 14, stime 15.
