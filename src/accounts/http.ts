@@ -1,7 +1,8 @@
 // The pages email links open when no front end of its own handles them: /auth/confirm-email
 // (confirms on open), /auth/reset-password (a form that posts the new password), and
 // /auth/confirm-email-change and /auth/cancel-email-change (a button that posts: a mail scanner
-// opening links must not move an account to another address, nor cancel a change).
+// opening links must not move an account to another address, nor cancel a change). Their writes
+// are refused when the server says so (maintenance mode), as the mutations doing the same are.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestScope, Services } from '../context.ts';
 import { confirmEmail, resetPassword } from './service.ts';
@@ -14,11 +15,24 @@ interface PageDeps {
   services: Services;
   ip: string;
   requestId: string;
+  /** Why an anonymous write must not happen now (maintenance mode), or null: the server's assembly supplies it. */
+  writeRefusal(): Error | null;
 }
 
-function scope(deps: PageDeps): RequestScope {
-  const em = deps.services.orm.em.fork();
-  return { ...deps, em, viewer: null, credential: null, userAgent: null, loadAccess: accessLoader(em) };
+function scope({ services, ip, requestId }: PageDeps): RequestScope {
+  const em = services.orm.em.fork();
+  return { services, ip, requestId, em, viewer: null, credential: null, userAgent: null, loadAccess: accessLoader(em) };
+}
+
+/** The page's write, unless the server refuses writes now (then that refusal, as a page). */
+async function write(res: ServerResponse, title: string, deps: PageDeps, act: () => Promise<void>, retryForm = ''): Promise<void> {
+  try {
+    const refusal = deps.writeRefusal();
+    if (refusal) throw refusal;
+    await act();
+  } catch (error) {
+    failurePage(res, title, error, retryForm);
+  }
 }
 
 function resetForm(token: string): string {
@@ -61,12 +75,10 @@ export async function handleAccountPage(req: IncomingMessage, res: ServerRespons
   }
   if (url.pathname === '/auth/confirm-email' && req.method === 'GET') {
     const title = 'Confirm email address';
-    try {
+    await write(res, title, deps, async () => {
       const user = await confirmEmail(scope(deps), url.searchParams.get('token') ?? '');
       page(res, 200, title, `<p>Thank you. <strong>${escapeHtml(user.email)}</strong> is confirmed; you can sign in now.</p>`);
-    } catch (error) {
-      failurePage(res, title, error);
-    }
+    });
     return true;
   }
   const changePage = Object.hasOwn(EMAIL_CHANGE_PAGES, url.pathname) ? EMAIL_CHANGE_PAGES[url.pathname]! : null;
@@ -80,11 +92,7 @@ export async function handleAccountPage(req: IncomingMessage, res: ServerRespons
       page(res, form.status, changePage.title, `<p class="error">${escapeHtml(form.message)}</p>`);
       return true;
     }
-    try {
-      page(res, 200, changePage.title, await changePage.act(scope(deps), form.get('token') ?? ''));
-    } catch (error) {
-      failurePage(res, changePage.title, error);
-    }
+    await write(res, changePage.title, deps, async () => page(res, 200, changePage.title, await changePage.act(scope(deps), form.get('token') ?? '')));
     return true;
   }
   if (url.pathname === '/auth/reset-password' && req.method === 'GET') {
@@ -99,12 +107,16 @@ export async function handleAccountPage(req: IncomingMessage, res: ServerRespons
       return true;
     }
     const token = form.get('token') ?? '';
-    try {
-      await resetPassword(scope(deps), token, form.get('newPassword') ?? '');
-      page(res, 200, 'Password changed', '<p>Your password is changed and every session was signed out. Sign in with the new password.</p>');
-    } catch (error) {
-      failurePage(res, title, error, resetForm(token));
-    }
+    await write(
+      res,
+      title,
+      deps,
+      async () => {
+        await resetPassword(scope(deps), token, form.get('newPassword') ?? '');
+        page(res, 200, 'Password changed', '<p>Your password is changed and every session was signed out. Sign in with the new password.</p>');
+      },
+      resetForm(token),
+    );
     return true;
   }
   return false;
