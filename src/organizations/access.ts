@@ -59,6 +59,8 @@ export async function memberRole(scope: Pick<RequestScope, 'em'>, organizationId
 /** A per-request loader over the context (whose viewer login or logout may change mid-operation). */
 export function organizationAccessLoader(ctx: Pick<Context, 'viewer' | 'credential' | 'em' | 'loadAccess'>, catalog: OrganizationRoleCatalog): OrganizationAccessLoader {
   const loaded = new Map<string, Promise<OrganizationAccess>>();
+  // Roles known without a lookup, so the hot path (viewer.activeOrganization) answers its checks synchronously.
+  const primed = new Map<string, string | null>();
   const load = (organizationId: string): Promise<OrganizationAccess> => {
     const viewer = ctx.viewer;
     if (!viewer || typeof organizationId !== 'string') return Promise.resolve(NO_ORGANIZATION_ACCESS);
@@ -67,7 +69,9 @@ export function organizationAccessLoader(ctx: Pick<Context, 'viewer' | 'credenti
     const key = `${viewer.id}:${organizationId}`;
     let access = loaded.get(key);
     if (!access) {
-      access = memberRole(ctx, organizationId, viewer.id).then((role) => accessOf(role, () => ctx.loadAccess(viewer), catalog));
+      const known = primed.get(key);
+      const read = known !== undefined ? Promise.resolve(known) : memberRole(ctx, organizationId, viewer.id);
+      access = read.then((role) => accessOf(role, () => ctx.loadAccess(viewer), catalog));
       loaded.set(key, access);
     }
     return access;
@@ -75,14 +79,13 @@ export function organizationAccessLoader(ctx: Pick<Context, 'viewer' | 'credenti
   const forget = (organizationId: string) => {
     for (const key of loaded.keys()) if (key.endsWith(`:${organizationId}`)) loaded.delete(key);
   };
-  // Roles known without a lookup, so the hot path (viewer.activeOrganization) answers its checks synchronously.
-  const primed = new Map<string, string | null>();
   const prime = (organizationId: string, role: string | null) => {
     const viewer = ctx.viewer;
     if (!viewer || (credentialOrganizationId(ctx) ?? organizationId) !== organizationId) return;
     const key = `${viewer.id}:${organizationId}`;
     primed.set(key, role);
-    loaded.set(key, Promise.resolve(accessOf(role, () => ctx.loadAccess(viewer), catalog)));
+    // The next load answers from this role (made only if a rule asks for more than the role).
+    loaded.delete(key);
   };
   const knownRole = (organizationId: string) => {
     const viewer = ctx.viewer;

@@ -10,7 +10,7 @@ import type { User } from '../accounts/entities.ts';
 import { PERMISSIONS } from '../access/declarations.ts';
 import type { Organization, OrganizationInvitation, OrganizationMember } from './entities.ts';
 import { ORG_PERMISSIONS, type OrganizationRole } from './declarations.ts';
-import { activeOrganization, getOrganization, joinableOrganizations, memberCount, userMemberships } from './service.ts';
+import { activeOrganization, activeOrganizationAsAuthenticated, getOrganization, joinableOrganizations, memberCount, userMemberships } from './service.ts';
 import { listMembers, listOrganizations, memberCursor, organizationCursor, PAGE_MAX } from './lists.ts';
 import { listInvitations } from './invitations.ts';
 import { AlreadyMemberError, InvitationEmailMismatchError } from './errors.ts';
@@ -174,14 +174,17 @@ builder.objectFields(UserRef, (t) => ({
     description:
       'The organization this session acts in (`setActiveOrganization`), while the account is a member of it; for a token limited to ' +
       'one organization, that one; else null.',
-    resolve: async (user, _args, ctx, info) => {
-      // A query changes nothing: the one read with the session is current. A mutation may have changed it.
-      const asAuthenticated = info.operation.operation === 'query';
-      const active = user.id === ctx.viewer?.id ? await activeOrganization(ctx, { asAuthenticated }) : null;
-      if (!active) return null;
+    resolve: (user, _args, ctx, info) => {
+      if (user.id !== ctx.viewer?.id) return null;
       // The statement read the role too: the Organization's rule and viewerRole need no other lookup.
-      ctx.loadOrganizationAccess.prime(active.organization.id, active.role);
-      return active.organization;
+      const shown = (active: { organization: Organization; role: string } | null) => {
+        if (!active) return null;
+        ctx.loadOrganizationAccess.prime(active.organization.id, active.role);
+        return active.organization;
+      };
+      // A query changes nothing: the one read with the session is current (and answers at once). A mutation may have changed it.
+      const read = info.operation.operation === 'query' ? activeOrganizationAsAuthenticated(ctx) : undefined;
+      return read !== undefined ? shown(read) : activeOrganization(ctx).then(shown);
     },
   }),
   joinableOrganizations: t.field({

@@ -302,15 +302,24 @@ function organizationOfRow(row: Readonly<Record<string, unknown>>, prefix: strin
 }
 
 /**
- * The organization the request acts in: a token limited to one organization acts in it; a session
- * in the one it chose with setActiveOrganization, while the viewer is still a member. With
- * `asAuthenticated`, a session's is the one read with the session at the request's start (a query:
- * nothing changed it since); otherwise one indexed statement.
+ * The session's active organization as read with the session at the request's start (a query:
+ * nothing changed it since), without waiting; undefined when it was not read that way.
  */
-export async function activeOrganization(
-  scope: Pick<RequestScope, 'em' | 'viewer' | 'credential'>,
-  { asAuthenticated = false } = {},
-): Promise<ActiveChoice | null> {
+export function activeOrganizationAsAuthenticated(scope: Pick<RequestScope, 'viewer' | 'credential'>): ActiveChoice | null | undefined {
+  const credential = scope.credential;
+  if (credential?.kind !== 'session' || !scope.viewer || credential.session.user !== scope.viewer) return undefined;
+  const joined = credential.session.joined;
+  if (!joined || !('ao$role' in joined)) return undefined;
+  const role = joined['ao$role'] as string | null;
+  return role === null ? null : { organization: organizationOfRow(joined, 'ao$'), role };
+}
+
+/**
+ * The organization the request acts in: a token limited to one organization acts in it; a session
+ * in the one it chose with setActiveOrganization, while the viewer is still a member. One indexed
+ * statement (a query reads the session's with activeOrganizationAsAuthenticated instead).
+ */
+export async function activeOrganization(scope: Pick<RequestScope, 'em' | 'viewer' | 'credential'>): Promise<ActiveChoice | null> {
   const viewer = scope.viewer;
   const credential = scope.credential;
   if (!viewer || !credential) return null;
@@ -321,11 +330,6 @@ export async function activeOrganization(
     return organization && role ? { organization, role } : null;
   }
   if (credential.kind !== 'session') return null;
-  const joined = credential.session.joined;
-  if (asAuthenticated && joined && 'ao$role' in joined && credential.session.user === viewer) {
-    const role = joined['ao$role'] as string | null;
-    return role === null ? null : { organization: organizationOfRow(joined, 'ao$'), role };
-  }
   const row = await findRow(scope.em, ACTIVE_SQL, [viewer.id, credential.session.id]);
   return row ? { organization: organizationOfRow(row, ''), role: row['m$role'] as string } : null;
 }
