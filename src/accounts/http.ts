@@ -9,7 +9,8 @@ import { confirmEmail, resetPassword } from './service.ts';
 import { cancelEmailChange, confirmEmailChange } from './email-change.ts';
 import { accessLoader } from './roles.ts';
 import { escapeHtml } from '../util/html.ts';
-import { buttonForm, failurePage, page, readForm } from '../http/pages.ts';
+import { buttonForm, errorPage, failurePage, page, readForm } from '../http/pages.ts';
+import { requestUrl } from '../http/request-checks.ts';
 
 interface PageDeps {
   services: Services;
@@ -66,13 +67,8 @@ const EMAIL_CHANGE_PAGES: Record<string, { title: string; intro: string; button:
 
 /** Serves the account pages; false when the path is not one of them. */
 export async function handleAccountPage(req: IncomingMessage, res: ServerResponse, deps: PageDeps): Promise<boolean> {
-  let url: URL;
-  try {
-    url = new URL(req.url ?? '/', 'http://localhost');
-  } catch {
-    // An unparsable request target is not one of our pages.
-    return false;
-  }
+  const url = requestUrl(req);
+  if (!url) return false;
   if (url.pathname === '/auth/confirm-email' && req.method === 'GET') {
     const title = 'Confirm email address';
     await write(res, title, deps, async () => {
@@ -89,7 +85,7 @@ export async function handleAccountPage(req: IncomingMessage, res: ServerRespons
   if (changePage && req.method === 'POST') {
     const form = await readForm(req);
     if (!(form instanceof URLSearchParams)) {
-      page(res, form.status, changePage.title, `<p class="error">${escapeHtml(form.message)}</p>`);
+      errorPage(res, form.status, changePage.title, form.message);
       return true;
     }
     await write(res, changePage.title, deps, async () => page(res, 200, changePage.title, await changePage.act(scope(deps), form.get('token') ?? '')));
@@ -103,7 +99,7 @@ export async function handleAccountPage(req: IncomingMessage, res: ServerRespons
     const title = 'Choose a new password';
     const form = await readForm(req);
     if (!(form instanceof URLSearchParams)) {
-      page(res, form.status, title, `<p class="error">${escapeHtml(form.message)}</p>`);
+      errorPage(res, form.status, title, form.message);
       return true;
     }
     const token = form.get('token') ?? '';

@@ -72,3 +72,12 @@ export function encodingRefusal(req: IncomingMessage, body: Buffer): Refusal | n
   if (mediaType === 'multipart/form-data' || isUtf8(body)) return null;
   return { status: 400, message: 'The request body is not valid UTF-8.' };
 }
+
+/** The request target as a URL, or null when it does not parse (then it is none of the plain routes). */
+export function requestUrl(req: IncomingMessage): URL | null {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    return null;
+  }
+}

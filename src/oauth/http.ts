@@ -9,7 +9,8 @@ import type { Config } from '../config/index.ts';
 import type { RequestScope, Services } from '../context.ts';
 import { AccessError } from '../errors.ts';
 import { accessLoader } from '../accounts/roles.ts';
-import { page } from '../http/pages.ts';
+import { errorPage, page } from '../http/pages.ts';
+import { requestUrl } from '../http/request-checks.ts';
 import { readSessionCookie } from '../http/session-cookies.ts';
 import { findSessionByToken, issuedSessionCookie } from '../sessions/service.ts';
 import { generateToken } from '../util/secrets.ts';
@@ -31,13 +32,8 @@ const ROUTE = /^\/auth\/oauth\/([a-z0-9]{1,32})\/(start|callback)$/;
 
 /** Serves the OAuth routes; false when the path is not one of them. */
 export async function handleOAuthRoute(req: IncomingMessage, res: ServerResponse, deps: OAuthRouteDeps): Promise<boolean> {
-  let url: URL;
-  try {
-    url = new URL(req.url ?? '/', 'http://localhost');
-  } catch {
-    // An unparsable request target is not one of our routes.
-    return false;
-  }
+  const url = requestUrl(req);
+  if (!url) return false;
   const match = ROUTE.exec(url.pathname);
   if (!match && url.pathname !== `${OAUTH_PATH}/done`) return false;
   if (req.method !== 'GET') {
@@ -137,7 +133,7 @@ function resultPage(res: ServerResponse, services: Services, query: URLSearchPar
   const error = query.get('error');
   if (error !== null) {
     const message = isOAuthErrorCode(error) ? OAUTH_ERROR_MESSAGES[error] : OAUTH_ERROR_MESSAGES.server_error;
-    page(res, 400, 'Sign-in failed', `<p class="error">${escapeHtml(message)}</p>`);
+    errorPage(res, 400, 'Sign-in failed', message);
     return;
   }
   const linked = services.oauth.get(query.get('linked') ?? '');

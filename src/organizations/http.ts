@@ -7,6 +7,7 @@ import { GraphQLError } from 'graphql';
 import type { Services } from '../context.ts';
 import { isAllowedOrigin } from '../http/csrf.ts';
 import { buttonForm, errorPage, failurePage, page, readForm } from '../http/pages.ts';
+import { requestUrl } from '../http/request-checks.ts';
 import { escapeHtml } from '../util/html.ts';
 import { maintenanceRefusal } from '../maintenance/gate.ts';
 import { mfaEnrollmentRefusal } from '../mfa/policy.ts';
@@ -30,13 +31,8 @@ export interface InvitationPageDeps {
 
 /** Serves the invitation page; false when the path is not it. */
 export async function handleInvitationPage(req: IncomingMessage, res: ServerResponse, deps: InvitationPageDeps): Promise<boolean> {
-  let url: URL;
-  try {
-    url = new URL(req.url ?? '/', 'http://localhost');
-  } catch {
-    // An unparsable request target is not our page.
-    return false;
-  }
+  const url = requestUrl(req);
+  if (!url) return false;
   if (url.pathname !== ACCEPT_INVITATION_PATH) return false;
   if (req.method === 'GET') await showInvitation(req, res, deps, url.searchParams.get('token') ?? '');
   else if (req.method === 'POST') await accept(req, res, deps);
