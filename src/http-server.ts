@@ -15,7 +15,7 @@ import { isMultipart, removeFiles } from './http/multipart.ts';
 import { bodyRefusal, contentEncodingRefusal, encodingRefusal, hostRefusal, readBody } from './http/request-checks.ts';
 import { sendJson, sendRefusal, type ServerContext } from './http/responses.ts';
 import { handleAccountPage } from './accounts/http.ts';
-import { maintenanceError } from './maintenance/gate.ts';
+import { anonymousMaintenanceRefusal } from './maintenance/gate.ts';
 import { handleInvitationPage } from './organizations/http.ts';
 import { handleOAuthRoute } from './oauth/http.ts';
 import { handleDatabaseDownload, receiveUpload } from './database/http.ts';
@@ -86,7 +86,7 @@ export function createHttpServer({ services, yoga, buildContext, requestIds, con
         return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', database, ...(redis === null ? {} : { redis }) });
       }
       // The account pages write anonymously: during maintenance that is refused, as their mutations are.
-      const writeRefusal = () => (services.maintenance.current.enabled ? maintenanceError(services.maintenance.current) : null);
+      const writeRefusal = () => anonymousMaintenanceRefusal(services);
       if (await handleAccountPage(req, res, { services, ip, requestId, writeRefusal })) return;
       if (await handleInvitationPage(req, res, { services, authenticate, ip, console: consoleBuild !== null })) return;
       if (await handleOAuthRoute(req, res, { services, ip, requestId })) return;

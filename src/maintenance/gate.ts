@@ -4,7 +4,7 @@
 // subscribe, which HTTP, SSE and graphql-ws all go through; the state comes from memory.
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { viewerAccess, type Context } from '../context.ts';
+import { viewerAccess, type Context, type Services } from '../context.ts';
 import { AccessError } from '../errors.ts';
 import { onlyRootFields, operationGate } from '../http/operation-gate.ts';
 import { PERMISSIONS } from '../access/declarations.ts';
@@ -60,11 +60,17 @@ export function maintenanceError(state: MaintenanceState): AccessError {
   );
 }
 
+/** MAINTENANCE_MODE while maintenance is on, else null: what a write outside GraphQL by nobody signed in gets. */
+export function anonymousMaintenanceRefusal(services: Pick<Services, 'maintenance'>): AccessError | null {
+  const state = services.maintenance.current;
+  return state.enabled ? maintenanceError(state) : null;
+}
+
 /** Why a write outside GraphQL (an HTTP page) is refused now, like a gated mutation, or null. */
 export async function maintenanceRefusal(scope: Pick<Context, 'services' | 'viewer' | 'loadAccess'>): Promise<AccessError | null> {
-  const state = scope.services.maintenance.current;
-  if (!state.enabled) return null;
-  return (await viewerAccess(scope)).can(PERMISSIONS.maintenanceWrite) ? null : maintenanceError(state);
+  const refusal = anonymousMaintenanceRefusal(scope.services);
+  if (!refusal) return null;
+  return (await viewerAccess(scope)).can(PERMISSIONS.maintenanceWrite) ? null : refusal;
 }
 
 /** True when every root field the operation selects (through fragments too) is allow-listed. */

@@ -269,10 +269,6 @@ export async function addMember(em: EntityManager, organization: Organization, u
 
 // ---- the active organization ---------------------------------------------------------------
 
-const ACTIVE_SQL =
-  'select o.*, m.role as "m$role" from active_organizations a join organizations o on o.id = a.organization_id ' +
-  'join organization_members m on m.organization_id = a.organization_id and m.user_id = ? where a.session_id = ?';
-
 /**
  * The session's active organization read in the session's lookup statement (sessions' port): a
  * request showing it makes no statement of its own. No membership there (any more): all null.
@@ -287,18 +283,28 @@ export const ACTIVE_ORGANIZATION_JOIN: SessionLookupJoin = {
     'left join organizations o on o.id = m.organization_id',
 };
 
+/** The same read on its own, for one session (after a change in the request, or a session made in it). */
+const ACTIVE_SQL = `select ${ACTIVE_ORGANIZATION_JOIN.columns} from sessions s ${ACTIVE_ORGANIZATION_JOIN.joins} where s.id = ?`;
+
 type ActiveChoice = { organization: Organization; role: string };
 
-/** A plain object, not a managed entity (mapping one costs more than the statement): read-only use. */
-function organizationOfRow(row: Readonly<Record<string, unknown>>, prefix: string): Organization {
-  return {
-    id: row[`${prefix}id`] as string,
-    name: row[`${prefix}name`] as string,
-    slug: row[`${prefix}slug`] as string,
-    joinDomain: (row[`${prefix}join_domain`] as string | null) ?? null,
-    createdAt: new Date(row[`${prefix}created_at`] as number | string),
-    updatedAt: new Date(row[`${prefix}updated_at`] as number | string),
+/**
+ * The active organization in a row of ACTIVE_ORGANIZATION_JOIN's columns, or null (none chosen, or
+ * no membership there any more). A plain object, not a managed entity (mapping one costs more than
+ * the statement): read-only use.
+ */
+function activeChoiceOfRow(row: Readonly<Record<string, unknown>>): ActiveChoice | null {
+  const role = row['ao$role'] as string | null;
+  if (role === null) return null;
+  const organization = {
+    id: row['ao$id'] as string,
+    name: row['ao$name'] as string,
+    slug: row['ao$slug'] as string,
+    joinDomain: (row['ao$join_domain'] as string | null) ?? null,
+    createdAt: new Date(row['ao$created_at'] as number | string),
+    updatedAt: new Date(row['ao$updated_at'] as number | string),
   } as Organization;
+  return { organization, role };
 }
 
 /**
@@ -309,9 +315,7 @@ export function activeOrganizationAsAuthenticated(scope: Pick<RequestScope, 'vie
   const credential = scope.credential;
   if (credential?.kind !== 'session' || !scope.viewer || credential.session.user !== scope.viewer) return undefined;
   const joined = credential.session.joined;
-  if (!joined || !('ao$role' in joined)) return undefined;
-  const role = joined['ao$role'] as string | null;
-  return role === null ? null : { organization: organizationOfRow(joined, 'ao$'), role };
+  return joined && 'ao$role' in joined ? activeChoiceOfRow(joined) : undefined;
 }
 
 /**
@@ -330,8 +334,8 @@ export async function activeOrganization(scope: Pick<RequestScope, 'em' | 'viewe
     return organization && role ? { organization, role } : null;
   }
   if (credential.kind !== 'session') return null;
-  const row = await findRow(scope.em, ACTIVE_SQL, [viewer.id, credential.session.id]);
-  return row ? { organization: organizationOfRow(row, ''), role: row['m$role'] as string } : null;
+  const row = await findRow(scope.em, ACTIVE_SQL, [credential.session.id]);
+  return row ? activeChoiceOfRow(row) : null;
 }
 
 /** Chooses the session's active organization (a membership is required), or none with null. */

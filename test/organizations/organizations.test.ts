@@ -164,6 +164,9 @@ describe('organizations', () => {
     // Read with the session (one statement): a rename by another request shows on the next one.
     dataOf(await server.gql(UPDATE_ORG, { input: { organizationId: other, name: 'Side Project Renamed' } }, { token: member.token }));
     assert.equal(dataOf(await server.gql(VIEWER_ORGS, {}, { token: otherSession })).viewer.activeOrganization.name, 'Side Project Renamed');
+    // A mutation's result reads it afresh, with a statement of its own.
+    const updated = dataOf(await server.gql(`mutation { updateProfile(input: { displayName: "Side" }) { ... on User { activeOrganization { id viewerRole { name } } } } }`, {}, { token: otherSession }));
+    assert.deepEqual(updated.updateProfile.activeOrganization, { id: other, viewerRole: { name: 'owner' } });
     for (const id of [UNKNOWN_ID, await createOrg(server, outsider.token, 'Not Yours', 'not-yours')]) {
       const before = await organizationSnapshot(server);
       assert.deepEqual(errorCodes(await server.gql(SET_ACTIVE, { id }, { token: member.token })), ['NOT_FOUND']);
