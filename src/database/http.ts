@@ -16,6 +16,7 @@ import { UnsupportedDatabaseError } from './errors.ts';
 import { uploadTempFile } from './files.ts';
 import { csrfRefusal } from '../http/csrf.ts';
 import { readMultipart, removeFiles } from '../http/multipart.ts';
+import { requestHeaders } from '../http/request-checks.ts';
 import { DATABASE_AUDIT_ACTIONS, freshScope, takeSnapshot } from './service.ts';
 
 /** Room for the `operations` and `map` fields and the part headers around an uploaded file. */
@@ -175,7 +176,7 @@ export interface UploadDeps {
  */
 export async function receiveUpload(req: IncomingMessage, uploads: string[], deps: UploadDeps): Promise<Record<string, unknown> | null> {
   const { config, services } = deps;
-  const headers = new Headers(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])));
+  const headers = requestHeaders(req);
   const tooLarge = await uploadBodyRefusal(config, Number(req.headers['content-length']), async () => {
     // Ambient credentials (a cookie) from another site must not make us store a large body.
     if (csrfRefusal(config, 'POST', headers) !== null) return false;

@@ -81,3 +81,8 @@ export function requestUrl(req: IncomingMessage): URL | null {
     return null;
   }
 }
+
+/** The request's headers as a fetch Headers (one value each; repeated headers are left out), for authenticating it. */
+export function requestHeaders(req: IncomingMessage): Headers {
+  return new Headers(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])));
+}

@@ -7,7 +7,7 @@ import { GraphQLError } from 'graphql';
 import type { Services } from '../context.ts';
 import { isAllowedOrigin } from '../http/csrf.ts';
 import { buttonForm, errorPage, failurePage, page, readForm } from '../http/pages.ts';
-import { requestUrl } from '../http/request-checks.ts';
+import { requestHeaders, requestUrl } from '../http/request-checks.ts';
 import { escapeHtml } from '../util/html.ts';
 import { maintenanceRefusal } from '../maintenance/gate.ts';
 import { mfaEnrollmentRefusal } from '../mfa/policy.ts';
@@ -105,10 +105,6 @@ async function signedIn(req: IncomingMessage, deps: InvitationPageDeps): Promise
     if (error instanceof GraphQLError) return null;
     throw error;
   }
-}
-
-function requestHeaders(req: IncomingMessage): Headers {
-  return new Headers(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])));
 }
 
 function offerHtml(services: Services, invitation: OrganizationInvitation): string {
