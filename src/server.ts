@@ -21,6 +21,7 @@ import { maintenanceFollower } from './maintenance/service.ts';
 import { startDatabaseAdministration } from './database/server-tasks.ts';
 import { startWebhookDispatcher } from './webhooks/dispatcher.ts';
 import { startWebhookRetention } from './webhooks/retention.ts';
+import { startLoginChallengePruning } from './mfa/challenges.ts';
 import { createConnectionRegistry, type ConnectionRegistry } from './realtime/connections.ts';
 import { watchOutsideChanges } from './realtime/outside-changes.ts';
 import { createSharedSubscriptions } from './realtime/shared-subscriptions.ts';
@@ -127,7 +128,7 @@ export async function createGatehouse(config: Config, options: GatehouseOptions 
   };
 }
 
-/** What runs beside requests: audit retention, following outside writes, scheduled backups, webhook delivery. */
+/** What runs beside requests: audit retention, following outside writes, scheduled backups, webhook delivery, pruning answered sign-in challenges. */
 async function startServerTasks(services: Services, connections: ConnectionRegistry): Promise<{ stop(): Promise<void> }> {
   const auditRetention = await startAuditRetention(services);
   const stopped: Array<{ stop(): unknown }> = [auditRetention];
@@ -145,6 +146,7 @@ async function startServerTasks(services: Services, connections: ConnectionRegis
     stopped.push(startDatabaseAdministration(services));
     stopped.push(startWebhookDispatcher(services));
     stopped.push(await startWebhookRetention(services));
+    stopped.push(await startLoginChallengePruning(services));
     // A restored database may lack sessions that live connections use: they end at once.
     services.database.onReplaced(() => credentials.run());
   } catch (error) {

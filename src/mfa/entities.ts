@@ -1,5 +1,5 @@
 // Second factors: an authenticator app's TOTP seed (encrypted at rest), single-use recovery codes
-// (hashed), and the sign-ins waiting for their second step (the challenge is stored hashed).
+// (hashed), and the answered challenges of two-step sign-ins.
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { User } from '../accounts/entities.ts';
@@ -35,17 +35,17 @@ export const RecoveryCode = defineEntity({
 });
 export type RecoveryCode = InferEntity<typeof RecoveryCode>;
 
-/** A sign-in whose first factor passed: `verifySecondFactor` finishes it once, before `expiresAt`. */
+/**
+ * A sign-in's challenge once answered (src/mfa/challenges.ts): the challenge itself is sealed in
+ * its token, so a row only says that it was used up, or how many wrong codes it took.
+ */
 export const LoginChallenge = defineEntity({
   name: 'LoginChallenge',
   tableName: 'login_challenges',
   properties: {
-    id: p.string().primary().length(36).onCreate(() => randomUUID()),
-    tokenHash: p.string().length(64).unique().hidden(),
-    user: () => p.manyToOne(User).deleteRule('cascade').index(),
-    /** How the first factor was passed: `password`, or `oauth:<provider>`. */
-    method: p.string().length(64),
-    createdAt: p.datetime(),
+    /** The sealed challenge's random id. */
+    id: p.string().primary().length(32),
+    /** The challenge's own expiry, for pruning. */
     expiresAt: p.datetime(),
     usedAt: p.datetime().nullable(),
     /** Wrong codes sent for this challenge; after a few it is used up. */

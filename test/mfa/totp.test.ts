@@ -8,7 +8,10 @@ import { answeredNothing, createConfirmedUser, errorCodes, STRONG_PASSWORD, star
 import { AuditEvent } from '../../src/audit/entities.ts';
 import { User } from '../../src/accounts/entities.ts';
 import { Session } from '../../src/sessions/entities.ts';
-import { TotpFactor } from '../../src/mfa/entities.ts';
+import { LoginChallenge, TotpFactor } from '../../src/mfa/entities.ts';
+import { pruneLoginChallenges, sealChallenge } from '../../src/mfa/challenges.ts';
+import { SecretBox } from '../../src/util/secret-box.ts';
+import { randomBytes } from 'node:crypto';
 import { createToken } from '../tokens/token-helpers.ts';
 import {
   CONFIRM,
@@ -167,6 +170,46 @@ describe('TOTP second factor', () => {
     const late = await loginChallenge(server, email);
     server.clock.advance(5 * 60_000 + 1);
     assert.equal((await verify({ challenge: late.challenge, totp: totpCode(server, secret) })).__typename, 'TokenExpiredError');
+  });
+
+  test('a challenge is sealed: the first step writes nothing; altered, sealed for something else or under another key, or of a deleted account, it is refused; answered ones are pruned after they expire', async () => {
+    const email = 'totp.sealed@example.com';
+    const { token, userId } = await createConfirmedUser(server, email);
+    const { secret } = await enableTotp(server, token);
+    const verify = async (challenge: string) => (await server.gql(VERIFY, { input: { challenge, totp: totpCode(server, secret) } })).body.data.verifySecondFactor;
+    const rows = () => fork(server).count(LoginChallenge, {});
+
+    const before = await rows();
+    const { challenge } = await loginChallenge(server, email);
+    assert.equal(await rows(), before, 'no row until the challenge is answered');
+    const last = challenge.at(-2) === 'A' ? 'B' : 'A';
+    assert.equal((await verify(challenge.slice(0, -2) + last + challenge.at(-1))).__typename, 'InvalidTokenError', 'altered');
+    // The TOTP seed is sealed with the same key: it does not read as a challenge.
+    const seed = (await fork(server).findOneOrFail(TotpFactor, { user: userId })).secret;
+    assert.equal((await verify(`gh2f_${seed}`)).__typename, 'InvalidTokenError', 'sealed for another purpose');
+    const claims = { userId, method: 'password', expiresAt: new Date(server.clock.now().getTime() + 60_000) };
+    assert.equal((await verify(sealChallenge({ secrets: new SecretBox(randomBytes(32)) }, claims).token)).__typename, 'InvalidTokenError', 'another key');
+    // The same claims under the server's key do sign in: the refusals above are the seal's.
+    assert.equal((await verify(sealChallenge(server.gatehouse.services, claims).token)).__typename, 'CreatedSession');
+    assert.equal(await rows(), before + 1);
+
+    const deleted = await createConfirmedUser(server, 'totp.sealed.deleted@example.com');
+    const deletedFactor = await enableTotp(server, deleted.token);
+    const pending = await loginChallenge(server, 'totp.sealed.deleted@example.com');
+    await fork(server).nativeDelete(User, { id: deleted.userId });
+    const answer = await server.gql(VERIFY, { input: { challenge: pending.challenge, totp: totpCode(server, deletedFactor.secret) } });
+    assert.equal(answer.body.data.verifySecondFactor.__typename, 'InvalidTokenError', 'the account is gone');
+
+    // Answered challenges are kept until they expire, then pruned; a newer one stays.
+    nextStep(server);
+    server.clock.advance(4 * 60_000);
+    const newer = await loginChallenge(server, email);
+    assert.equal((await verify(newer.challenge)).__typename, 'CreatedSession');
+    server.clock.advance(60_000 + 1);
+    const pruned = await pruneLoginChallenges(fork(server), server.clock.now());
+    assert.ok(pruned >= 1, `pruned ${pruned}`);
+    assert.deepEqual((await fork(server).find(LoginChallenge, {})).length, 1);
+    assert.equal((await verify(newer.challenge)).__typename, 'InvalidTokenError', 'the kept row still refuses a second use');
   });
 
   test('a factor removed while a sign-in waits for it: the code no longer signs in', async () => {
