@@ -65,9 +65,10 @@ export async function checkSample(load: GraphQLLoad): Promise<void> {
 }
 
 /** User + system CPU time of a process so far, in microseconds (Linux /proc). */
-export function processCpuMicros(pid: number): number | null {
+export function processCpuMicros(pid: number, mainThreadOnly = false): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The main thread's own line (its task id is the pid): JavaScript, without libuv's pool (argon2).
+    const stat = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may contain spaces), from field 3 on: utime is 14, stime 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);

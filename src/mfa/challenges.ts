@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/sql';
 import type { Services } from '../context.ts';
-import { findRow, runStatement } from '../db/hot-queries.ts';
+import { findJoinedRow, runStatement } from '../db/hot-queries.ts';
+import { User } from '../accounts/entities.ts';
 import { LoginChallenge } from './entities.ts';
 
 const PREFIX = 'gh2f_';
@@ -46,7 +47,9 @@ export function openChallenge(services: Pick<Services, 'secrets'>, token: string
   return { id, userId: u, method: m, expiresAt: new Date(e) };
 }
 
-const STATE = 'select used_at, failures from login_challenges where id = ?';
+/** The account with the challenge's row, when it has one: one statement for both. */
+const ACCOUNT_AND_STATE =
+  'select c.used_at as "c$used_at", c.failures as "c$failures", u.* from users u left join login_challenges c on c.id = ? where u.id = ?';
 /** Of two answers to the same challenge, one gets 1 here: the row is new, or was not used yet. */
 const USE = 'insert into login_challenges (id, expires_at, used_at, failures) values (?, ?, ?, 0) on conflict (id) do update set used_at = excluded.used_at where login_challenges.used_at is null';
 /** A wrong code: counted, and the challenge used up at the last one allowed (a use already recorded stays). */
@@ -54,10 +57,14 @@ const FAIL =
   'insert into login_challenges (id, expires_at, used_at, failures) values (?, ?, ?, 1) on conflict (id) do update ' +
   'set failures = login_challenges.failures + 1, used_at = coalesce(login_challenges.used_at, excluded.used_at)';
 
-/** Whether the challenge was used up already (by a success or by wrong codes), and its wrong codes so far. */
-export async function challengeState(em: EntityManager, id: string): Promise<{ used: boolean; failures: number }> {
-  const row = await findRow(em, STATE, [id]);
-  return { used: row?.['used_at'] != null, failures: row ? Number(row['failures']) : 0 };
+/**
+ * The account the challenge is for, whether the challenge was used up already (by a success or by
+ * wrong codes), and its wrong codes so far; null when the account was deleted since.
+ */
+export async function challengeAccount(em: EntityManager, claims: ChallengeClaims): Promise<{ user: User; used: boolean; failures: number } | null> {
+  const found = await findJoinedRow(em, User, 'c$', ACCOUNT_AND_STATE, [claims.id, claims.userId]);
+  if (!found) return null;
+  return { user: found.entity, used: found.own['used_at'] != null, failures: Number(found.own['failures'] ?? 0) };
 }
 
 /** Uses the challenge up; false when another answer did first. */

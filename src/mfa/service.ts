@@ -11,7 +11,7 @@ import { recordAudit } from '../audit/service.ts';
 import { hashToken } from '../util/secrets.ts';
 import { entityFromRow, findRow, runStatement } from '../db/hot-queries.ts';
 import { RecoveryCode, TotpFactor } from './entities.ts';
-import { challengeState, openChallenge, recordChallengeFailure, sealChallenge, useChallenge } from './challenges.ts';
+import { challengeAccount, openChallenge, recordChallengeFailure, sealChallenge, useChallenge } from './challenges.ts';
 import { InvalidCodeError, NoSecondFactorError, TotpAlreadyEnabledError, TotpNotEnrolledError } from './errors.ts';
 import { factorChangedMessage, recoveryCodeUsedMessage } from './messages.ts';
 import { reauthenticate as checkPassword } from '../accounts/service.ts';
@@ -99,7 +99,6 @@ const SECOND_FACTORS =
   'select exists(select 1 from totp_factors where user_id = ? and confirmed_at is not null) as "totp", ' +
   'exists(select 1 from passkeys where user_id = ?) as "passkey", ' +
   'exists(select 1 from recovery_codes where user_id = ? and used_at is null) as "recoveryCode"';
-const USER_BY_ID = 'select * from users where id = ?';
 const USE_TOTP_STEP = 'update totp_factors set last_used_step = ? where id = ? and (last_used_step is null or last_used_step < ?)';
 
 async function confirmedTotp(scope: Pick<Scope, 'em'>, userId: string): Promise<TotpFactor | null> {
@@ -334,13 +333,11 @@ export async function completeLoginChallenge(scope: Scope, challenge: string, an
   const totpCode = answer.totp != null ? totpCodeOrThrow('totp', answer.totp) : null;
   const claims = openChallenge(services, challenge);
   if (!claims) throw new InvalidTokenError();
-  const state = await challengeState(em, claims.id);
-  if (state.used) throw new InvalidTokenError();
+  const state = await challengeAccount(em, claims);
+  // The account was deleted since the first step, or the challenge was used up.
+  if (!state || state.used) throw new InvalidTokenError();
   if (claims.expiresAt.getTime() <= services.clock.now().getTime()) throw new TokenExpiredError();
-  const userRow = await findRow(em, USER_BY_ID, [claims.userId]);
-  // The account was deleted since the first step.
-  if (!userRow) throw new InvalidTokenError();
-  const user = entityFromRow(em, User, userRow);
+  const { user } = state;
   const locked = lockoutError(user, services.clock.now());
   if (locked) throw locked;
   if (answer.passkey) {
