@@ -57,6 +57,9 @@ export async function uploadDatabase(
   return { status: res.status, body: await res.json() };
 }
 
+/** How to order a table's rows for a checksum: by rowid, or by the primary key of a table without one (login_challenges). */
+const ORDER = "case when sql like '%without rowid' then '1' else 'rowid' end";
+
 /**
  * A checksum per table of the live database, read through the server's own connection (a second
  * connection would itself keep a restore from taking the file).
@@ -64,12 +67,12 @@ export async function uploadDatabase(
 export async function tableChecksums(server: TestServer, skip: string[] = []): Promise<Record<string, string>> {
   const connection = server.gatehouse.services.orm.em.getConnection();
   const tables = await connection.execute<Array<{ name: string }>>(
-    "select name from sqlite_schema where type = 'table' and name not like 'sqlite_%' order by name",
+    `select name, ${ORDER} as "order" from sqlite_schema where type = 'table' and name not like 'sqlite_%' order by name`,
   );
   const sums: Record<string, string> = {};
-  for (const { name } of tables) {
+  for (const { name, order } of tables as Array<{ name: string; order: string }>) {
     if (skip.includes(name)) continue;
-    const rows = await connection.execute(`select * from "${name}" order by rowid`);
+    const rows = await connection.execute(`select * from "${name}" order by ${order}`);
     sums[name] = createHash('sha256').update(JSON.stringify(rows)).digest('hex');
   }
   return sums;
@@ -79,11 +82,13 @@ export async function tableChecksums(server: TestServer, skip: string[] = []): P
 export function fileChecksums(path: string, skip: string[] = []): Record<string, string> {
   const db = new Database(path, { readonly: true });
   try {
-    const tables = db.prepare("select name from sqlite_schema where type = 'table' and name not like 'sqlite_%' order by name").all() as Array<{ name: string }>;
+    const tables = db
+      .prepare(`select name, ${ORDER} as "order" from sqlite_schema where type = 'table' and name not like 'sqlite_%' order by name`)
+      .all() as Array<{ name: string; order: string }>;
     const sums: Record<string, string> = {};
-    for (const { name } of tables) {
+    for (const { name, order } of tables) {
       if (skip.includes(name)) continue;
-      const rows = db.prepare(`select * from "${name}" order by rowid`).all();
+      const rows = db.prepare(`select * from "${name}" order by ${order}`).all();
       sums[name] = createHash('sha256').update(JSON.stringify(rows)).digest('hex');
     }
     return sums;
