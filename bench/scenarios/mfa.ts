@@ -13,44 +13,30 @@ import { createSignedInUser, createTotpAccount, LOGIN, signInWithTotp, type Totp
 const CONCURRENCY = 4;
 const PASSWORD = 'Bench-mfa-password-1234!';
 
-async function createAccounts(url: string, admin: string, count: number): Promise<TotpAccount[]> {
-  const accounts: TotpAccount[] = [];
+/** `count` calls of `task` (with its index), CONCURRENCY at a time; their results, in completion order. */
+async function concurrently<T>(count: number, task: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      while (next < count) accounts.push(await createTotpAccount(url, admin, `bench-mfa-${next++}@example.com`, PASSWORD));
+      while (next < count) results.push(await task(next++));
     }),
   );
-  return accounts;
+  return results;
 }
+
+const createAccounts = (url: string, admin: string, count: number): Promise<TotpAccount[]> =>
+  concurrently(count, (i) => createTotpAccount(url, admin, `bench-mfa-${i}@example.com`, PASSWORD));
 
 /** Confirmed accounts without a second factor (signed in once, as the TOTP ones were); their emails. */
-async function createPlainAccounts(url: string, admin: string, count: number): Promise<string[]> {
-  const emails: string[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < count) {
-        const email = `bench-plain-${next++}@example.com`;
-        await createSignedInUser(url, admin, email, PASSWORD);
-        emails.push(email);
-      }
-    }),
-  );
-  return emails;
-}
+const createPlainAccounts = (url: string, admin: string, count: number): Promise<string[]> =>
+  concurrently(count, async (i) => {
+    const email = `bench-plain-${i}@example.com`;
+    await createSignedInUser(url, admin, email, PASSWORD);
+    return email;
+  });
 
 const ms = (micros: number | null) => (micros === null ? '?' : (micros / 1000).toFixed(2));
-
-/** `count` sign-ins, CONCURRENCY at a time. */
-async function signInEach(count: number, signIn: () => Promise<void>): Promise<void> {
-  let started = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (started++ < count) await signIn();
-    }),
-  );
-}
 
 interface SignInRun {
   perSecond: number;
@@ -113,8 +99,8 @@ export async function mfaScenario(options: RunOptions): Promise<ResultRow[]> {
     const pid = gatehouse.child.pid!;
     // Every account signs in once before the rounds (then as long as the other scenarios warm up):
     // the first rounds measured first visits of accounts made minutes earlier, 5–10% slower.
-    await signInEach(plainAccounts.length, plain);
-    await signInEach(accounts.length, twoStep);
+    await concurrently(plainAccounts.length, plain);
+    await concurrently(accounts.length, twoStep);
     await run(options.warmupSeconds, plain, pid);
     await run(options.warmupSeconds, twoStep, pid);
     const a: number[] = [];

@@ -27,10 +27,11 @@ export interface ChallengeClaims {
   expiresAt: Date;
 }
 
-export function sealChallenge(services: Pick<Services, 'secrets'>, claims: Omit<ChallengeClaims, 'id'>): { token: string; id: string } {
+/** A new challenge's token (its id chosen here). */
+export function sealChallenge(services: Pick<Services, 'secrets'>, claims: Omit<ChallengeClaims, 'id'>): string {
   const id = randomBytes(16).toString('base64url');
   const payload = JSON.stringify({ p: PURPOSE, id, u: claims.userId, m: claims.method, e: claims.expiresAt.getTime() });
-  return { token: PREFIX + services.secrets.seal(payload), id };
+  return PREFIX + services.secrets.seal(payload);
 }
 
 /** The claims of a token this server sealed as a challenge; null for anything else (altered, foreign, another key). */

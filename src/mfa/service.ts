@@ -299,9 +299,9 @@ async function throttled(scope: Scope, user: User, check: () => Promise<boolean>
 export async function issueLoginChallenge(scope: Scope, user: User, method: string, factors: SecondFactorKind[]): Promise<IssuedChallenge> {
   const { services } = scope;
   const expiresAt = new Date(services.clock.now().getTime() + services.config.mfa.challengeTtlMs);
-  const { token } = sealChallenge(services, { userId: user.id, method, expiresAt });
+  const challenge = sealChallenge(services, { userId: user.id, method, expiresAt });
   const passkey = factors.includes('passkey') ? await startPasskeyAssertion(scope, { userId: user.id }) : null;
-  return { challenge: token, expiresAt, factors, passkey };
+  return { challenge, expiresAt, factors, passkey };
 }
 
 /**
