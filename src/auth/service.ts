@@ -3,7 +3,7 @@
 import { lockoutError } from '../accounts/lockout.ts';
 import type { RequestScope } from '../context.ts';
 import { publishRevoked } from '../realtime/pubsub.ts';
-import { EmailNotConfirmedError, InvalidCredentialsError, ValidationFailedError, type FieldProblem } from '../errors.ts';
+import { DomainError, EmailNotConfirmedError, InvalidCredentialsError, ValidationFailedError, type FieldProblem } from '../errors.ts';
 import { User } from '../accounts/entities.ts';
 import { findUserByEmail } from '../accounts/service.ts';
 import { emailKey } from '../util/email.ts';
@@ -86,9 +86,19 @@ export async function requireNoSecondFactor(scope: RequestScope, user: User, met
 /** The second step of a sign-in: a TOTP or recovery code for the challenge `login` answered. */
 export async function verifySecondFactor(scope: RequestScope, challenge: string, answer: SecondFactorAnswer): Promise<LoginResult> {
   await scope.services.throttle.consumeIpBudget(scope.ip);
-  const { user, method } = await completeLoginChallenge(scope, challenge, answer);
   const secondFactor = answer.totp != null ? 'totp' : answer.passkey ? 'passkey' : 'recovery_code';
-  return startSession(scope, user, { method, secondFactor });
+  let completed: Awaited<ReturnType<typeof completeLoginChallenge>>;
+  try {
+    completed = await completeLoginChallenge(scope, challenge, answer);
+  } catch (error) {
+    // A failed second step is a failed sign-in to dashboards too (a wrong code, a used or expired
+    // challenge, a refused passkey); a malformed input is not an attempt.
+    if (error instanceof DomainError && !(error instanceof ValidationFailedError)) {
+      scope.services.metrics.recordLogin('failure', `second_factor:${secondFactor}`, error.code.toLowerCase());
+    }
+    throw error;
+  }
+  return startSession(scope, completed.user, { method: completed.method, secondFactor });
 }
 
 export interface SignInHow {

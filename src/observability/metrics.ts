@@ -70,7 +70,7 @@ export function createMetrics(): GatehouseMetrics {
   const registers = [registry];
   const logins = new Counter({
     name: 'gatehouse_logins_total',
-    help: 'Sign-ins by outcome (success, failure), method (password, passkey, oauth:<provider>…) and failure reason.',
+    help: 'Sign-ins by outcome (success, failure), method (password, passkey, oauth:<provider>…; a failed second step: second_factor:<totp, recovery_code, passkey>) and failure reason.',
     labelNames: ['outcome', 'method', 'reason'] as const,
     registers,
   });

@@ -184,6 +184,16 @@ describe('TOTP second factor', () => {
     assert.equal(await rows(), before, 'no row until the challenge is answered');
     const last = challenge.at(-2) === 'A' ? 'B' : 'A';
     assert.equal((await verify(challenge.slice(0, -2) + last + challenge.at(-1))).__typename, 'InvalidTokenError', 'altered');
+    // Only the exact form the server wrote opens: no stray character (which base64url decoding
+    // would skip), no extra part, no tag cut short (GCM would check its first bytes only).
+    const [prefix, nonce, tag, ciphertext] = challenge.split('.');
+    const forms = {
+      'a character appended': `${challenge}x`,
+      'an extra part': `${challenge}.AAAA`,
+      'the tag cut to 4 bytes': [prefix, nonce, Buffer.from(tag!, 'base64url').subarray(0, 4).toString('base64url'), ciphertext].join('.'),
+      'the nonce padded': [prefix, `${nonce}=`, tag, ciphertext].join('.'),
+    };
+    for (const [what, form] of Object.entries(forms)) assert.equal((await verify(form)).__typename, 'InvalidTokenError', what);
     // The TOTP seed is sealed with the same key: it does not read as a challenge.
     const seed = (await fork(server).findOneOrFail(TotpFactor, { user: userId })).secret;
     assert.equal((await verify(`gh2f_${seed}`)).__typename, 'InvalidTokenError', 'sealed for another purpose');

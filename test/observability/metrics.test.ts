@@ -15,6 +15,7 @@ import { TEST_DIALECT } from '../helpers/backends.ts';
 import { CHANGED, sseSubscribe, wsClient, wsSubscribe, type SseStream } from '../maintenance/maintenance-helpers.ts';
 import { OPERATION_NAME_LIMIT } from '../../src/observability/metrics.ts';
 import { scrape, scrapeUntil } from './scrape.ts';
+import { enableTotp, loginChallenge, totpCode, VERIFY } from '../mfa/mfa-helpers.ts';
 
 const TOKEN = 'metrics-token-for-tests-0123456789';
 const OPERATIONS = 'gatehouse_graphql_operations_total';
@@ -131,6 +132,39 @@ describe('/metrics with METRICS_TOKEN', () => {
     // The login mutation itself: typed failures are answers, not errors; the throttled one is RATE_LIMITED.
     assert.equal(delta(OPERATIONS, { operation: 'anonymous', type: 'mutation', outcome: 'RATE_LIMITED' }), 1);
     assert.doesNotMatch(after.text, /metrics\.user|example\.com|@/);
+  });
+
+  test('counts a failed second step as a failed sign-in, by the factor tried and why; a malformed answer is not counted', async () => {
+    const email = 'metrics.totp@example.com';
+    const { token } = await createConfirmedUser(server, email);
+    const { secret } = await enableTotp(server, token);
+    // A fresh minute of the IP budget (earlier tests signed in from this address).
+    server.clock.advance(60_000);
+    const before = await scrape(server, TOKEN);
+    const verify = async (input: Record<string, unknown>) => (await server.gql(VERIFY, { input })).body.data?.verifySecondFactor;
+
+    const { challenge } = await loginChallenge(server, email);
+    assert.equal((await verify({ challenge, totp: totpCode(server, secret, 5) })).code, 'INVALID_CODE');
+    assert.equal((await verify({ challenge: `${challenge}x`, totp: totpCode(server, secret) })).code, 'INVALID_TOKEN');
+    assert.equal((await verify({ challenge, recoveryCode: 'AAAA-BBBB-CC' })).code, 'INVALID_CODE');
+    // Neither a code nor a passkey: a validation error, not an attempt.
+    assert.equal((await verify({ challenge })).__typename, 'ValidationError');
+    // Past the delay the two wrong codes earned (LOGIN_FAILURES_BEFORE_DELAY=2), within the challenge's five minutes.
+    server.clock.advance(60_000);
+    assert.equal((await verify({ challenge, totp: totpCode(server, secret) })).__typename, 'CreatedSession');
+
+    const after = await scrape(server, TOKEN);
+    const delta = (labels: Record<string, string>) => (after.value('gatehouse_logins_total', labels) ?? 0) - (before.value('gatehouse_logins_total', labels) ?? 0);
+    assert.equal(delta({ outcome: 'failure', method: 'second_factor:totp', reason: 'invalid_code' }), 1);
+    assert.equal(delta({ outcome: 'failure', method: 'second_factor:totp', reason: 'invalid_token' }), 1);
+    assert.equal(delta({ outcome: 'failure', method: 'second_factor:recovery_code', reason: 'invalid_code' }), 1);
+    // The sign-in that finished counts once, as a success of its first factor.
+    assert.equal(delta({ outcome: 'success', method: 'password' }), 1);
+    // …and nothing else: the malformed answer is in no series.
+    const secondStepFailures = (scraped: typeof after) =>
+      scraped.find('gatehouse_logins_total', { outcome: 'failure' }).filter((s) => s.labels.method?.startsWith('second_factor:')).reduce((sum, s) => sum + s.value, 0);
+    assert.equal(secondStepFailures(after) - secondStepFailures(before), 3);
+    assert.doesNotMatch(after.text, /metrics\.totp|example\.com|@/);
   });
 
   test('caps distinct operation names: past the limit they count as `other`', async () => {
