@@ -3,7 +3,9 @@
 // "Now" is the caller's clock, passed in (never Redis TIME); key expiry only collects garbage,
 // at twice each logical window, so it never decides anything. Account keys carry a keyed hash
 // (HMAC-SHA256 under SECRETS_KEY) of the account key, never the email nor a plain hash of it, which
-// a list of known addresses would reverse; instances sharing counters need the same SECRETS_KEY.
+// a list of known addresses would reverse; client IP addresses are keyed the same way (an IPv4
+// address is one of 2^32: any plain hash of it is reversed by trying them all). Instances sharing
+// counters need the same SECRETS_KEY.
 // All keys of one account share a hash tag (one Redis Cluster slot).
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
@@ -133,7 +135,7 @@ export class RedisThrottleStore implements ThrottleStore {
 
   async spendIpBudget(ip: string, now: number): Promise<number> {
     const capacity = this.#settings.authRequestsPerMinute;
-    const missing = await SPEND_IP_BUDGET.run(this.#client, [`${this.#prefix}ip:${ip}`], [now, capacity, 2 * BUCKET_MS]);
+    const missing = await SPEND_IP_BUDGET.run(this.#client, [`${this.#prefix}ip:${this.#ipName(ip)}`], [now, capacity, 2 * BUCKET_MS]);
     return Number(missing) / capacity;
   }
 
@@ -156,6 +158,12 @@ export class RedisThrottleStore implements ThrottleStore {
 
   #accountKeys(account: string, ip: string) {
     const base = `${this.#prefix}account:{${this.#secrets.mac('throttle', account)}}`;
-    return { pair: `${base}:pair:${ip}`, failures: `${base}:failures`, known: `${base}:known:${ip}` };
+    const client = this.#ipName(ip);
+    return { pair: `${base}:pair:${client}`, failures: `${base}:failures`, known: `${base}:known:${client}` };
+  }
+
+  /** A client address as keys name it: keyed, never readable from a dump of Redis. */
+  #ipName(ip: string): string {
+    return this.#secrets.mac('throttle-ip', ip);
   }
 }

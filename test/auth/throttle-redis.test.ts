@@ -1,6 +1,6 @@
 // Throttling counters in Redis: two AuthThrottles on one Redis act as two instances, and attempts
 // spread over them count together; the Redis store answers every sequence exactly like the
-// in-memory one; keys hold neither the email nor its plain SHA-256 (a keyed hash under SECRETS_KEY),
+// in-memory one; keys hold neither the email, the client address nor their plain SHA-256 (keyed hashes under SECRETS_KEY),
 // and all expire. Needs TEST_REDIS_URL.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -233,13 +233,16 @@ describe('throttling counters shared through Redis', { skip: REDIS_URL ? false :
     const plain = createHash('sha256').update(account).digest('hex');
     for (const key of found) assert.ok(!key.includes(plain), key);
     const hash = secrets.mac('throttle', account);
+    // The client address is keyed too: a plain hash of an IPv4 address is reversed by trying all 2^32.
+    const address = secrets.mac('throttle-ip', ip);
     assert.deepEqual(found.map((key) => key.slice(prefix.length)).sort(), [
       `throttle:account:{${hash}}:failures`,
-      `throttle:account:{${hash}}:known:${ip}`,
-      `throttle:account:{${hash}}:pair:${ip}`,
-      `throttle:ip:${ip}`,
+      `throttle:account:{${hash}}:known:${address}`,
+      `throttle:account:{${hash}}:pair:${address}`,
+      `throttle:ip:${address}`,
     ].sort());
-    for (const key of found) assert.ok(!key.includes('secret') && !key.includes('@'), key);
+    const plainIp = createHash('sha256').update(ip).digest('hex');
+    for (const key of found) assert.ok(!key.includes('secret') && !key.includes('@') && !key.includes(ip) && !key.includes(plainIp), key);
 
     const minimum: Record<string, number> = { failures: HOUR, known: 30 * DAY, pair: DAY, ip: 60_000 };
     for (const key of found) {
@@ -251,7 +254,7 @@ describe('throttling counters shared through Redis', { skip: REDIS_URL ? false :
     for (const key of found) {
       const type = await client.type(key);
       const dump = type === 'hash' ? JSON.stringify(await client.hgetall(key)) : type === 'zset' ? JSON.stringify(await client.zrange(key, 0, -1)) : String(await client.get(key));
-      assert.ok(!dump.includes('secret'), `${key}: ${dump}`);
+      assert.ok(!dump.includes('secret') && !dump.includes(ip), `${key}: ${dump}`);
     }
   });
 
