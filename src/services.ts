@@ -1,6 +1,7 @@
 // Opens the long-lived parts Gatehouse runs on (database, mail, throttling, validators…) from a
 // Config. The server and the command line both start here, so they share one database setup.
-import { BreachChecker } from './validation/breach.ts';
+import { BreachChecker, type LookupBudget } from './validation/breach.ts';
+import { MemoryThrottleStore } from './auth/throttle-memory.ts';
 import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config/index.ts';
@@ -59,6 +60,15 @@ export function createLogger(config: Config, destination?: NodeJS.WritableStream
  * operator at a terminal reads `INFO: listening` and copies the setup token or a confirmation link
  * from the log mailer's lines, rather than parsing JSON.
  */
+/**
+ * Breach lookups per client address (cache misses): the throttle's token bucket, in this process
+ * (what it limits is this instance's requests to the service).
+ */
+function breachLookupBudget(perMinute: number): LookupBudget {
+  const store = new MemoryThrottleStore({ authRequestsPerMinute: perMinute, failuresBeforeDelay: 1, maxDelayMs: 0, maxFailuresPerHour: 1 });
+  return (ip, now) => store.spendIpBudget(ip, now);
+}
+
 function prettyStream(): NodeJS.WritableStream {
   const require = createRequire(import.meta.url);
   const pretty = require('pino-pretty') as typeof import('pino-pretty');
@@ -134,7 +144,7 @@ function assemble(
     validators: createValidatorRegistry(options.validators),
     background: new BackgroundTasks(logger),
     setup: new SetupGate(config.setupToken, logger),
-    breaches: new BreachChecker(config.passwordBreach, logger),
+    breaches: new BreachChecker(config.passwordBreach, logger, breachLookupBudget(config.passwordBreach.lookupsPerMinute)),
     pubsub,
     maintenance: new MaintenanceCache(pubsub),
     oauth: createOAuthProviders(config.oauth.providers, options.oauthEndpoints),

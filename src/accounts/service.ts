@@ -32,9 +32,14 @@ export interface RegisterInput extends ProfileInput {
   password: string;
 }
 
-/** What is wrong with a new password, on `field` (validation/breach.ts checkNewPassword). */
-export async function passwordProblems(services: Pick<Services, 'breaches'>, field: string, password: string, userInputs: string[]): Promise<FieldProblem[]> {
-  const strength = await checkNewPassword(services.breaches, password, userInputs);
+/** What is wrong with a new password, on `field` (validation/breach.ts checkNewPassword), asked for the client address `scope.ip`. */
+export async function passwordProblems(
+  scope: { services: Pick<Services, 'breaches'>; ip: string },
+  field: string,
+  password: string,
+  userInputs: string[],
+): Promise<FieldProblem[]> {
+  const strength = await checkNewPassword(scope.services.breaches, password, userInputs, scope.ip);
   return strength.acceptable ? [] : [{ field, messages: strength.issues }];
 }
 
@@ -58,7 +63,7 @@ export async function register(scope: RequestScope, input: RegisterInput): Promi
   const { values: profile, problems } = normalizeProfile(input);
   const emailProblem = checkEmail(email);
   if (emailProblem) problems.unshift({ field: 'email', messages: [emailProblem] });
-  problems.push(...(await passwordProblems(services, 'password', input.password, profileInputs({ email, ...profile } as User))));
+  problems.push(...(await passwordProblems(scope, 'password', input.password, profileInputs({ email, ...profile } as User))));
   if (problems.length) throw new ValidationFailedError(problems);
 
   // A server nobody has claimed yet is not open to strangers (first-run setup, src/admin/setup.ts).
@@ -171,7 +176,7 @@ export async function resetPassword(scope: RequestScope, token: string, newPassw
   await services.throttle.consumeIpBudget(scope.ip);
   const record = await findUsableToken(em, services.clock, token, 'reset-password');
   const user = record.user;
-  const problems = await passwordProblems(services, 'newPassword', newPassword, profileInputs(user));
+  const problems = await passwordProblems(scope, 'newPassword', newPassword, profileInputs(user));
   if (problems.length) throw new ValidationFailedError(problems);
   const passwordHash = await hashPassword(newPassword);
   await em.transactional(async (tx) => {
@@ -209,7 +214,7 @@ export async function reauthenticate(scope: RequestScope, user: User, password: 
 export async function changePassword(scope: RequestScope, user: User, currentPassword: string, newPassword: string): Promise<User> {
   const { em, services } = scope;
   await reauthenticate(scope, user, currentPassword, 'The current password is incorrect.');
-  const problems = await passwordProblems(services, 'newPassword', newPassword, profileInputs(user));
+  const problems = await passwordProblems(scope, 'newPassword', newPassword, profileInputs(user));
   if (newPassword === currentPassword) problems.push({ field: 'newPassword', messages: ['Choose a password different from the current one.'] });
   if (problems.length) throw new ValidationFailedError(problems);
   const passwordHash = await hashPassword(newPassword);

@@ -101,9 +101,9 @@ export interface CompleteSetupInput {
 }
 
 /** The registration policy: a valid email, and a password that does not lean on it. */
-async function credentialProblems(services: Pick<Services, 'breaches'>, email: string, password: string): Promise<FieldProblem[]> {
+async function credentialProblems(scope: { services: Pick<Services, 'breaches'>; ip: string }, email: string, password: string): Promise<FieldProblem[]> {
   const emailProblem = checkEmail(email);
-  return [...(emailProblem ? [{ field: 'email', messages: [emailProblem] }] : []), ...(await passwordProblems(services, 'password', password, [email]))];
+  return [...(emailProblem ? [{ field: 'email', messages: [emailProblem] }] : []), ...(await passwordProblems(scope, 'password', password, [email]))];
 }
 
 /** Creates a confirmed account holding the `user` and `admin` roles (not flushed). */
@@ -133,7 +133,7 @@ export async function completeSetup(scope: RequestScope, input: CompleteSetupInp
     throw new SetupTokenError();
   }
   const email = normalizeEmail(input.email);
-  const problems = await credentialProblems(services, email, input.password);
+  const problems = await credentialProblems(scope, email, input.password);
   if (problems.length) throw new ValidationFailedError(problems);
   const passwordHash = await hashPassword(input.password);
 
@@ -188,7 +188,7 @@ export async function ensureAdmin(scope: AuditScope, email: string, password: st
       return { user: existing, created: false, roleAdded: true };
     }
     if (password === null) throw ValidationFailedError.field('password', 'A password is needed to create this account.');
-    const problems = await credentialProblems(scope.services, normalized, password);
+    const problems = await credentialProblems(scope, normalized, password);
     if (problems.length) throw new ValidationFailedError(problems);
     const user = await createAdminUser(tx, scope.services, normalized, await hashPassword(password));
     await tx.flush();

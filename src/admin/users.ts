@@ -114,7 +114,7 @@ export async function createUser(scope: RequestScope, input: CreateUserInput): P
   const email = normalizeEmail(input.email);
   const { values: profile, problems } = normalizeProfile(input);
   problems.unshift(...emailProblems('email', email));
-  problems.push(...(await passwordProblems(services, 'password', input.password, profileInputs({ displayName: null, firstName: null, lastName: null, ...profile, email }))));
+  problems.push(...(await passwordProblems(scope, 'password', input.password, profileInputs({ displayName: null, firstName: null, lastName: null, ...profile, email }))));
   await checkRolesExist(em, roleNames, problems);
   if (problems.length) throw new ValidationFailedError(problems);
   await assertEmailFree(em, email);
@@ -285,7 +285,7 @@ export async function resetUserSecondFactors(scope: RequestScope, id: string): P
 export async function setUserPassword(scope: RequestScope, id: string, password: string): Promise<User> {
   const { em, services } = scope;
   const user = await findManagedUser(scope, id);
-  const problems = await passwordProblems(services, 'password', password, profileInputs(user));
+  const problems = await passwordProblems(scope, 'password', password, profileInputs(user));
   if (problems.length) throw new ValidationFailedError(problems);
   const passwordHash = await hashPassword(password);
   await em.transactional(async (tx) => {

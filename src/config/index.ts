@@ -207,6 +207,8 @@ const EnvSchema = z.object({
   /** Check new passwords against breached ones: `hibp` (the Have I Been Pwned range API, k-anonymity). */
   PASSWORD_BREACH_CHECK: z.enum(['off', 'hibp']).default('off'),
   PASSWORD_BREACH_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).default('https://api.pwnedpasswords.com/range/'),
+  /** Per client IP: breach lookups that leave the server (cache misses) per minute; past it, RATE_LIMITED. */
+  PASSWORD_BREACH_LOOKUPS_PER_MINUTE: integer(1, 100_000).default(60),
   AUTH_BACKEND: z.enum(['session', 'basic']).default('session'),
   BASIC_AUTH_CACHE_TTL: duration.default(60_000),
   OAUTH_REDIRECT_ALLOWLIST: list.pipe(z.array(redirectPrefix)).default([]),
@@ -319,7 +321,7 @@ export interface Config {
   /** ALLOW_REGISTRATION_BEFORE_SETUP: self-service sign-up (register, OAuth) while no admin exists. */
   allowRegistrationBeforeSetup: boolean;
   /** PASSWORD_BREACH_CHECK / PASSWORD_BREACH_URL: the breached-password check (src/validation/breach.ts). */
-  passwordBreach: { mode: 'off' | 'hibp'; url: string; timeoutMs: number };
+  passwordBreach: { mode: 'off' | 'hibp'; url: string; timeoutMs: number; lookupsPerMinute: number };
   /** `session`: cookie, bearer and Basic `__token__`; `basic`: HTTP Basic email + password on every request. */
   authBackend: 'session' | 'basic';
   /** How long verified Basic email + password credentials are remembered (so argon2 is not run per request). */
@@ -460,7 +462,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     organizations: { creation: e.ORGANIZATION_CREATION, invitationTtlMs: e.INVITATION_TTL, invitationsPerHour: e.INVITATIONS_PER_HOUR },
     allowApiTokens: e.ALLOW_API_TOKENS,
     allowRegistrationBeforeSetup: e.ALLOW_REGISTRATION_BEFORE_SETUP,
-    passwordBreach: { mode: e.PASSWORD_BREACH_CHECK, url: e.PASSWORD_BREACH_URL, timeoutMs: 1500 },
+    passwordBreach: { mode: e.PASSWORD_BREACH_CHECK, url: e.PASSWORD_BREACH_URL, timeoutMs: 1500, lookupsPerMinute: e.PASSWORD_BREACH_LOOKUPS_PER_MINUTE },
     authBackend: e.AUTH_BACKEND,
     basicAuthCacheTtlMs: e.BASIC_AUTH_CACHE_TTL,
     oauth: { providers: oauth.providers, redirectAllowlist: e.OAUTH_REDIRECT_ALLOWLIST, defaultRedirect: e.OAUTH_DEFAULT_REDIRECT ?? null },

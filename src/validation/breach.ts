@@ -4,9 +4,13 @@
 // either); the answer lists every known suffix of that prefix with its count, and the match is made
 // here. The check fails open: an unreachable, slow (1.5 s) or garbled service logs a warning and
 // the password is judged on strength alone. Answers are cached per prefix for a few minutes, so
-// live validation as a user types costs the service one request per prefix.
+// live validation as a user types costs the service one request per prefix. Each client address
+// may cause PASSWORD_BREACH_LOOKUPS_PER_MINUTE requests to the service (cache misses; hits are
+// free); past that it gets RATE_LIMITED, so nobody makes the server hammer the service (or get its
+// address blocked there) through the public `validatePassword`.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
+import { RateLimitedError } from '../errors.ts';
 import { checkPasswordStrength, type PasswordStrength } from './password.ts';
 
 declare module '../context.ts' {
@@ -22,7 +26,15 @@ export interface BreachCheckConfig {
   /** PASSWORD_BREACH_URL: the range endpoint; the 5-character prefix is appended. */
   url: string;
   timeoutMs: number;
+  /** PASSWORD_BREACH_LOOKUPS_PER_MINUTE: per client address, requests to the service (cache misses). */
+  lookupsPerMinute: number;
 }
+
+/**
+ * Spends one of the address's lookups at `now` (ms); answers how long to wait (ms) when none is
+ * left, else 0. The server's per-IP token bucket (src/services.ts hands one in).
+ */
+export type LookupBudget = (ip: string, now: number) => Promise<number>;
 
 const CACHE_TTL_MS = 10 * 60_000;
 const CACHE_PREFIXES = 2_000;
@@ -35,29 +47,36 @@ export class BreachChecker {
   readonly #logger: Logger;
   /** prefix → (suffix → count), insertion-ordered so the oldest goes first. */
   readonly #cache = new Map<string, { counts: Map<string, number>; at: number }>();
+  readonly #budget: LookupBudget | null;
 
-  constructor(config: BreachCheckConfig, logger: Logger) {
+  constructor(config: BreachCheckConfig, logger: Logger, budget: LookupBudget | null = null) {
     this.#config = config;
     this.#logger = logger;
+    this.#budget = budget;
   }
 
   get enabled(): boolean {
     return this.#config.mode !== 'off';
   }
 
-  /** How many times the password appears in breaches (0: not known); null when off or the service failed. */
-  async count(password: string): Promise<number | null> {
+  /**
+   * How many times the password appears in breaches (0: not known); null when off or the service
+   * failed. A lookup that must ask the service spends one of `ip`'s: RateLimitedError when none is left.
+   */
+  async count(password: string, ip: string): Promise<number | null> {
     if (!this.enabled) return null;
     const sha1 = createHash('sha1').update(password, 'utf8').digest('hex').toUpperCase();
     const prefix = sha1.slice(0, 5);
-    const counts = await this.#range(prefix);
+    const counts = await this.#range(prefix, ip);
     return counts === null ? null : (counts.get(sha1.slice(5)) ?? 0);
   }
 
-  async #range(prefix: string): Promise<Map<string, number> | null> {
+  async #range(prefix: string, ip: string): Promise<Map<string, number> | null> {
     const now = Date.now();
     const cached = this.#cache.get(prefix);
     if (cached && now - cached.at < CACHE_TTL_MS) return cached.counts;
+    const waitMs = this.#budget ? await this.#budget(ip, now) : 0;
+    if (waitMs > 0) throw new RateLimitedError(waitMs / 1000);
     const url = `${this.#config.url}${prefix}`;
     let counts: Map<string, number>;
     try {
@@ -103,12 +122,13 @@ export const breachedMessage = (count: number): string =>
 
 /**
  * What a new password gets: the strength policy, then (PASSWORD_BREACH_CHECK) whether it appears
- * in known breaches — asked only of a password strong enough to pass otherwise. `validatePassword`
+ * in known breaches — asked only of a password strong enough to pass otherwise, on behalf of the
+ * client address `ip` (its lookups are limited). `validatePassword`
  * and every mutation that sets a password judge through this one function.
  */
-export async function checkNewPassword(breaches: BreachChecker, password: string, userInputs: string[]): Promise<PasswordStrength> {
+export async function checkNewPassword(breaches: BreachChecker, password: string, userInputs: string[], ip: string): Promise<PasswordStrength> {
   const strength = checkPasswordStrength(password, userInputs);
   if (!strength.acceptable) return strength;
-  const breached = await breaches.count(password);
+  const breached = await breaches.count(password, ip);
   return breached ? { ...strength, acceptable: false, issues: [breachedMessage(breached)], suggestions: ['Avoid passwords used on other sites.'] } : strength;
 }

@@ -36,7 +36,7 @@ builder.queryFields((t) => ({
     },
     resolve: async (_root, { password, email, userInputs }, ctx) => {
       const inputs = [...(email ? [email] : []), ...(userInputs ?? [])].slice(0, 11).map((input) => input.slice(0, 320));
-      return checkNewPassword(ctx.services.breaches, password, inputs);
+      return checkNewPassword(ctx.services.breaches, password, inputs, ctx.ip);
     },
   }),
   validateEmail: t.field({

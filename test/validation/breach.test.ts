@@ -1,7 +1,8 @@
 // PASSWORD_BREACH_CHECK=hibp against a local range server (test/validation/range-server.ts): a
 // strong but breached password is refused wherever a new password is set and reported by
 // validatePassword; only the 5-character SHA-1 prefix leaves the server; answers are cached per
-// prefix; a slow, down or garbled service fails open with a warning; off by default.
+// prefix; lookups leaving the server are limited per client address; a slow, down or garbled
+// service fails open with a warning; off by default.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createConfirmedUser, login, startTestServer, STRONG_PASSWORD, type TestServer } from '../helpers/server.ts';
@@ -117,6 +118,55 @@ describe('breached-password check (hibp)', () => {
 
     await login(server, 'carol@example.com', STRONG_PASSWORD);
     await assert.rejects(login(server, 'carol@example.com', BREACHED));
+  });
+});
+
+describe('breached-password check: lookups per client address', () => {
+  const range = new RangeServer({ [BREACHED]: 12345 });
+  let server: TestServer;
+  const from = (ip: string) => ({ headers: { 'x-forwarded-for': ip } });
+  // Strong, and of distinct SHA-1 prefixes (each a lookup of its own).
+  const passwords = ['amber falcon meadow 2231', 'cobalt ferry whistle 4410', 'dusky orchard piano 7781', 'ember glacier tulip 9902'];
+
+  before(async () => {
+    await range.start();
+    server = await startTestServer({ PASSWORD_BREACH_CHECK: 'hibp', PASSWORD_BREACH_URL: range.url, PASSWORD_BREACH_LOOKUPS_PER_MINUTE: '3', TRUST_PROXY: '1' });
+  });
+  after(async () => {
+    await server?.close();
+    await range.close();
+  });
+
+  test('past PASSWORD_BREACH_LOOKUPS_PER_MINUTE an address gets RATE_LIMITED (nothing asked, nothing created); cached prefixes and other addresses still answer', async () => {
+    assert.equal(new Set(passwords.map((p) => sha1(p).slice(0, 5))).size, passwords.length, 'distinct prefixes');
+    range.seen.length = 0;
+    for (const p of passwords.slice(0, 3)) {
+      assert.equal((await server.gql(VALIDATE, { p }, from('203.0.113.7'))).body.data.validatePassword.acceptable, true);
+    }
+    assert.equal(range.seen.length, 3);
+
+    const over = (await server.gql(VALIDATE, { p: passwords[3] }, from('203.0.113.7'))).body;
+    assert.equal(over.data, null);
+    assert.equal(over.errors[0].extensions.code, 'RATE_LIMITED');
+    assert.ok(Number.isInteger(over.errors[0].extensions.retryAfter) && over.errors[0].extensions.retryAfter >= 1, JSON.stringify(over));
+    // A password-setting mutation is limited the same way, and creates nothing.
+    const registered = await server.gql(REGISTER, { email: 'limited@example.com', password: passwords[3] }, from('203.0.113.7'));
+    assert.equal(registered.body.errors?.[0]?.extensions?.code, 'RATE_LIMITED', JSON.stringify(registered.body));
+    assert.equal(await server.gatehouse.services.orm.em.fork().count(User, { emailKey: 'limited@example.com' }), 0);
+    assert.equal(range.seen.length, 3, 'the service was not asked past the limit');
+
+    // A prefix already known costs the service nothing, so it is still answered.
+    assert.equal((await server.gql(VALIDATE, { p: passwords[0] }, from('203.0.113.7'))).body.data.validatePassword.acceptable, true);
+    // A weak password never reaches the lookup either.
+    assert.equal((await server.gql(VALIDATE, { p: 'password1' }, from('203.0.113.7'))).body.data.validatePassword.acceptable, false);
+    // Another address has lookups of its own.
+    assert.equal((await server.gql(VALIDATE, { p: passwords[3] }, from('203.0.113.8'))).body.data.validatePassword.acceptable, true);
+    assert.equal(range.seen.length, 4);
+  });
+
+  test('the setting is checked at start', () => {
+    for (const bad of ['0', '-1', 'many']) assert.throws(() => loadConfig({ PASSWORD_BREACH_LOOKUPS_PER_MINUTE: bad }), /PASSWORD_BREACH_LOOKUPS_PER_MINUTE/);
+    assert.equal(loadConfig({}).passwordBreach.lookupsPerMinute, 60);
   });
 });
 
