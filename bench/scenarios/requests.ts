@@ -3,7 +3,7 @@
 // answering `{ hello }`. On PostgreSQL the session `viewer` is measured against bare yoga whose
 // resolver makes the same session lookup through `pg` (bench/servers/pg-viewer-yoga.ts), on the same
 // database. A session of a user with an authenticator app is measured against one of a user
-// without. All servers run at once; the rounds alternate A B C D A B C D …
+// without. All servers run at once; the rounds alternate A B C D, D C B A, A B C D …
 import { join } from 'node:path';
 import { adminAccessToken, adminSession, startGatehouse } from '../lib/gatehouse.ts';
 import { checkSample, cpuNote, runCheckedLoad, type GraphQLLoad, type LoadResult } from '../lib/load.ts';
@@ -83,7 +83,11 @@ export async function requestScenarios(options: RunOptions): Promise<ResultRow[]
     let driverCpuMax = 0;
     for (let round = 1; round <= options.rounds; round++) {
       const results: Record<string, LoadResult> = {};
-      for (const [name, load] of Object.entries(targets)) {
+      // Even rounds run the servers in the reverse order: on this kind of host a run's place in the
+      // round moves its numbers (an A/A pair of identical servers read up to 2× apart by position),
+      // so each side takes each place equally often.
+      const order = Object.entries(targets);
+      for (const [name, load] of round % 2 === 0 ? order.reverse() : order) {
         const result = await runCheckedLoad(load, { connections: CONNECTIONS, durationSeconds: options.durationSeconds });
         results[name] = result;
         options.log(
