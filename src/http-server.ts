@@ -73,7 +73,16 @@ export function createHttpServer({ services, yoga, buildContext, requestIds, con
     // Not through the database gate: a scrape during a restore still answers.
     if (path === METRICS_PATH) return handleMetrics(req, res);
     const ip = clientIp(req, config.trustProxyHops);
-    const authenticate = (headers: Headers) => buildContext(new Request('http://localhost/', { headers }), { requestId, ip, responseCookies: [] });
+    // For the pages that read the session cookie (the download, the invitation page): a stale cookie
+    // is cleared on their response, as a GraphQL response clears it.
+    const authenticate = async (headers: Headers) => {
+      const responseCookies: string[] = [];
+      try {
+        return await buildContext(new Request('http://localhost/', { headers }), { requestId, ip, responseCookies });
+      } finally {
+        if (!res.headersSent) for (const cookie of responseCookies) res.appendHeader('set-cookie', cookie);
+      }
+    };
     if (path === DOWNLOAD_PATH) return handleDatabaseDownload(req, res, { services, authenticate, ip, requestId });
     // After the server's own routes under /admin (the database download): the rest of /admin is the console's.
     if (consoleBuild && handleConsole(req, res, consoleBuild, path)) return;

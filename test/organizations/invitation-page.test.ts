@@ -109,6 +109,27 @@ describe('the invitation page', () => {
     assert.deepEqual(await organizationSnapshot(server), before, 'opening the link changes nothing');
   });
 
+  test('a stale session cookie reads as signed out, and the page clears it (a live one is left alone)', async () => {
+    const token = await inviteAndReadToken(server, owner.token, orgId, 'stale@page.test', 'member');
+    const sessionCookies = (page: Page) => page.headers.getSetCookie().filter((c) => c.startsWith('gatehouse_session='));
+    const stale = await open(server, token, `gatehouse_session=${'s'.repeat(43)}`);
+    assert.equal(stale.status, 200, stale.html);
+    assert.match(stale.html, /sign in<\/a> with the email address this invitation was sent to/);
+    const [cleared, ...more] = sessionCookies(stale);
+    assert.deepEqual(more, [], 'one Set-Cookie for the session cookie');
+    assert.match(cleared!, /^gatehouse_session=;/);
+    assert.ok(Date.parse(/Expires=([^;]+)/i.exec(cleared!)![1]!) < Date.now(), cleared);
+    // A POST with it clears it too (and joins nothing).
+    const posted = await submit(server, token, { cookie: `gatehouse_session=${'s'.repeat(43)}` });
+    assert.equal(posted.status, 401, posted.html);
+    assert.match(sessionCookies(posted)[0] ?? '', /^gatehouse_session=;/);
+
+    await createConfirmedUser(server, 'stale@page.test');
+    const live = await open(server, token, await sessionCookie(server, 'stale@page.test'));
+    assert.equal(live.status, 200, live.html);
+    assert.deepEqual(sessionCookies(live), [], 'a live session cookie is not touched');
+  });
+
   test('signed in as the invited address: who is signed in and the button; its POST joins with the role, once', async () => {
     const invitee = await createConfirmedUser(server, 'joiner@page.test');
     const token = await inviteAndReadToken(server, owner.token, orgId, 'Joiner@Page.test', 'admin');
