@@ -1,4 +1,4 @@
-// The `gatehouse` command: serve, schema, and the operator commands each domain adds (user, admin, role, maintenance, db, webhook).
+// The `gatehouse` command: serve, schema, and the operator commands each domain adds (user, admin, role, maintenance, db, webhook, organization).
 import { flushCompileCache } from 'node:module';
 import { loadConfig, ConfigError } from './config/index.ts';
 import { AccessError, DomainError, ValidationFailedError } from './errors.ts';
@@ -11,6 +11,7 @@ import { ROLE_USAGE, roleCommand } from './access/cli.ts';
 import { MAINTENANCE_USAGE, maintenanceCommand } from './maintenance/cli.ts';
 import { DB_USAGE, dbCommand } from './database/cli.ts';
 import { WEBHOOK_USAGE, webhookCommand } from './webhooks/cli.ts';
+import { ORGANIZATION_USAGE, organizationCommand } from './organizations/cli.ts';
 import { passwordEstimator } from './validation/password.ts';
 import { collectStartupGarbage } from './util/heap.ts';
 
@@ -28,6 +29,7 @@ ${ROLE_USAGE}
 ${MAINTENANCE_USAGE}
 ${DB_USAGE}
 ${WEBHOOK_USAGE}
+${ORGANIZATION_USAGE}
 
 Configuration comes from the environment (and .env), as for the server: DATABASE_URL selects the database.
 Exit codes: 0 done, 1 failed, 2 wrong usage.
@@ -59,6 +61,7 @@ const COMMANDS: Record<string, (command: CliCommand) => Promise<number>> = {
   maintenance: maintenanceCommand,
   db: dbCommand,
   webhook: webhookCommand,
+  organization: organizationCommand,
 };
 
 /** Prints an expected failure the way an operator wants to read it; returns the exit code. */
