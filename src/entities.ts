@@ -10,6 +10,6 @@ import { LoginChallenge, RecoveryCode, TotpFactor } from './mfa/entities.ts';
 import { Passkey, PasskeyChallenge } from './passkeys/entities.ts';
 import { KnownDevice } from './auth/entities.ts';
 import { WebhookDelivery, WebhookEndpoint, WebhookEvent } from './webhooks/entities.ts';
-import { ActiveOrganization, Organization, OrganizationInvitation, OrganizationMember } from './organizations/entities.ts';
+import { ActiveOrganization, Organization, OrganizationInvitation, OrganizationMember, OrganizationRoleDefinition } from './organizations/entities.ts';
 
-export const entities = [User, EmailToken, Session, Permission, Role, AuditEvent, AccessToken, SystemSetting, OAuthAccount, OAuthFlow, OAuthLoginCode, Passkey, PasskeyChallenge, TotpFactor, RecoveryCode, LoginChallenge, KnownDevice, WebhookEndpoint, WebhookEvent, WebhookDelivery, Organization, OrganizationMember, OrganizationInvitation, ActiveOrganization];
+export const entities = [User, EmailToken, Session, Permission, Role, AuditEvent, AccessToken, SystemSetting, OAuthAccount, OAuthFlow, OAuthLoginCode, Passkey, PasskeyChallenge, TotpFactor, RecoveryCode, LoginChallenge, KnownDevice, WebhookEndpoint, WebhookEvent, WebhookDelivery, Organization, OrganizationMember, OrganizationInvitation, ActiveOrganization, OrganizationRoleDefinition];

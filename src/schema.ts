@@ -26,6 +26,7 @@ import './privacy/graphql.ts';
 import './webhooks/graphql.ts';
 import './organizations/graphql.ts';
 import './organizations/mutations-graphql.ts';
+import './organizations/roles-graphql.ts';
 
 export const schema = annotateAccessRules(builder.toSchema());
 

@@ -24,6 +24,7 @@ import { startWebhookRetention } from './webhooks/retention.ts';
 import { startLoginChallengePruning } from './mfa/challenges.ts';
 import { createConnectionRegistry, type ConnectionRegistry } from './realtime/connections.ts';
 import { watchOutsideChanges } from './realtime/outside-changes.ts';
+import { organizationRolesFollower } from './organizations/roles.ts';
 import { createSharedSubscriptions } from './realtime/shared-subscriptions.ts';
 import { attachGraphQLWebSocket } from './realtime/websocket.ts';
 import { CONSOLE_PATH, loadConsoleBuild, withConsoleDocuments } from './console/http.ts';
@@ -134,11 +135,12 @@ async function startServerTasks(services: Services, connections: ConnectionRegis
   const stopped: Array<{ stop(): unknown }> = [auditRetention];
   try {
     const credentials = liveCredentialsChecker(services, connections);
-    // Outside writes (the command line, another server) may change maintenance mode or end the
-    // credentials of live connections.
+    const organizationRoles = organizationRolesFollower(services);
+    // Outside writes (the command line, another server) may change maintenance mode, the organization
+    // roles made over the API, or end the credentials of live connections.
     const outsideChanges = await watchOutsideChanges(
       { orm: () => services.orm, logger: services.logger, config: services.config, gated: (poll) => services.database.gate.run(poll) },
-      [maintenanceFollower(services), credentials],
+      [maintenanceFollower(services), organizationRoles, credentials],
     );
     stopped.push(outsideChanges);
     // Sessions that reach their end (SESSION_TTL, SESSION_IDLE_TTL) end their live connections.
@@ -148,7 +150,10 @@ async function startServerTasks(services: Services, connections: ConnectionRegis
     stopped.push(await startWebhookRetention(services));
     stopped.push(await startLoginChallengePruning(services));
     // A restored database may lack sessions that live connections use: they end at once.
-    services.database.onReplaced(() => credentials.run());
+    services.database.onReplaced(async () => {
+      await organizationRoles.run();
+      await credentials.run();
+    });
   } catch (error) {
     for (const task of stopped) await task.stop();
     throw error;

@@ -20,6 +20,7 @@ import { syncAccessDeclarations } from './access/sync.ts';
 import type { AccessDeclarations } from './access/declarations.ts';
 import { organizationRoleCatalog, type OrganizationAccessDeclarations } from './organizations/declarations.ts';
 import { ACTIVE_ORGANIZATION_JOIN, assertOwnsNoOrganization } from './organizations/service.ts';
+import { loadOrganizationRoles } from './organizations/roles.ts';
 import { SetupGate } from './admin/setup.ts';
 import { createInProcessPubSub, createRedisPubSub, type PubSub } from './realtime/pubsub.ts';
 import { closeRedis, openRedis, type Redis } from './db/redis.ts';
@@ -112,6 +113,7 @@ export async function openServices(config: Config, options: ServiceOptions = {},
       services = assemble(config, options, { logger, clock, orm, redis, pubsub });
       await syncAccessDeclarations(orm.em.fork(), clock, options.access);
       await services.maintenance.reload(orm.em.fork());
+      await loadOrganizationRoles(orm.em.fork(), services.organizationRoles);
       await atStart?.(services);
       return services;
     });

@@ -55,13 +55,29 @@ export interface OrganizationRole {
   /** For `owner`: every declared organization permission. */
   permissions: ReadonlySet<string>;
   builtIn: boolean;
+  /** Made over the API (`createOrganizationRole`, stored in `organization_roles`); false: declared in code. */
+  custom: boolean;
 }
 
-/** The organization roles and permissions a server knows: built in, plus the deployer's. Fixed at start. */
+/** A role made over the API, as stored. */
+export interface CustomOrganizationRole {
+  name: string;
+  description: string;
+  permissions: readonly string[];
+}
+
+/**
+ * The organization roles and permissions a server knows: built in, the deployer's (fixed at start),
+ * and those made over the API (`replaceCustom`, whenever the stored ones change).
+ */
 export interface OrganizationRoleCatalog {
-  roles: readonly OrganizationRole[];
-  permissions: readonly PermissionDeclaration[];
+  readonly roles: readonly OrganizationRole[];
+  readonly permissions: readonly PermissionDeclaration[];
   role(name: string): OrganizationRole | undefined;
+  /** Whether `name` is declared in code (built in or the deployer's): such a role cannot be changed over the API. */
+  isDeclared(name: string): boolean;
+  /** Takes the roles stored now in place of those taken before. A name declared in code keeps its declaration. */
+  replaceCustom(roles: readonly CustomOrganizationRole[]): void;
 }
 
 declare module '../context.ts' {
@@ -89,8 +105,28 @@ export function organizationRoleCatalog(extra: OrganizationAccessDeclarations = 
     const unknown = declared.permissions.filter((name) => !all.has(name));
     if (unknown.length) throw new Error(`Organization role "${declared.name}" declares unknown permission "${unknown[0]}"`);
     const held = declared.name === OWNER_ROLE ? all : new Set(declared.permissions);
-    byName.set(declared.name, { name: declared.name, description: declared.description, permissions: held, builtIn: builtIn.has(declared.name) });
+    byName.set(declared.name, { name: declared.name, description: declared.description, permissions: held, builtIn: builtIn.has(declared.name), custom: false });
   }
-  const roles = [...byName.values()];
-  return { roles, permissions, role: (name) => byName.get(name) };
+  const declaredNames = new Set(byName.keys());
+  let current = byName;
+  let roles: readonly OrganizationRole[] = [...byName.values()];
+  return {
+    get roles() {
+      return roles;
+    },
+    permissions,
+    role: (name) => current.get(name),
+    isDeclared: (name) => declaredNames.has(name),
+    replaceCustom(custom) {
+      const next = new Map(byName);
+      for (const role of [...custom].sort((a, b) => a.name.localeCompare(b.name))) {
+        if (declaredNames.has(role.name)) continue;
+        // Permissions no longer declared (a deployer removed one from the code) grant nothing.
+        const held = new Set(role.permissions.filter((name) => all.has(name)));
+        next.set(role.name, { name: role.name, description: role.description, permissions: held, builtIn: false, custom: true });
+      }
+      current = next;
+      roles = [...next.values()];
+    },
+  };
 }

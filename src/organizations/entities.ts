@@ -23,6 +23,21 @@ export const Organization = defineEntity({
 });
 export type Organization = InferEntity<typeof Organization>;
 
+/** An organization role made over the API (`createOrganizationRole`); roles declared in code are not stored. */
+export const OrganizationRoleDefinition = defineEntity({
+  name: 'OrganizationRoleDefinition',
+  tableName: 'organization_roles',
+  properties: {
+    name: p.string().primary().length(64),
+    description: p.string().length(500),
+    /** Organization permission names, sorted. */
+    permissions: p.json<string[]>(),
+    createdAt: p.datetime(),
+    updatedAt: p.datetime(),
+  },
+});
+export type OrganizationRoleDefinition = InferEntity<typeof OrganizationRoleDefinition>;
+
 export const OrganizationMember = defineEntity({
   name: 'OrganizationMember',
   tableName: 'organization_members',

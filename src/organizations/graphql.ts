@@ -32,6 +32,9 @@ export const OrganizationRoleRef = builder.objectRef<OrganizationRole>('Organiza
     description: t.exposeString('description'),
     permissions: t.stringList({ description: 'Organization permissions it grants there, by name.', resolve: (role) => [...role.permissions].sort() }),
     builtIn: t.exposeBoolean('builtIn', { description: '`owner`, `admin` and `member`; the others are the deployer’s.' }),
+    custom: t.exposeBoolean('custom', {
+      description: 'Made over the API (`createOrganizationRole`): it can be changed and deleted there. False: declared in code.',
+    }),
   }),
 });
 
@@ -222,7 +225,7 @@ builder.queryFields((t) => ({
   organizationRoles: t.field({
     type: [OrganizationRoleRef],
     authScopes: { authenticated: true },
-    description: 'Every organization role the server declares (the same in every organization).',
+    description: 'Every organization role: declared in code, then those made over the API (the same in every organization).',
     resolve: (_root, _args, ctx) => [...ctx.services.organizationRoles.roles],
   }),
   organizationPermissions: t.field({

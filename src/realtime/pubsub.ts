@@ -114,7 +114,7 @@ export function createInProcessPubSub(): PubSub {
   };
 }
 
-const TOPICS: Topic[] = ['maintenance:changed', 'credentials:revoked'];
+const TOPICS: Topic[] = ['maintenance:changed', 'credentials:revoked', 'organization-roles:changed'];
 
 /**
  * Local delivery as in process, plus a Redis channel per topic between instances. Each message

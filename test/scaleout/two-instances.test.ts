@@ -214,6 +214,32 @@ async function deleteKeys(prefix: string): Promise<void> {
   }
 }
 
+const ORG_ROLES = `{ organizationRoles { name permissions } }`;
+
+/**
+ * An organization role made, then changed, on A is known on B (through Redis, or B's poll);
+ * returns how long each took to arrive.
+ */
+async function organizationRoleTravels(a: Instance, b: Instance, name: string): Promise<number[]> {
+  const token = await loginAdmin(a);
+  const rolesOnB = async () => (await gql(b, ORG_ROLES, {}, token)).data.organizationRoles as Array<{ name: string; permissions: string[] }>;
+  const until = async (held: (permissions: string[] | undefined) => boolean): Promise<number> => {
+    const started = performance.now();
+    while (performance.now() - started < 10_000) {
+      if (held((await rolesOnB()).find((role) => role.name === name)?.permissions)) return performance.now() - started;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.fail(`B did not follow A's change of the organization role ${name}: ${JSON.stringify(await rolesOnB())}`);
+  };
+  const created = await gql(a, `mutation($name: String!) { createOrganizationRole(input: { name: $name, permissions: ["members:read"] }) { __typename } }`, { name }, token);
+  assert.equal(created.data.createOrganizationRole.__typename, 'OrganizationRole', JSON.stringify(created));
+  const first = await until((permissions) => permissions?.join() === 'members:read');
+  const updated = await gql(a, `mutation($name: String!) { updateOrganizationRole(input: { name: $name, permissions: ["invitations:read"] }) { __typename } }`, { name }, token);
+  assert.equal(updated.data.updateOrganizationRole.__typename, 'OrganizationRole', JSON.stringify(updated));
+  const second = await until((permissions) => permissions?.join() === 'invitations:read');
+  return [first, second];
+}
+
 async function assertOneAdmin(a: Instance, b: Instance): Promise<string> {
   const token = await loginAdmin(a);
   const body = await gql(b, `{ all: users { totalCount } admins: users(role: "admin") { edges { node { email } } } }`, {}, token);
@@ -251,6 +277,10 @@ describe('two instances on one PostgreSQL database and one Redis', { skip: skipR
       assert.equal(res.status, 200, instance.name);
       assert.deepEqual(await res.json(), { status: 'ready', database: true, redis: true }, instance.name);
     }
+  });
+
+  test('an organization role made and changed on A is known on B at once (through Redis)', async (t: TestContext) => {
+    t.diagnostic(`organization role change on A → known on B (SYNC_INTERVAL=1h, so through Redis): ${ms(await organizationRoleTravels(a, b, 'redis-role'))}`);
   });
 
   test('a session created by login on A works on B', async () => {
@@ -329,6 +359,10 @@ describe('two instances on one PostgreSQL database without Redis', { skip: skipP
       assert.equal(res.status, 200, instance.name);
       assert.deepEqual(await res.json(), { status: 'ready', database: true }, instance.name);
     }
+  });
+
+  test('an organization role made and changed on A is known on B by polling', async (t: TestContext) => {
+    t.diagnostic(`organization role change on A → known on B (SYNC_INTERVAL=200ms): ${ms(await organizationRoleTravels(a, b, 'polled-role'))}`);
   });
 
   test('a maintenance toggle on A reaches a subscriber on B by polling', async (t: TestContext) => {
