@@ -3,6 +3,7 @@
 // which is re-read after each change here, after another process's (realtime/outside-changes.ts)
 // and, with Redis, when another instance announces one. A role groups declared organization
 // permissions; roles declared in code (built in or the deployer's) cannot be changed this way.
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sql';
 import type { RequestScope, Services } from '../context.ts';
 import { BuiltInProtectedError, NameTakenError, notFound, ValidationFailedError, type FieldProblem } from '../errors.ts';
@@ -92,7 +93,8 @@ export async function createOrganizationRole(scope: RequestScope, input: Organiz
   try {
     await em.flush();
   } catch (error) {
-    if ((error as { name?: string }).name === 'UniqueConstraintViolationException') throw new NameTakenError('organization role', name);
+    // Two creations of one name at once: the primary key decides.
+    if (error instanceof UniqueConstraintViolationException) throw new NameTakenError('organization role', name);
     throw error;
   }
   await recordAudit(scope, { action: ORGANIZATION_ROLE_AUDIT.create, targetType: 'organization_role', targetId: name, details: { name, permissions } });
