@@ -87,7 +87,7 @@ export async function roleUserCount(scope: Pick<RequestScope, 'em'>, role: Role)
 export async function createRole(scope: AccessScope, input: CreateRoleInput): Promise<Role> {
   const { em, services } = scope;
   const problems: FieldProblem[] = [];
-  const name = checkName('name', input.name, problems);
+  const name = checkAccessName('name', input.name, problems);
   const description = checkDescription(input.description, problems);
   const permissions = await findPermissions(em, input.permissions ?? [], problems);
   if (problems.length) throw new ValidationFailedError(problems);
@@ -113,7 +113,7 @@ export async function updateRole(scope: AccessScope, input: UpdateRoleInput): Pr
   if (!role) throw notFound('Role');
 
   const problems: FieldProblem[] = nullsRefused(input, ['newName', 'permissions']);
-  const name = input.newName == null ? role.name : checkName('newName', input.newName, problems);
+  const name = input.newName == null ? role.name : checkAccessName('newName', input.newName, problems);
   const description = input.description === undefined ? role.description : checkDescription(input.description, problems);
   const permissions = input.permissions == null ? null : await findPermissions(em, input.permissions, problems);
   if (problems.length) throw new ValidationFailedError(problems);
@@ -168,7 +168,7 @@ async function removeRole(scope: AccessScope, role: Role): Promise<{ id: string;
 export async function createPermission(scope: AccessScope, input: CreatePermissionInput): Promise<Permission> {
   const { em, services } = scope;
   const problems: FieldProblem[] = [];
-  const name = checkName('name', input.name, problems);
+  const name = checkAccessName('name', input.name, problems);
   const description = checkDescription(input.description, problems);
   if (problems.length) throw new ValidationFailedError(problems);
 
@@ -225,7 +225,8 @@ export function assertMayAssign(actor: ViewerAccess | null, addedRoles: Role[], 
 
 // ---- input ---------------------------------------------------------------------------------
 
-function checkName(field: string, raw: string, problems: FieldProblem[]): string {
+/** A permission or role name (global or organization): trimmed, the ACCESS_NAME rule, at most NAME_MAX characters; problems on `field`. */
+export function checkAccessName(field: string, raw: string, problems: FieldProblem[]): string {
   const name = raw.trim();
   const problem = !name
     ? 'Enter a name.'

@@ -3,15 +3,15 @@
 // which is re-read after each change here, after another process's (realtime/outside-changes.ts)
 // and, with Redis, when another instance announces one. A role groups declared organization
 // permissions; roles declared in code (built in or the deployer's) cannot be changed this way.
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/sql';
 import type { RequestScope, Services } from '../context.ts';
 import { BuiltInProtectedError, NameTakenError, notFound, ValidationFailedError, type FieldProblem } from '../errors.ts';
-import { ACCESS_NAME } from '../access/declarations.ts';
+import { checkAccessName } from '../access/service.ts';
 import { recordAudit } from '../audit/service.ts';
 import { singleLineProblem } from '../validation/text.ts';
 import type { OutsideChangeHandler } from '../realtime/outside-changes.ts';
 import { OrganizationInvitation, OrganizationMember, OrganizationRoleDefinition } from './entities.ts';
+import { uniqueWrite } from './service.ts';
 import { MEMBER_ROLE, type OrganizationRole, type OrganizationRoleCatalog } from './declarations.ts';
 
 declare module '../realtime/pubsub.ts' {
@@ -27,7 +27,6 @@ export const ORGANIZATION_ROLE_AUDIT = {
   delete: 'organization_role.delete',
 } as const;
 
-const NAME_MAX = 64;
 const DESCRIPTION_MAX = 500;
 
 export interface OrganizationRoleInput {
@@ -38,7 +37,7 @@ export interface OrganizationRoleInput {
 
 /** Reads the stored roles into the catalog. */
 export async function loadOrganizationRoles(em: EntityManager, catalog: OrganizationRoleCatalog): Promise<void> {
-  const stored = await em.find(OrganizationRoleDefinition, {}, { orderBy: { name: 'asc' } });
+  const stored = await em.find(OrganizationRoleDefinition, {});
   catalog.replaceCustom(stored.map(({ name, description, permissions }) => ({ name, description, permissions })));
 }
 
@@ -68,10 +67,10 @@ function checkInput(catalog: OrganizationRoleCatalog, input: Omit<OrganizationRo
   return { description, permissions };
 }
 
-async function changed(scope: Pick<RequestScope, 'em' | 'services'>): Promise<OrganizationRole[]> {
+/** After a change here: this instance's catalog at once, the others' through the announcement (or their poll). */
+async function changed(scope: Pick<RequestScope, 'em' | 'services'>): Promise<void> {
   await loadOrganizationRoles(scope.em, scope.services.organizationRoles);
   scope.services.pubsub.publish('organization-roles:changed', { at: scope.services.clock.now().toISOString() });
-  return [...scope.services.organizationRoles.roles];
 }
 
 const roleOf = (scope: Pick<RequestScope, 'services'>, name: string) => scope.services.organizationRoles.role(name)!;
@@ -81,22 +80,14 @@ export async function createOrganizationRole(scope: RequestScope, input: Organiz
   const { em, services } = scope;
   const catalog = services.organizationRoles;
   const problems: FieldProblem[] = [];
-  const name = input.name.trim();
-  if (!name || name.length > NAME_MAX || !ACCESS_NAME.test(name)) {
-    problems.push({ field: 'name', messages: [`Use lower-case letters and digits, with ":", ".", "_" or "-" between words, at most ${NAME_MAX} characters (e.g. "recruiter").`] });
-  }
+  const name = checkAccessName('name', input.name, problems);
   const { description, permissions } = checkInput(catalog, { description: input.description ?? null, permissions: input.permissions ?? [] }, problems);
   if (problems.length) throw new ValidationFailedError(problems);
   if (catalog.role(name) || (await em.findOne(OrganizationRoleDefinition, { name }))) throw new NameTakenError('organization role', name);
   const now = services.clock.now();
   em.create(OrganizationRoleDefinition, { name, description: description ?? '', permissions: permissions ?? [], createdAt: now, updatedAt: now });
-  try {
-    await em.flush();
-  } catch (error) {
-    // Two creations of one name at once: the primary key decides.
-    if (error instanceof UniqueConstraintViolationException) throw new NameTakenError('organization role', name);
-    throw error;
-  }
+  // Two creations of one name at once: the primary key decides.
+  await uniqueWrite(() => em.flush(), () => new NameTakenError('organization role', name));
   await recordAudit(scope, { action: ORGANIZATION_ROLE_AUDIT.create, targetType: 'organization_role', targetId: name, details: { name, permissions } });
   await changed(scope);
   return roleOf(scope, name);

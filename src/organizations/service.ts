@@ -435,7 +435,8 @@ async function checkJoinDomain(scope: RequestScope, raw: string | null, problems
   return domain;
 }
 
-async function uniqueWrite<T>(write: () => Promise<T>, taken: () => Error): Promise<T> {
+/** Runs a write; a unique constraint it breaks (a concurrent twin) becomes `taken()`. */
+export async function uniqueWrite<T>(write: () => Promise<T>, taken: () => Error): Promise<T> {
   try {
     return await write();
   } catch (error) {
